@@ -1,0 +1,118 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// Checkpoint is a signed statement of the tree's size and root hash.
+type Checkpoint struct {
+	TreeSize  int64     `json:"tree_size"`
+	RootHash  string    `json:"root_hash"` // hex
+	At        time.Time `json:"at"`
+	Signature string    `json:"signature"` // base64 ed25519 over Note()
+}
+
+// Note is the exact text a checkpoint signature covers.
+func (c Checkpoint) Note() string {
+	root, _ := hex.DecodeString(c.RootHash)
+	return fmt.Sprintf("kubu audit log\n%d\n%s\n%d\n", c.TreeSize, base64.StdEncoding.EncodeToString(root), c.At.UnixMilli())
+}
+
+// VerifySignature checks the checkpoint against a public key.
+func (c Checkpoint) VerifySignature(pub ed25519.PublicKey) bool {
+	sig, err := base64.StdEncoding.DecodeString(c.Signature)
+	return err == nil && ed25519.Verify(pub, []byte(c.Note()), sig)
+}
+
+// Checkpoint signs the current tree if it grew since the last checkpoint and
+// returns the newest checkpoint (ok=false when the log is still empty).
+func (l *Log) Checkpoint(ctx context.Context) (cp Checkpoint, ok bool, err error) {
+	err = l.db.Tx(ctx, func(tx *sql.Tx) error {
+		h, err := l.lockHead(ctx, tx)
+		if err != nil {
+			return err
+		}
+		last, found, err := latestCheckpoint(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if h.size == 0 || (found && last.TreeSize >= h.size) {
+			cp, ok = last, found
+			return nil
+		}
+		root, err := h.rng.GetRootHash(nil)
+		if err != nil {
+			return err
+		}
+		cp = Checkpoint{TreeSize: h.size, RootHash: hex.EncodeToString(root), At: l.now().UTC().Truncate(time.Millisecond)}
+		cp.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(l.signKey, []byte(cp.Note())))
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (tree_size, root_hash, at, signature) VALUES ($1,$2,$3,$4)`,
+			cp.TreeSize, cp.RootHash, cp.At.UnixMilli(), cp.Signature)
+		ok = err == nil
+		return err
+	})
+	return cp, ok, err
+}
+
+// Checkpoints lists all checkpoints, oldest first.
+func (l *Log) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
+	rows, err := l.db.R().QueryContext(ctx, `SELECT tree_size, root_hash, at, signature FROM audit_checkpoints ORDER BY tree_size`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Checkpoint
+	for rows.Next() {
+		var c Checkpoint
+		var at int64
+		if err := rows.Scan(&c.TreeSize, &c.RootHash, &at, &c.Signature); err != nil {
+			return nil, err
+		}
+		c.At = time.UnixMilli(at).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func latestCheckpoint(ctx context.Context, tx *sql.Tx) (Checkpoint, bool, error) {
+	var c Checkpoint
+	var at int64
+	err := tx.QueryRowContext(ctx, `SELECT tree_size, root_hash, at, signature FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1`).
+		Scan(&c.TreeSize, &c.RootHash, &at, &c.Signature)
+	if err == sql.ErrNoRows {
+		return Checkpoint{}, false, nil
+	}
+	if err != nil {
+		return Checkpoint{}, false, err
+	}
+	c.At = time.UnixMilli(at).UTC()
+	return c, true, nil
+}
+
+// RunCheckpoints signs a checkpoint every interval until ctx ends, and once
+// more on the way out.
+func (l *Log) RunCheckpoints(ctx context.Context, every time.Duration, onErr func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if _, _, err := l.Checkpoint(c); err != nil && onErr != nil {
+				onErr(err)
+			}
+			cancel()
+			return
+		case <-t.C:
+			if _, _, err := l.Checkpoint(ctx); err != nil && onErr != nil && ctx.Err() == nil {
+				onErr(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package audit
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Filter selects audit records for reading. AgencyID "" with AllAgencies
+// false selects nothing: callers must say which scope they mean.
+type Filter struct {
+	AllAgencies bool
+	AgencyID    string
+	Code        string // exact code ID, optional
+	TargetType  string
+	TargetID    string
+	ActorID     string
+	BeforeSeq   int64 // keyset cursor: only entries with seq < BeforeSeq (0 = newest)
+	Limit       int
+}
+
+// List returns records newest first.
+func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !f.AllAgencies {
+		where = append(where, "agency_id = "+arg(f.AgencyID))
+	}
+	if f.Code != "" {
+		where = append(where, "code = "+arg(f.Code))
+	}
+	if f.TargetType != "" {
+		where = append(where, "target_type = "+arg(f.TargetType))
+	}
+	if f.TargetID != "" {
+		where = append(where, "target_id = "+arg(f.TargetID))
+	}
+	if f.ActorID != "" {
+		where = append(where, "actor_id = "+arg(f.ActorID))
+	}
+	if f.BeforeSeq > 0 {
+		where = append(where, "seq < "+arg(f.BeforeSeq))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	q := `SELECT seq, at, code, actor_id, actor_label, agency_id, target_type, target_id, before_json, after_json, leaf_hash FROM audit_log`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq DESC LIMIT " + arg(limit)
+	rows, err := l.db.R().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var at int64
+		var before, after string
+		if err := rows.Scan(&r.Seq, &at, &r.Code, &r.ActorID, &r.ActorLabel, &r.AgencyID, &r.TargetType, &r.TargetID, &before, &after, &r.LeafHash); err != nil {
+			return nil, err
+		}
+		r.At = time.UnixMilli(at).UTC()
+		if c, ok := Lookup(r.Code); ok {
+			r.Name = c.Name
+		}
+		if before != "" {
+			r.Before = []byte(before)
+		}
+		if after != "" {
+			r.After = []byte(after)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

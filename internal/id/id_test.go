@@ -1,0 +1,38 @@
+package id
+
+import (
+	"sort"
+	"testing"
+	"time"
+)
+
+func TestNewSortsByTime(t *testing.T) {
+	var ids []string
+	for range 5 {
+		ids = append(ids, New())
+		time.Sleep(2 * time.Millisecond)
+	}
+	if !sort.StringsAreSorted(ids) {
+		t.Fatalf("ids made in order do not sort in order: %v", ids)
+	}
+}
+
+func TestShape(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		for _, s := range []string{New(), Random()} {
+			if !Valid(s) {
+				t.Fatalf("%q is not Valid", s)
+			}
+			if seen[s] {
+				t.Fatalf("duplicate id %q", s)
+			}
+			seen[s] = true
+		}
+	}
+	for _, bad := range []string{"", "x", "8zzzzzzzzzzzzzzzzzzzzzzzzz", "0000000000000000000000000i", "0000000000000000000000000A"} {
+		if Valid(bad) {
+			t.Errorf("Valid(%q) = true", bad)
+		}
+	}
+}
