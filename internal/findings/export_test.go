@@ -1,0 +1,6 @@
+package findings
+
+import "time"
+
+// SetNowForTest replaces the clock.
+func (s *Service) SetNowForTest(now func() time.Time) { s.now = now }

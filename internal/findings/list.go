@@ -1,0 +1,177 @@
+package findings
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/validate"
+)
+
+// Filter selects findings. Statuses, Sources and Severities are OR-ed
+// within and AND-ed across.
+type Filter struct {
+	AgencyID   string
+	SystemID   string
+	Statuses   []string
+	Sources    []string
+	Severities []string
+	Overdue    bool
+	Query      string // in the title, case-insensitively
+	Sort       string // "-created" (default), "created", "due", "-severity"
+	Cursor     string
+	Limit      int
+}
+
+// Sorts lists the accepted Sort values.
+var Sorts = []string{"-created", "created", "due", "-severity"}
+
+type cursor struct {
+	N int64  `json:"n"` // the sort key's value (rank, millis)
+	I string `json:"i"`
+}
+
+func (f Filter) validate() error {
+	var v validate.Errors
+	for _, st := range f.Statuses {
+		v.OneOf("status", st, Statuses)
+	}
+	for _, so := range f.Sources {
+		v.OneOf("source", so, Sources)
+	}
+	for _, se := range f.Severities {
+		v.OneOf("severity", se, Severities)
+	}
+	if f.Sort != "" {
+		v.OneOf("sort", f.Sort, Sorts)
+	}
+	return v.Err()
+}
+
+// List returns a page of the findings the caller may see. Sorting by
+// creation walks the (agency, status, id) indexes, since ids are
+// time-ordered; the page after a cursor is found by keyset, never OFFSET.
+func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page[Finding], error) {
+	page := store.Page[Finding]{Items: []Finding{}}
+	sc := authz.ScopeOf(a, authz.FindingRead)
+	if sc.None() {
+		if !a.Authenticated() {
+			return page, authz.ErrUnauthenticated
+		}
+		return page, nil
+	}
+	if err := f.validate(); err != nil {
+		return page, err
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			ph[i] = arg(v)
+		}
+		where = append(where, col+" IN ("+strings.Join(ph, ",")+")")
+	}
+	if !sc.All {
+		where = append(where, "f.agency_id = "+arg(sc.AgencyID))
+	}
+	if f.AgencyID != "" {
+		where = append(where, "f.agency_id = "+arg(f.AgencyID))
+	}
+	if f.SystemID != "" {
+		where = append(where, "f.system_id = "+arg(f.SystemID))
+	}
+	statuses := f.Statuses
+	if f.Overdue {
+		statuses = intersectOpen(statuses)
+		where = append(where, "f.due_at < "+arg(s.now().UnixMilli()))
+	}
+	in("f.status", statuses)
+	in("f.source", f.Sources)
+	in("f.severity", f.Severities)
+	if q := strings.TrimSpace(f.Query); q != "" {
+		where = append(where, "LOWER(f.title) LIKE "+arg("%"+store.LikeEscape(strings.ToLower(q))+"%")+` ESCAPE '\'`)
+	}
+	var order, keyCol, cmp string
+	switch f.Sort {
+	case "created":
+		order, keyCol, cmp = "f.id ASC", "", ">"
+	case "due":
+		order, keyCol, cmp = "COALESCE(f.due_at, 9000000000000000) ASC, f.id ASC", "COALESCE(f.due_at, 9000000000000000)", ">"
+	case "-severity":
+		order, keyCol, cmp = "f.severity_rank DESC, f.id DESC", "f.severity_rank", "<"
+	default:
+		order, keyCol, cmp = "f.id DESC", "", "<"
+	}
+	if f.Cursor != "" {
+		var c cursor
+		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
+			return page, err
+		}
+		if keyCol == "" {
+			where = append(where, "f.id "+cmp+" "+arg(c.I))
+		} else {
+			where = append(where, "("+keyCol+" "+cmp+" "+arg(c.N)+" OR ("+keyCol+" = "+arg(c.N)+" AND f.id "+cmp+" "+arg(c.I)+"))")
+		}
+	}
+	limit := store.Limit(f.Limit)
+	q := `SELECT ` + findingCols + findingFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY " + order + " LIMIT " + arg(limit+1)
+	rows, err := s.db.R().QueryContext(ctx, q, args...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		fd, err := s.scan(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, fd)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		c := cursor{I: last.ID}
+		switch f.Sort {
+		case "due":
+			c.N = 9000000000000000
+			if last.DueAt != nil {
+				c.N = last.DueAt.UnixMilli()
+			}
+		case "-severity":
+			c.N = int64(SeverityRank(last.Severity))
+		}
+		page.NextCursor = store.EncodeCursor(c)
+	}
+	return page, nil
+}
+
+func intersectOpen(statuses []string) []string {
+	if len(statuses) == 0 {
+		return OpenStatuses
+	}
+	var out []string
+	for _, st := range statuses {
+		if slices.Contains(OpenStatuses, st) {
+			out = append(out, st)
+		}
+	}
+	if out == nil {
+		return []string{"-none-"}
+	}
+	return out
+}
