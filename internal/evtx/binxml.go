@@ -397,3 +397,13 @@ func (p *parser) templateInstance(pos, end int) (int, error) {
 	p.ops = append(p.ops, op{kind: opTemplate, tmpl: t, vals: p.vals[start:len(p.vals):len(p.vals)]})
 	return data, nil
 }
+
+// offsetOf returns the chunk offset of s, a two-index sub-slice of the
+// chunk bytes (so its capacity runs to the end of the chunk buffer), or -1.
+func (c *chunk) offsetOf(s []byte) int {
+	off := cap(c.b) - cap(s)
+	if len(s) == 0 || off < 0 || off+len(s) > len(c.b) || &c.b[off] != &s[0] {
+		return -1
+	}
+	return off
+}

@@ -53,8 +53,9 @@ type Message struct {
 
 	// Timestamp is the zero time when the message carried none (or NILVALUE).
 	Timestamp time.Time
-	// YearAssumed is set when the source gave no year and one was chosen
-	// (the year that puts the time nearest to the parser's reference now).
+	// YearAssumed is set when the source gave no year and one was chosen:
+	// the year that puts the time nearest to the parser's reference now,
+	// but never more than 31 days ahead of it.
 	YearAssumed bool
 	// ZoneAssumed is set when the source gave no usable UTC offset and the
 	// parser's Location was applied.

@@ -77,7 +77,7 @@ func parsePRI(b []byte) (int, int, error) {
 	pri, i := 0, 1
 	for ; i < len(b) && i <= 4; i++ {
 		c := b[i]
-		if c == '>' {
+		if c == '>' || i == 4 {
 			break
 		}
 		if c < '0' || c > '9' {

@@ -169,19 +169,30 @@ func bsdDay(b []byte, pos int) (int, int, bool) {
 	return 0, 0, false
 }
 
+// maxFuture is how far ahead of the reference time a year-less timestamp
+// may land. Within it the nearest year wins (a sender whose clock is ahead at
+// new year); beyond it the timestamp is taken to be in the past, because a
+// line stamped "Feb 5" received in November is an old, buffered one far more
+// often than one from a clock three months fast.
+const maxFuture = 31 * 24 * time.Hour
+
 // nearestYear picks the year (now's, the one before or the one after) that
-// puts month/day/clock nearest to now, skipping years where the date does
-// not exist (29 February).
+// puts month/day/clock nearest to now without going more than maxFuture
+// ahead. Years where the date does not exist (29 February) are skipped, back
+// to the last leap year.
 func nearestYear(now time.Time, mo, d, h, mi, s, ns int, loc *time.Location) (time.Time, bool) {
 	var best time.Time
 	found := false
 	var bestDist time.Duration
-	for _, y := range [...]int{now.Year(), now.Year() - 1, now.Year() + 1} {
+	for y := now.Year() + 1; y >= now.Year()-4 && !found; y-- {
 		if !validDate(y, mo, d) {
 			continue
 		}
 		t := time.Date(y, time.Month(mo), d, h, mi, s, ns, loc)
 		dist := t.Sub(now)
+		if dist > maxFuture {
+			continue
+		}
 		if dist < 0 {
 			dist = -dist
 		}

@@ -41,6 +41,7 @@ CREATE TABLE users (
     agency_id     TEXT REFERENCES agencies(id),
     password_hash TEXT NOT NULL DEFAULT '',
     totp_secret   TEXT NOT NULL DEFAULT '',
+    totp_last_step BIGINT NOT NULL DEFAULT 0,
     totp_enabled  BOOLEAN NOT NULL DEFAULT FALSE,
     disabled      BOOLEAN NOT NULL DEFAULT FALSE,
     created_at    BIGINT NOT NULL,

@@ -1,0 +1,289 @@
+// Package accounts holds people and their credentials: local accounts with
+// argon2id passwords and TOTP, login rate limiting, sessions stored in
+// kubu's database, and API tokens. Passwords, TOTP seeds, session tokens
+// and API tokens never appear in plain text at rest: passwords and tokens
+// are hashed, TOTP seeds encrypted.
+package accounts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kubu-gov/kubu/internal/audit"
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/id"
+	"github.com/kubu-gov/kubu/internal/keys"
+	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/validate"
+)
+
+// User is an account.
+type User struct {
+	ID          string     `json:"id"`
+	Email       string     `json:"email"`
+	Name        string     `json:"name"`
+	Role        authz.Role `json:"role"`
+	AgencyID    string     `json:"agency_id,omitempty"`
+	Agency      string     `json:"agency,omitempty"`
+	TOTPEnabled bool       `json:"totp_enabled"`
+	Disabled    bool       `json:"disabled"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+}
+
+// Actor is the user as an authz actor.
+func (u User) Actor() authz.Actor {
+	return authz.Actor{UserID: u.ID, Email: u.Email, Role: u.Role, AgencyID: u.AgencyID}
+}
+
+// Service manages accounts.
+type Service struct {
+	db          *store.DB
+	audit       *audit.Log
+	registry    *registry.Registry
+	totpSealer  *keys.Sealer
+	requireTOTP bool
+	now         func() time.Time
+}
+
+// Options configure the service.
+type Options struct {
+	// RequireTOTP makes a second factor mandatory for staff roles.
+	RequireTOTP bool
+}
+
+// New returns the accounts service.
+func New(db *store.DB, log *audit.Log, reg *registry.Registry, ring *keys.Ring, o Options) *Service {
+	return &Service{db: db, audit: log, registry: reg, totpSealer: ring.Sealer("totp"), requireTOTP: o.RequireTOTP, now: time.Now}
+}
+
+// TOTPRequired reports whether u must use a second factor.
+func (s *Service) TOTPRequired(u User) bool { return s.requireTOTP && u.Role.Staff() }
+
+// NewUser is the input to CreateUser.
+type NewUser struct {
+	Email    string     `json:"email"`
+	Name     string     `json:"name"`
+	Role     authz.Role `json:"role"`
+	Agency   string     `json:"agency"` // agency code, required for agency roles
+	Password string     `json:"password"`
+}
+
+// CreateUser makes an account. A wog-admin may create any role; an agency
+// admin only agency-admins and agency-members of their own agency.
+func (s *Service) CreateUser(ctx context.Context, a authz.Actor, in NewUser) (User, error) {
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	in.Name = strings.TrimSpace(in.Name)
+	var v validate.Errors
+	v.Email("email", in.Email)
+	v.MaxLen("name", in.Name, 200)
+	if !in.Role.Valid() {
+		v.Add("role", "must be one of wog-admin, analyst, triager, agency-admin, agency-member, researcher")
+	}
+	if err := checkPasswordRule(in.Password); err != nil {
+		v.Add("password", "%v", err)
+	}
+	u := User{ID: id.New(), Email: in.Email, Name: in.Name, Role: in.Role, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	if in.Role.AgencyBound() {
+		if in.Agency == "" {
+			v.Add("agency", "is required for role %s", in.Role)
+		} else if ag, err := s.registry.AgencyByCode(ctx, a, in.Agency); errors.Is(err, authz.ErrNotFound) {
+			v.Add("agency", "no such agency")
+		} else if err != nil {
+			return User{}, err
+		} else {
+			u.AgencyID, u.Agency = ag.ID, ag.Code
+		}
+	} else if in.Agency != "" {
+		v.Add("agency", "only agency-admin and agency-member belong to an agency")
+	}
+	if err := v.Err(); err != nil {
+		return User{}, err
+	}
+	if err := authz.Check(a, authz.UserManage, authz.Resource{AgencyID: u.AgencyID}); err != nil {
+		return User{}, err
+	}
+	if a.Role != authz.WogAdmin && (u.AgencyID == "" || u.AgencyID != a.AgencyID) {
+		return User{}, authz.ErrForbidden
+	}
+	hash := HashPassword(in.Password)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, name, role, agency_id, password_hash, created_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$7)`, u.ID, u.Email, u.Name, string(u.Role), nullable(u.AgencyID), hash, u.CreatedAt.UnixMilli())
+		if store.IsUniqueViolation(err) {
+			return fmt.Errorf("%w: an account with that email exists", validate.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserCreated, Actor: a.AuditActor(), AgencyID: u.AgencyID,
+			TargetType: "user", TargetID: u.ID, After: u})
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+const userCols = `u.id, u.email, u.name, u.role, COALESCE(u.agency_id, ''), COALESCE(a.code, ''), u.totp_enabled, u.disabled, u.created_at, u.last_login_at`
+const userFrom = ` FROM users u LEFT JOIN agencies a ON a.id = u.agency_id`
+
+type scanner interface{ Scan(...any) error }
+
+func scanUser(sc scanner, extra ...any) (User, error) {
+	var u User
+	var role string
+	var created int64
+	var last sql.NullInt64
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &role, &u.AgencyID, &u.Agency, &u.TOTPEnabled, &u.Disabled, &created, &last}, extra...)
+	if err := sc.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
+		return User{}, authz.ErrNotFound
+	} else if err != nil {
+		return User{}, err
+	}
+	u.Role = authz.Role(role)
+	u.CreatedAt = time.UnixMilli(created).UTC()
+	if last.Valid {
+		t := time.UnixMilli(last.Int64).UTC()
+		u.LastLoginAt = &t
+	}
+	return u, nil
+}
+
+// User returns an account the caller may see (everyone may see their own).
+func (s *Service) User(ctx context.Context, a authz.Actor, userID string) (User, error) {
+	u, err := scanUser(s.db.R().QueryRowContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.id = $1`, userID))
+	if err != nil {
+		return User{}, err
+	}
+	if u.ID == a.UserID {
+		return u, nil
+	}
+	if err := authz.Check(a, authz.UserRead, authz.Resource{AgencyID: u.AgencyID}); err != nil {
+		return User{}, err
+	}
+	if a.Role != authz.WogAdmin && u.AgencyID == "" {
+		return User{}, authz.ErrNotFound
+	}
+	return u, nil
+}
+
+// UserByEmail finds an account by email for a trusted local caller (the
+// command line); it does no access check.
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	return scanUser(s.db.R().QueryRowContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.email = $1`, strings.ToLower(strings.TrimSpace(email))))
+}
+
+// ListUsers lists the accounts the caller may see, by email.
+func (s *Service) ListUsers(ctx context.Context, a authz.Actor, agencyID string, limit int, cursor string) (store.Page[User], error) {
+	page := store.Page[User]{Items: []User{}}
+	sc := authz.ScopeOf(a, authz.UserRead)
+	if sc.None() {
+		return page, nil
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if !sc.All {
+		where = append(where, "u.agency_id = "+arg(sc.AgencyID))
+	}
+	if agencyID != "" {
+		where = append(where, "u.agency_id = "+arg(agencyID))
+	}
+	if cursor != "" {
+		var c string
+		if err := store.DecodeCursor(cursor, &c); err != nil {
+			return page, err
+		}
+		where = append(where, "u.email > "+arg(c))
+	}
+	n := store.Limit(limit)
+	q := `SELECT ` + userCols + userFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.R().QueryContext(ctx, q+" ORDER BY u.email LIMIT "+arg(n+1), args...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, u)
+	}
+	if len(page.Items) > n {
+		page.Items = page.Items[:n]
+		page.NextCursor = store.EncodeCursor(page.Items[n-1].Email)
+	}
+	return page, rows.Err()
+}
+
+// SetDisabled disables or re-enables an account; its sessions and
+// tokens stop working at once.
+func (s *Service) SetDisabled(ctx context.Context, a authz.Actor, userID string, disabled bool) error {
+	before, err := s.User(ctx, a, userID)
+	if err != nil {
+		return err
+	}
+	if err := authz.Check(a, authz.UserManage, authz.Resource{AgencyID: before.AgencyID}); err != nil {
+		return err
+	}
+	if before.ID == a.UserID {
+		return validate.Errors{{Field: "disabled", Message: "you cannot disable your own account"}}
+	}
+	after := before
+	after.Disabled = disabled
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3`, disabled, s.now().UnixMilli(), userID); err != nil {
+			return err
+		}
+		// Sessions and tokens of a disabled account stop working at once:
+		// both are checked against the account on every request.
+		code := audit.UserUpdated
+		if disabled {
+			code = audit.UserDisabled
+		}
+		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: code, Actor: a.AuditActor(), AgencyID: after.AgencyID,
+			TargetType: "user", TargetID: userID, Before: before, After: after})
+		return err
+	})
+}
+
+// ChangePassword sets a new password after checking the current one.
+func (s *Service) ChangePassword(ctx context.Context, a authz.Actor, current, next string) error {
+	var hash string
+	if err := s.db.R().QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1`, a.UserID).Scan(&hash); err != nil {
+		return authz.ErrNotFound
+	}
+	if !CheckPassword(hash, current) {
+		return validate.Errors{{Field: "current_password", Message: "is not your current password"}}
+	}
+	if err := checkPasswordRule(next); err != nil {
+		return validate.Errors{{Field: "new_password", Message: err.Error()}}
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, HashPassword(next), s.now().UnixMilli(), a.UserID); err != nil {
+			return err
+		}
+		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserPasswordChanged, Actor: a.AuditActor(), AgencyID: a.AgencyID,
+			TargetType: "user", TargetID: a.UserID})
+		return err
+	})
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

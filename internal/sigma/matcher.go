@@ -1,0 +1,285 @@
+package sigma
+
+import (
+	"github.com/valyala/fastjson"
+)
+
+// Matcher matches events against a Set. It holds per-event scratch state
+// and must not be shared between goroutines; create one per goroutine
+// with Set.NewMatcher.
+type Matcher struct {
+	set   *Set
+	p     fastjson.Parser
+	epoch uint32
+
+	// event source: JSON object or generic Event
+	obj *fastjson.Object
+	ev  Event
+
+	slotSeen   []uint32 // epoch when the slot was found present (JSON) or looked up (generic)
+	slotJV     []*fastjson.Value
+	slotLoaded []uint32
+	slotVals   [][]fval
+
+	acTrue   []uint32 // per atom: epoch when true
+	trueList []int32
+	evalSeen []uint32 // per lazy atom: epoch when evaluated
+	evalVal  []bool
+	candSeen []uint32 // per variant
+	ruleSeen []uint32 // per rule
+	cands    []int32
+
+	arena  []byte
+	lowBuf []byte
+	vbuf   []Value
+	kwVals []fval
+	kwDone uint32
+	hits   []*Rule
+	err    error
+}
+
+// fval is one loaded field value.
+type fval struct {
+	kind  ValueKind
+	raw   []byte
+	low   []byte
+	lowOK bool
+}
+
+// NewMatcher returns a Matcher for this Set.
+func (s *Set) NewMatcher() *Matcher {
+	nf := len(s.fields)
+	return &Matcher{
+		set:        s,
+		slotSeen:   make([]uint32, nf),
+		slotJV:     make([]*fastjson.Value, nf),
+		slotLoaded: make([]uint32, nf),
+		slotVals:   make([][]fval, nf),
+		acTrue:     make([]uint32, len(s.atoms)),
+		evalSeen:   make([]uint32, len(s.atoms)),
+		evalVal:    make([]bool, len(s.atoms)),
+		candSeen:   make([]uint32, len(s.variants)),
+		ruleSeen:   make([]uint32, len(s.rules)),
+	}
+}
+
+func (m *Matcher) nextEpoch() {
+	m.epoch++
+	if m.epoch == 0 { // wrapped: clear every stamp
+		for _, s := range [][]uint32{m.slotSeen, m.slotLoaded, m.acTrue, m.evalSeen, m.candSeen, m.ruleSeen} {
+			clear(s)
+		}
+		m.kwDone = 0
+		m.epoch = 1
+	}
+	m.arena = m.arena[:0]
+	m.trueList = m.trueList[:0]
+	m.cands = m.cands[:0]
+	m.hits = m.hits[:0]
+}
+
+// MatchJSON matches one JSON object (flat, or nested for dotted field
+// names) and calls fn for every matching detection rule, in rule order.
+// It returns an error only when raw is not a JSON object.
+func (m *Matcher) MatchJSON(raw []byte, fn func(*Rule)) error {
+	m.nextEpoch()
+	v, err := m.p.ParseBytes(raw)
+	if err != nil {
+		return err
+	}
+	obj, err := v.Object()
+	if err != nil {
+		return err
+	}
+	m.obj, m.ev = obj, nil
+	s := m.set
+	ep := m.epoch
+	obj.Visit(func(k []byte, v *fastjson.Value) {
+		if i, ok := s.fieldIdx[string(k)]; ok {
+			m.slotSeen[i] = ep
+			m.slotJV[i] = v
+		}
+	})
+	m.run(fn)
+	return nil
+}
+
+// Match matches a generic Event; see MatchJSON.
+func (m *Matcher) Match(ev Event, fn func(*Rule)) {
+	m.nextEpoch()
+	m.obj, m.ev = nil, ev
+	m.run(fn)
+}
+
+// MatchRules is MatchJSON returning the matches in a slice that is reused
+// by the next call.
+func (m *Matcher) MatchRules(raw []byte) ([]*Rule, error) {
+	err := m.MatchJSON(raw, m.collect)
+	return m.hits, err
+}
+
+func (m *Matcher) collect(r *Rule) { m.hits = append(m.hits, r) }
+
+func (m *Matcher) run(fn func(*Rule)) {
+	s := m.set
+	b := m.routeBucket()
+	ep := m.epoch
+	for _, sl := range b.acSlots {
+		ac := s.acs[sl]
+		for i := range m.load(sl) {
+			fv := &m.slotVals[sl][i]
+			if fv.kind == KindNull || fv.kind == KindObject {
+				continue
+			}
+			text := fv.raw
+			if !isASCII(text) {
+				text = m.lower(fv)
+			}
+			ac.scan(text, m.acTrue, ep, &m.trueList)
+		}
+	}
+	if b.kw && s.kwAC != nil {
+		for _, fv := range m.keywordValues() {
+			text := fv.raw
+			if !isASCII(text) {
+				text = foldLower(m.lowBuf[:0], text)
+				m.lowBuf = text
+			}
+			s.kwAC.scan(text, m.acTrue, ep, &m.trueList)
+		}
+	}
+	for _, a := range m.trueList {
+		for _, v := range s.trig[a] {
+			if m.candSeen[v] != ep && b.has(v) {
+				m.candSeen[v] = ep
+				m.cands = append(m.cands, v)
+			}
+		}
+	}
+	for _, v := range b.always {
+		if m.candSeen[v] != ep {
+			m.candSeen[v] = ep
+			m.cands = append(m.cands, v)
+		}
+	}
+	sortInt32(m.cands)
+	for _, v := range m.cands {
+		vr := s.variants[v]
+		if m.ruleSeen[vr.rule] == ep {
+			continue
+		}
+		if m.eval(&vr.cond) {
+			m.ruleSeen[vr.rule] = ep
+			fn(s.rules[vr.rule])
+		}
+	}
+}
+
+func sortInt32(a []int32) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// routeBucket picks the bucket from Channel and EventID.
+func (m *Matcher) routeBucket() *bucket {
+	r := &m.set.route
+	chv := m.load(m.set.chSlot)
+	if len(chv) != 1 || chv[0].kind != KindString {
+		return r.fallback
+	}
+	m.lowBuf = foldLower(m.lowBuf[:0], chv[0].raw)
+	cr, ok := r.channels[string(m.lowBuf)]
+	if !ok {
+		return r.fallback
+	}
+	idv := m.load(m.set.idSlot)
+	if len(idv) == 1 {
+		if id, ok := atoi32(idv[0].raw); ok {
+			if b, ok := cr.ids[id]; ok {
+				return b
+			}
+		}
+	}
+	return cr.any
+}
+
+func atoi32(b []byte) (int32, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	var n int32
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int32(c-'0')
+	}
+	return n, true
+}
+
+// eval evaluates a compiled condition.
+func (m *Matcher) eval(n *cnode) bool {
+	switch n.op {
+	case ePred:
+		return m.atomTrue(n.atom)
+	case eAnd:
+		for i := range n.kids {
+			if !m.eval(&n.kids[i]) {
+				return false
+			}
+		}
+		return true
+	case eOr:
+		for i := range n.kids {
+			if m.eval(&n.kids[i]) {
+				return true
+			}
+		}
+		return false
+	case eNot:
+		return !m.eval(&n.kids[0])
+	case eAtLeast:
+		c := int32(0)
+		for i := range n.kids {
+			if m.eval(&n.kids[i]) {
+				c++
+				if c >= n.n {
+					return true
+				}
+			}
+		}
+		return false
+	case eTrue:
+		return true
+	}
+	return false
+}
+
+func (m *Matcher) atomTrue(id int32) bool {
+	a := m.set.atoms[id]
+	if a.exact {
+		return m.acTrue[id] == m.epoch
+	}
+	if m.evalSeen[id] == m.epoch {
+		return m.evalVal[id]
+	}
+	v := false
+	if a.pf == nil || m.anyTrue(a.pf) {
+		v = m.evalLazy(a)
+	}
+	m.evalSeen[id] = m.epoch
+	m.evalVal[id] = v
+	return v
+}
+
+func (m *Matcher) anyTrue(ids []int32) bool {
+	for _, id := range ids {
+		if m.acTrue[id] == m.epoch {
+			return true
+		}
+	}
+	return false
+}

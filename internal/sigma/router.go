@@ -1,0 +1,132 @@
+package sigma
+
+import "sort"
+
+// routeKey indexes variants by folded Channel and EventID (-1: any).
+type routeKey struct {
+	ch string
+	id int32
+}
+
+// bucket is what one routed event evaluates: the candidate variants and
+// the fields to scan.
+type bucket struct {
+	member  []uint64 // variant bitset
+	always  []int32  // variants without triggers, evaluated every time
+	acSlots []int32  // field slots to run automata over
+	kw      bool     // some variant uses keyword atoms
+	size    int
+}
+
+func (b *bucket) has(v int32) bool { return b.member[v>>6]&(1<<(uint(v)&63)) != 0 }
+
+type chanRoutes struct {
+	ids map[int32]*bucket
+	any *bucket
+}
+
+type router struct {
+	channels map[string]*chanRoutes
+	fallback *bucket
+}
+
+type routeBuilder struct {
+	byKey  map[routeKey][]int32
+	global []int32
+}
+
+func newRouteBuilder() *routeBuilder { return &routeBuilder{byKey: map[routeKey][]int32{}} }
+
+func (rb *routeBuilder) add(k routeKey, v int32) { rb.byKey[k] = append(rb.byKey[k], v) }
+func (rb *routeBuilder) addGlobal(v int32)       { rb.global = append(rb.global, v) }
+
+func (rb *routeBuilder) build(c *compiler) router {
+	r := router{channels: map[string]*chanRoutes{}}
+	cache := map[string]*bucket{}
+	mk := func(lists ...[]int32) *bucket {
+		var vs []int32
+		for _, l := range lists {
+			vs = append(vs, l...)
+		}
+		sort.Slice(vs, func(i, j int) bool { return vs[i] < vs[j] })
+		vs = dedupInt32(vs)
+		key := make([]byte, 0, 4*len(vs))
+		for _, v := range vs {
+			key = append(key, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+		}
+		if b, ok := cache[string(key)]; ok {
+			return b
+		}
+		b := c.newBucket(vs)
+		cache[string(key)] = b
+		return b
+	}
+	for k := range rb.byKey {
+		cr := r.channels[k.ch]
+		if cr == nil {
+			cr = &chanRoutes{ids: map[int32]*bucket{}}
+			r.channels[k.ch] = cr
+		}
+	}
+	for ch, cr := range r.channels {
+		anyList := rb.byKey[routeKey{ch: ch, id: -1}]
+		cr.any = mk(anyList, rb.global)
+		for k, l := range rb.byKey {
+			if k.ch == ch && k.id >= 0 {
+				cr.ids[k.id] = mk(l, anyList, rb.global)
+			}
+		}
+	}
+	r.fallback = mk(rb.global)
+	return r
+}
+
+func dedupInt32(v []int32) []int32 {
+	out := v[:0]
+	for i, x := range v {
+		if i == 0 || x != v[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (c *compiler) newBucket(vs []int32) *bucket {
+	s := c.set
+	b := &bucket{member: make([]uint64, (len(s.variants)+63)/64), size: len(vs)}
+	slots := map[int32]bool{}
+	var visit func(n *cnode)
+	visit = func(n *cnode) {
+		if n.op == ePred {
+			a := s.atoms[n.atom]
+			if a.slot < 0 {
+				b.kw = true
+			} else if s.acs[a.slot] != nil {
+				slots[a.slot] = true
+			}
+			for _, pf := range a.pf {
+				if ps := s.atoms[pf].slot; ps >= 0 && s.acs[ps] != nil {
+					slots[ps] = true
+				} else if ps < 0 {
+					b.kw = true
+				}
+			}
+		}
+		for i := range n.kids {
+			visit(&n.kids[i])
+		}
+	}
+	for _, v := range vs {
+		b.member[v>>6] |= 1 << (uint(v) & 63)
+		vr := s.variants[v]
+		if vr.always {
+			b.always = append(b.always, v)
+		}
+		visit(&vr.cond)
+	}
+	for sl := range slots {
+		b.acSlots = append(b.acSlots, sl)
+	}
+	sort.Slice(b.acSlots, func(i, j int) bool { return b.acSlots[i] < b.acSlots[j] })
+	return b
+}
