@@ -1,0 +1,99 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// ShutdownGrace is how long SIGTERM waits for requests to finish.
+const ShutdownGrace = 8 * time.Second
+
+// Serve runs the HTTP server and the background jobs until ctx ends, then
+// shuts down cleanly within ShutdownGrace. ready, when not nil, receives
+// the bound address once the server listens.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	var jobs sync.WaitGroup
+	a.startJobs(jobsCtx, &jobs)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("kubu serving", "addr", ln.Addr().String(), "engine", string(a.DB.Engine))
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		stopJobs()
+		jobs.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	stopJobs()
+	jobs.Wait()
+	if errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+		return nil
+	}
+	return err
+}
+
+// startJobs runs the periodic work: signed audit checkpoints, expiring
+// accepted risks, sweeping expired sessions.
+func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Audit.RunCheckpoints(ctx, time.Minute, func(err error) { a.Log.Error("audit checkpoint", "err", err) })
+	}()
+	every := func(d time.Duration, name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(d)
+			defer t.Stop()
+			for {
+				if err := fn(ctx); err != nil && ctx.Err() == nil {
+					a.Log.Error(name, "err", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	every(10*time.Minute, "risk acceptance expiry", func(ctx context.Context) error {
+		n, err := a.Findings.ExpireRiskAcceptances(ctx)
+		if n > 0 {
+			a.Log.Info("risk acceptances expired; findings reopened", "count", n)
+		}
+		return err
+	})
+	every(time.Hour, "session sweep", func(ctx context.Context) error {
+		return a.Sessions.Store.(interface{ Sweep(context.Context) error }).Sweep(ctx)
+	})
+}

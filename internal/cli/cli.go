@@ -1,0 +1,122 @@
+// Package cli is kubu's command line: it parses a command's flags into the
+// typed config and runs it. Exit codes: 0 success, 1 failure (one line on
+// stderr), 2 bad usage.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/kubu-gov/kubu/internal/config"
+)
+
+// Env is what a command may use from its surroundings.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv config.Getenv
+	// Context ends when the process is told to stop (SIGINT/SIGTERM).
+	Context context.Context
+}
+
+// errUsage marks a usage error (exit code 2).
+var errUsage = errors.New("usage")
+
+type command struct {
+	name    string
+	summary string
+	run     func(e *Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the web UI, JSON API, intake and detection", serve},
+		{"user add", "create a user and print its id", userAdd},
+		{"token create", "create an API token for a user and print it", tokenCreate},
+		{"audit verify", "check the whole tamper-evident audit log", auditVerify},
+		{"version", "print the version", version},
+	}
+}
+
+// Main runs the command named by e.Args and returns the exit code.
+func Main(e *Env) int {
+	args := e.Args
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			err := c.run(e, args[len(words):])
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+				if !errors.Is(err, flag.ErrHelp) && err != errUsage {
+					fmt.Fprintln(e.Stderr, "kubu "+c.name+": "+strings.TrimSuffix(err.Error(), ": usage"))
+				}
+				return 2
+			default:
+				fmt.Fprintln(e.Stderr, "kubu "+c.name+": "+oneLine(err))
+				return 1
+			}
+		}
+	}
+	usage(e.Stderr)
+	if len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		return 0
+	}
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: kubu COMMAND [flags]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-22s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'kubu COMMAND -h' for a command's flags.")
+}
+
+// flags returns a flag set that reports errors as usage errors.
+func flags(e *Env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("kubu "+name, flag.ContinueOnError)
+	fs.SetOutput(e.Stderr)
+	return fs
+}
+
+// parse parses args and finishes the config.
+func parse(e *Env, fs *flag.FlagSet, cfg *config.Config, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if err := cfg.Finish(e.Getenv); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return nil
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// logger returns the JSON log on stderr at the configured level.
+func logger(e *Env, lv slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.Stderr, &slog.HandlerOptions{Level: lv}))
+}
+
+// quiet is the logger for short commands: warnings and errors only.
+func quiet(e *Env) *slog.Logger { return logger(e, slog.LevelWarn) }
+
+// OSEnv returns the process's environment.
+func OSEnv(ctx context.Context) *Env {
+	return &Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Context: ctx}
+}

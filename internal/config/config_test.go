@@ -1,0 +1,75 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func parse(t *testing.T, env map[string]string, args ...string) (*Config, error) {
+	t.Helper()
+	getenv := func(k string) string { return env[k] }
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	Serve(fs, &c, getenv)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return &c, c.Finish(getenv)
+}
+
+func TestDefaultsEnvAndFlags(t *testing.T) {
+	c, err := parse(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || !c.RequireTOTP || c.DatabaseURL != "" || !filepath.IsAbs(c.DataDir) {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = parse(t, map[string]string{"KUBU_ADDR": "0.0.0.0:9000", "KUBU_REQUIRE_TOTP": "false"}, "--addr", "127.0.0.1:7000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:7000" || c.RequireTOTP {
+		t.Fatalf("flag should beat env, env should beat default: %+v", c)
+	}
+}
+
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	db := filepath.Join(dir, "db")
+	os.WriteFile(db, []byte("postgres://kubu:s3cret@db/kubu\n"), 0o600)
+	c, err := parse(t, map[string]string{"KUBU_SECRET_KEY_FILE": key, "KUBU_DATABASE_URL_FILE": db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SecretKey) != 32 || c.DatabaseURL != "postgres://kubu:s3cret@db/kubu" {
+		t.Fatalf("secrets not read: %d %q", len(c.SecretKey), c.DatabaseURL)
+	}
+}
+
+func TestValidationNamesTheSetting(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--addr", "nonsense"}, nil, "--addr"},
+		{[]string{"--database-url", "mysql://x"}, nil, "--database-url"},
+		{[]string{"--nats-url", "http://x"}, nil, "--nats-url"},
+		{[]string{"--syslog-tls", "127.0.0.1:6514"}, nil, "--tls-cert"},
+		{[]string{"--public-url", "kubu.example"}, nil, "--public-url"},
+		{[]string{"--rules", "/no/such/rules"}, nil, "--rules"},
+		{nil, map[string]string{"KUBU_SECRET_KEY": "short"}, "KUBU_SECRET_KEY"},
+	}
+	for _, tc := range cases {
+		_, err := parse(t, tc.env, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: got %v, want an error naming %s", tc.args, tc.env, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+// Package ui is kubu's browser interface: server-rendered html/template
+// pages under a strict CSP (no inline script or style), usable without
+// JavaScript, keyboard and phone friendly. Every route is listed in
+// Register with the action the Router checks before the handler runs;
+// handlers then ask the domain services, which check each record.
+package ui
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/kubu-gov/kubu/internal/accounts"
+	"github.com/kubu-gov/kubu/internal/audit"
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/markdown"
+	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/web"
+)
+
+// EnrolPath is the TOTP enrolment page staff are held on until they enrol.
+const EnrolPath = "/account/totp"
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Deps are the services the UI shows.
+type Deps struct {
+	Registry *registry.Registry
+	Findings *findings.Service
+	Accounts *accounts.Service
+	Audit    *audit.Log
+	Auth     *web.Authenticator
+	Log      *slog.Logger
+}
+
+type ui struct {
+	Deps
+	pages map[string]*template.Template
+	md    *markdown.Renderer
+}
+
+// Register adds the UI's routes to rt.
+func Register(rt *web.Router, d Deps) {
+	u := &ui{Deps: d, md: markdown.New()}
+	u.pages = mustParsePages(u.funcs())
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	rt.Handle(web.UI, "GET /static/{file...}", authz.Public, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+
+	rt.Handle(web.UI, "GET /login", authz.Public, u.loginForm)
+	rt.Handle(web.UI, "POST /login", authz.Public, u.login)
+	rt.Handle(web.UI, "GET /login/totp", authz.Public, u.totpForm)
+	rt.Handle(web.UI, "POST /login/totp", authz.Public, u.totpLogin)
+	rt.Handle(web.UI, "POST /logout", authz.Public, u.logout)
+	rt.Handle(web.UI, "GET "+EnrolPath, authz.SignedIn, u.enrolForm)
+	rt.Handle(web.UI, "POST "+EnrolPath, authz.SignedIn, u.enrol)
+	rt.Handle(web.UI, "GET "+EnrolPath+"/qr.png", authz.SignedIn, u.enrolQR)
+
+	rt.Handle(web.UI, "GET /{$}", authz.SignedIn, u.home)
+	u.registerPages(rt)
+}

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/kubu-gov/kubu/internal/accounts"
+	"github.com/kubu-gov/kubu/internal/authz"
+)
+
+// Session keys.
+const (
+	sessUserID      = "uid"        // set once fully signed in
+	sessPendingUser = "pending"    // password checked, TOTP code awaited
+	sessNeedsEnrol  = "needs_totp" // signed in, but must enrol TOTP before anything else
+)
+
+// IntakeAuthFunc checks an intake request's credentials and returns the
+// agency its token is bound to. It writes the protocol's own error answer
+// and returns ok=false when the request is refused.
+type IntakeAuthFunc func(w http.ResponseWriter, r *http.Request) (agencyID string, ok bool)
+
+// Authenticator identifies callers on each surface.
+type Authenticator struct {
+	Accounts *accounts.Service
+	Sessions *scs.SessionManager
+	// Intake authenticates log shippers (set by the intake package).
+	Intake IntakeAuthFunc
+	// EnrolPath is where a staff user who must set up TOTP is sent.
+	EnrolPath string
+}
+
+// bearer extracts a bearer token.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:]), true
+	}
+	return "", false
+}
+
+func (au *Authenticator) api(act authz.Action, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		actor := authz.Anonymous
+		if tok, ok := bearer(r); ok {
+			u, err := au.Accounts.Authenticate(r.Context(), tok)
+			if err != nil {
+				if !errors.Is(err, accounts.ErrBadToken) {
+					WriteError(w, r, err)
+					return
+				}
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				WriteError(w, r, authz.ErrUnauthenticated)
+				return
+			}
+			actor = u.Actor()
+		} else if r.Header.Get("Authorization") != "" {
+			w.Header().Set("WWW-Authenticate", `Bearer`)
+			WriteError(w, r, authz.ErrUnauthenticated)
+			return
+		}
+		if err := authz.Check(actor, act, authz.Resource{}); err != nil {
+			if errors.Is(err, authz.ErrUnauthenticated) {
+				w.Header().Set("WWW-Authenticate", `Bearer`)
+			}
+			WriteError(w, r, err)
+			return
+		}
+		h(w, r.WithContext(WithActor(r.Context(), actor)))
+	})
+}
+
+func (au *Authenticator) ui(act authz.Action, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		actor := authz.Anonymous
+		needsEnrol := false
+		if uid := au.Sessions.GetString(r.Context(), sessUserID); uid != "" {
+			u, err := au.Accounts.ActiveUser(r.Context(), uid)
+			if err == nil {
+				actor = u.Actor()
+				needsEnrol = au.Sessions.GetBool(r.Context(), sessNeedsEnrol)
+			} else {
+				au.Sessions.Destroy(r.Context())
+			}
+		}
+		if needsEnrol && act != authz.Public && !strings.HasPrefix(r.URL.Path, au.EnrolPath) && r.URL.Path != "/logout" {
+			http.Redirect(w, r, au.EnrolPath, http.StatusSeeOther)
+			return
+		}
+		if err := authz.Check(actor, act, authz.Resource{}); err != nil {
+			if errors.Is(err, authz.ErrUnauthenticated) {
+				if r.Method == http.MethodGet || r.Method == http.MethodHead {
+					http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				http.Error(w, "Please sign in.", http.StatusUnauthorized)
+				return
+			}
+			NotFoundPage(w, r)
+			return
+		}
+		h(w, r.WithContext(WithActor(r.Context(), actor)))
+	})
+}
+
+func (au *Authenticator) intake(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if au.Intake == nil {
+			http.Error(w, "intake is not configured", http.StatusServiceUnavailable)
+			return
+		}
+		agency, ok := au.Intake(w, r)
+		if !ok {
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), agencyKey, agency)))
+	})
+}
+
+// SignIn marks the session as fully signed in as u (after the password and,
+// when enrolled, the TOTP code). needsEnrol keeps the user on the TOTP
+// enrolment page until they finish it.
+func (au *Authenticator) SignIn(ctx context.Context, u accounts.User, needsEnrol bool) error {
+	if err := au.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	au.Sessions.Remove(ctx, sessPendingUser)
+	au.Sessions.Put(ctx, sessUserID, u.ID)
+	au.Sessions.Put(ctx, sessNeedsEnrol, needsEnrol)
+	return nil
+}
+
+// SetPending records that u passed the password check and owes a TOTP code.
+func (au *Authenticator) SetPending(ctx context.Context, u accounts.User) error {
+	if err := au.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	au.Sessions.Put(ctx, sessPendingUser, u.ID)
+	return nil
+}
+
+// Pending returns the user id awaiting a TOTP code, if any.
+func (au *Authenticator) Pending(ctx context.Context) string {
+	return au.Sessions.GetString(ctx, sessPendingUser)
+}
+
+// EnrolDone lifts the enrolment requirement.
+func (au *Authenticator) EnrolDone(ctx context.Context) { au.Sessions.Put(ctx, sessNeedsEnrol, false) }
+
+// SignOut ends the session.
+func (au *Authenticator) SignOut(ctx context.Context) error { return au.Sessions.Destroy(ctx) }
