@@ -1,0 +1,88 @@
+package app_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/web"
+)
+
+// publicRoutes is the explicit list of routes anyone may reach without
+// signing in. A route that is public but not listed here fails the test.
+var publicRoutes = map[string]bool{
+	"GET /healthz":              true,
+	"GET /api/v1/openapi.json":  true,
+	"GET /static/{file...}":     true,
+	"GET /login":                true,
+	"POST /login":               true,
+	"GET /login/totp":           true,
+	"POST /login/totp":          true,
+	"POST /logout":              true,
+}
+
+var param = regexp.MustCompile(`\{[^}]+\}`)
+
+// TestEveryRouteIsGuarded walks every registered route and proves that
+// none is reachable without the access check: without credentials each
+// answers 401 (API, intake) or a redirect to sign in (UI pages), and a
+// researcher — who may see nothing of the shared model — gets 404 from
+// every API route that is not about their own account.
+func TestEveryRouteIsGuarded(t *testing.T) {
+	ta := newTestApp(t, store.SQLite)
+	routes := ta.Router().Routes()
+	if len(routes) < 20 {
+		t.Fatalf("only %d routes registered", len(routes))
+	}
+	seenPublic := map[string]bool{}
+	for _, rt := range routes {
+		key := rt.Method + " " + rt.Pattern
+		if rt.Action == authz.Public {
+			if !publicRoutes[key] {
+				t.Errorf("%s is public but not in the explicit public list", key)
+			}
+			seenPublic[key] = true
+			continue
+		}
+		if publicRoutes[key] {
+			t.Errorf("%s is in the public list but requires %s", key, rt.Action)
+		}
+		path := param.ReplaceAllString(strings.TrimSuffix(rt.Pattern, "{$}"), "01m8jhcf27vr9jkzj71yw85x8a")
+		req, _ := http.NewRequest(rt.Method, ta.srv.URL+path, strings.NewReader("{}"))
+		req.Header.Set("Content-Type", "application/json")
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch rt.Surface {
+		case web.API, web.Intake:
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s without credentials answered %d, want 401", key, resp.StatusCode)
+			}
+		case web.UI:
+			want := http.StatusSeeOther
+			if rt.Method != http.MethodGet {
+				want = http.StatusUnauthorized
+			}
+			if resp.StatusCode != want || (want == http.StatusSeeOther && !strings.HasPrefix(resp.Header.Get("Location"), "/login")) {
+				t.Errorf("%s without a session answered %d %s, want %d to /login", key, resp.StatusCode, resp.Header.Get("Location"), want)
+			}
+		}
+		if rt.Surface == web.API && rt.Action != authz.SignedIn {
+			code, _ := ta.do(t, "researcher", rt.Method, path, "{}")
+			if code != http.StatusNotFound {
+				t.Errorf("%s as a researcher answered %d, want 404", key, code)
+			}
+		}
+	}
+	for k := range publicRoutes {
+		if !seenPublic[k] {
+			t.Errorf("public list names %s, which is not registered", k)
+		}
+	}
+}
