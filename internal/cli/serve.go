@@ -2,9 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/kubu-gov/kubu/internal/app"
 	"github.com/kubu-gov/kubu/internal/config"
+	"github.com/kubu-gov/kubu/internal/demo"
 )
 
 func serve(e *Env, args []string) error {
@@ -23,5 +25,14 @@ func serve(e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if cfg.Demo {
+		seeded, err := demo.Seed(e.Context, demo.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts}, e.Stdout, uint64(time.Now().UnixNano()))
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if !seeded {
+			log.Info("demo: the database already has data; not seeding again")
+		}
+	}
 	return a.Serve(e.Context, nil)
 }

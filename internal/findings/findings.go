@@ -271,3 +271,12 @@ func millisPtr(t *time.Time) any {
 	}
 	return t.UnixMilli()
 }
+
+// WithClock returns a copy of the service that reads time from now. The
+// demo uses it to lay down months of believable history in one go; the
+// audit log still records the real time of every change.
+func (s *Service) WithClock(now func() time.Time) *Service {
+	c := *s
+	c.now = now
+	return &c
+}

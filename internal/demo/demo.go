@@ -1,0 +1,192 @@
+// Package demo seeds a believable government on a fresh kubu (`kubu serve
+// --demo`): six agencies, their systems, one user per role, and findings
+// of every source, severity and status spread over six months.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/kubu-gov/kubu/internal/accounts"
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/registry"
+)
+
+// Deps are the services the demo fills.
+type Deps struct {
+	Registry *registry.Registry
+	Findings *findings.Service
+	Accounts *accounts.Service
+}
+
+var operator = authz.Actor{UserID: "demo", Email: "kubu demo seeder", Role: authz.WogAdmin}
+
+// Credential is a demo account and its one-time password.
+type Credential struct {
+	Email, Role, Agency, Password string
+}
+
+// Seed fills an empty kubu and prints the demo accounts' credentials to out,
+// once. It does nothing (seeded=false) when any agency already exists.
+func Seed(ctx context.Context, d Deps, out io.Writer, seed uint64) (seeded bool, err error) {
+	existing, err := d.Registry.ListAgencies(ctx, operator)
+	if err != nil {
+		return false, err
+	}
+	if len(existing) > 0 {
+		return false, nil
+	}
+	rnd := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	var systems []registry.System
+	for _, as := range agencies {
+		if _, err := d.Registry.CreateAgency(ctx, operator, registry.NewAgency{Code: as.code, Name: as.name}); err != nil {
+			return false, fmt.Errorf("demo agency %s: %w", as.code, err)
+		}
+		for _, ss := range as.systems {
+			name, desc, asset, crit, class, internet := ss.name, ss.desc, ss.asset, ss.crit, ss.class, ss.internet
+			hosts := []string{ss.host + "." + as.domain}
+			contacts := []registry.Contact{{Name: "System owner", Email: "owner." + ss.host + "@" + as.domain, Role: "owner"}}
+			s, err := d.Registry.CreateSystem(ctx, operator, registry.SystemInput{Agency: as.code, Name: &name, Description: &desc,
+				Hostnames: &hosts, AssetType: &asset, Criticality: &crit, InternetFacing: &internet, OwnerContacts: &contacts, DataClassification: &class})
+			if err != nil {
+				return false, fmt.Errorf("demo system %s: %w", name, err)
+			}
+			systems = append(systems, s)
+		}
+	}
+	creds, err := seedUsers(ctx, d)
+	if err != nil {
+		return false, err
+	}
+	if err := seedFindings(ctx, d, systems, rnd); err != nil {
+		return false, err
+	}
+	fmt.Fprintln(out, "kubu demo: seeded 6 agencies, "+fmt.Sprint(len(systems))+" systems and their findings.")
+	fmt.Fprintln(out, "Demo accounts (passwords are shown this once; staff set up two-factor sign-in at first sign-in):")
+	for _, c := range creds {
+		ag := c.Agency
+		if ag == "" {
+			ag = "-"
+		}
+		fmt.Fprintf(out, "  %-15s %-4s %-34s %s\n", c.Role, ag, c.Email, c.Password)
+	}
+	return true, nil
+}
+
+func seedUsers(ctx context.Context, d Deps) ([]Credential, error) {
+	specs := []Credential{
+		{Email: "admin@kubu.gov.example", Role: "wog-admin"},
+		{Email: "analyst@kubu.gov.example", Role: "analyst"},
+		{Email: "triager@kubu.gov.example", Role: "triager"},
+		{Email: "admin@health.gov.example", Role: "agency-admin", Agency: "MOH"},
+		{Email: "member@health.gov.example", Role: "agency-member", Agency: "MOH"},
+		{Email: "researcher@researcher.example", Role: "researcher"},
+	}
+	for i := range specs {
+		specs[i].Password = accounts.RandomPassword()
+		_, err := d.Accounts.CreateUser(ctx, operator, accounts.NewUser{Email: specs[i].Email, Role: authz.Role(specs[i].Role),
+			Agency: specs[i].Agency, Password: specs[i].Password})
+		if err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", specs[i].Email, err)
+		}
+	}
+	return specs, nil
+}
+
+// seedFindings records findings over the last 180 days: first one of every
+// severity in every status, then a random spread whose status follows its
+// age (older findings are mostly fixed, some are overdue).
+func seedFindings(ctx context.Context, d Deps, systems []registry.System, rnd *rand.Rand) error {
+	now := time.Now().UTC()
+	clock := now
+	svc := d.Findings.WithClock(func() time.Time { return clock })
+	firstOf := map[string]string{} // agency → a finding to mark duplicates of
+	add := func(sys registry.System, spec findingSpec, severity, status string, found time.Time) error {
+		clock = found
+		f, err := svc.Create(ctx, operator, findings.NewFinding{SystemID: sys.ID, Source: spec.source, Title: spec.title,
+			Description: spec.desc, Severity: severity, CWE: &spec.cwe, FoundAt: found})
+		if err != nil {
+			return err
+		}
+		if firstOf[sys.AgencyID] == "" {
+			firstOf[sys.AgencyID] = f.ID
+		}
+		after := found.Add(time.Duration(2+rnd.IntN(40)) * 24 * time.Hour)
+		if after.After(now) {
+			after = now.Add(-time.Hour)
+		}
+		clock = after
+		switch status {
+		case "open":
+			return nil
+		case "risk-accepted":
+			if _, err := svc.RequestRiskAcceptance(ctx, authz.Actor{UserID: "demo-analyst", Email: "analyst", Role: authz.Analyst}, f.ID,
+				"Compensating control in place (WAF rule and monitoring); vendor fix scheduled.", after.Add(120*24*time.Hour)); err != nil {
+				return err
+			}
+			_, err = svc.DecideRiskAcceptance(ctx, operator, f.ID, true, "Accepted until the vendor release.")
+			return err
+		case "duplicate":
+			orig := firstOf[sys.AgencyID]
+			if orig == f.ID {
+				status = "false-positive"
+			} else {
+				_, err := svc.Update(ctx, operator, f.ID, findings.Patch{Status: &status, DuplicateOf: &orig, Reason: "Same root cause as an earlier report."})
+				return err
+			}
+		}
+		_, err = svc.Update(ctx, operator, f.ID, findings.Patch{Status: &status, Reason: reasonFor(status)})
+		return err
+	}
+	i := 0
+	for _, sev := range findings.Severities {
+		for _, st := range findings.Statuses {
+			sys := systems[i%len(systems)]
+			spec := findingsBySource[i%len(findingsBySource)]
+			found := now.Add(-time.Duration(20+rnd.IntN(150)) * 24 * time.Hour)
+			if err := add(sys, spec, sev, st, found); err != nil {
+				return fmt.Errorf("demo finding: %w", err)
+			}
+			i++
+		}
+	}
+	for _, sys := range systems {
+		for range 4 + rnd.IntN(9) {
+			spec := findingsBySource[rnd.IntN(len(findingsBySource))]
+			age := time.Duration(rnd.IntN(180*24)) * time.Hour
+			found := now.Add(-age)
+			status := statusForAge(age, rnd)
+			if err := add(sys, spec, spec.severity, status, found); err != nil {
+				return fmt.Errorf("demo finding: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func statusForAge(age time.Duration, rnd *rand.Rand) string {
+	p := rnd.Float64()
+	days := age.Hours() / 24
+	switch {
+	case days < 14:
+		return pick(p, []string{"open", "open", "in-progress", "false-positive"})
+	case days < 60:
+		return pick(p, []string{"open", "in-progress", "fixed", "fixed", "duplicate"})
+	default:
+		return pick(p, []string{"fixed", "fixed", "fixed", "open", "risk-accepted", "in-progress"})
+	}
+}
+
+func pick(p float64, opts []string) string { return opts[int(p*float64(len(opts)))%len(opts)] }
+
+func reasonFor(status string) string {
+	return map[string]string{
+		"in-progress":    "Fix under development.",
+		"fixed":          "Fix deployed and verified.",
+		"false-positive": "Not exploitable: the input is never rendered.",
+	}[status]
+}
