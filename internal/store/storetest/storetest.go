@@ -59,6 +59,9 @@ func FreshPostgres(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvVar)
 	if base == "" {
+		if os.Getenv("KUBU_TEST_REQUIRE_SERVICES") != "" {
+			t.Fatalf("%s is not set but KUBU_TEST_REQUIRE_SERVICES is: CI must run the PostgreSQL suite", EnvVar)
+		}
 		t.Skipf("skipping PostgreSQL: %s is not set (CI sets it; e.g. postgres://postgres@127.0.0.1:5432/test)", EnvVar)
 	}
 	var b [6]byte
