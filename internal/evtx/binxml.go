@@ -70,8 +70,11 @@ type template struct {
 const (
 	maxNestedBinXML = 8       // nested BinXml values within one record
 	maxElementDepth = 256     // open elements at once
-	maxNodes        = 1 << 18 // tree nodes per record
+	maxNodes        = 1 << 16 // tree nodes per record
 	maxValues       = 1 << 14 // substitution values per template instance
+	maxValueBytes   = 1 << 20 // value bytes placed in one record's tree
+	maxWork         = 1 << 22 // ops run plus BinXml bytes decoded per record
+	maxExpandBytes  = 1 << 22 // bytes repeated by array expansion per document
 )
 
 var errTruncated = errors.New("BinXml truncated")
@@ -83,7 +86,17 @@ type chunk struct {
 	b         []byte
 	names     map[uint32]string
 	templates map[uint32]*template
+	ops       []op        // backing store of the templates' ops
+	spare     []*template // template structs reused from chunk to chunk
+	used      int         // how many of spare this chunk has handed out
+
+	// intern maps raw UTF-16 names to decoded ones. Unlike the caches
+	// above it lives across chunks, since names repeat everywhere; it only
+	// saves allocations and is emptied when it grows large.
+	intern map[string]string
 }
+
+const maxInterned = 4096
 
 func (c *chunk) reset(b []byte) {
 	c.b = b
@@ -93,6 +106,23 @@ func (c *chunk) reset(b []byte) {
 	}
 	clear(c.names)
 	clear(c.templates)
+	clear(c.ops) // drop references into the previous chunk
+	c.ops = c.ops[:0]
+	c.used = 0
+	if c.intern == nil || len(c.intern) > maxInterned {
+		c.intern = make(map[string]string, 256)
+	}
+}
+
+// newTemplate hands out a cleared template struct.
+func (c *chunk) newTemplate() *template {
+	if c.used == len(c.spare) {
+		c.spare = append(c.spare, &template{})
+	}
+	t := c.spare[c.used]
+	c.used++
+	*t = template{}
+	return t
 }
 
 func (c *chunk) u16(off int) uint16 { return binary.LittleEndian.Uint16(c.b[off:]) }
@@ -120,7 +150,12 @@ func (c *chunk) name(off uint32) (string, error) {
 	if size < 0 {
 		return "", fmt.Errorf("name at chunk offset %#x out of range", off)
 	}
-	s := utf16String(c.b[int(off)+8 : int(off)+size-2])
+	raw := c.b[int(off)+8 : int(off)+size-2]
+	s, ok := c.intern[string(raw)]
+	if !ok {
+		s = utf16String(raw)
+		c.intern[string(raw)] = s
+	}
 	c.names[off] = s
 	return s, nil
 }
@@ -138,12 +173,16 @@ func (c *chunk) template(off uint32) (*template, int, error) {
 	}
 	t, ok := c.templates[off]
 	if !ok {
-		t = &template{}
-		p := parser{c: c}
+		// Templates are decoded one at a time (a definition cannot hold a
+		// template instance), so they share one growing slice of ops.
+		t = c.newTemplate()
+		start := len(c.ops)
+		p := parser{c: c, ops: c.ops}
 		if _, err := p.parse(o+24, o+24+size, true, false); err != nil {
 			t.err = fmt.Errorf("template at chunk offset %#x: %w", off, err)
 		}
-		t.ops = p.ops
+		c.ops = p.ops
+		t.ops = c.ops[start:len(c.ops):len(c.ops)]
 		c.templates[off] = t
 	}
 	return t, size, t.err

@@ -2,13 +2,15 @@ package evtx
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 )
 
 // FlattenJSON turns one nested-form document ({"Event": {…}}, as written by
 // Record.AppendJSON or evtx_dump -o json) into the flat form and appends it
-// to dst.
+// to dst. The root element is the first member of the document, whatever
+// its name; a root that is not an object gives an empty flat object. Only
+// malformed JSON (or a document that is not an object) is an error, and
+// then dst is returned unchanged.
 //
 // The flat form is one object without nesting. System fields come first,
 // keyed by leaf name: a scalar element by its name (EventID, Channel, …),
@@ -20,7 +22,8 @@ import (
 // Element_Attribute (xmlns is dropped). A key seen more than once outside
 // System becomes an array of its values, and such a key replaces a System
 // field of the same name. Values are copied as they are (numbers stay
-// numbers).
+// numbers), except that the integer System fields (EventID, Level, Task,
+// Execution_ProcessID, …) stored as decimal strings become numbers.
 func FlattenJSON(nested, dst []byte) ([]byte, error) {
 	var f flattener
 	return f.flatten(nested, dst)
@@ -39,102 +42,107 @@ type flattener struct {
 	entries []flatEntry
 }
 
-var errNoEvent = errors.New("evtx: flatten: document has no \"Event\" object")
-
 func (f *flattener) flatten(nested, dst []byte) ([]byte, error) {
 	f.keys = f.keys[:0]
 	f.entries = f.entries[:0]
-	end, err := skipValue(nested, skipSpace(nested, 0), 0)
-	if err != nil {
-		return dst, fmt.Errorf("evtx: flatten: %w", err)
-	}
-	if skipSpace(nested, end) != len(nested) {
-		return dst, fmt.Errorf("evtx: flatten: trailing data at %d", end)
-	}
-	it, err := newObjectIter(nested, 0)
-	if err != nil {
-		return dst, fmt.Errorf("evtx: flatten: %w", err)
-	}
-	var event []byte
-	for {
-		m, ok, err := it.next()
-		if err != nil {
-			return dst, fmt.Errorf("evtx: flatten: %w", err)
+	b := nested
+	root := false
+	end, err := members(b, skipSpace(b, 0), 0, func(key []byte, v int) (int, error) {
+		if root || b[v] != '{' {
+			root = true
+			return skipValue(b, v, 1)
 		}
-		if !ok {
-			break
-		}
-		if string(m.key) == "Event" && len(m.val) > 0 && m.val[0] == '{' {
-			event = m.val
-		}
-	}
-	if event == nil {
-		return dst, errNoEvent
-	}
-	ev, _ := newObjectIter(event, 1)
-	for {
-		m, ok, err := ev.next()
-		if err != nil {
-			return dst, fmt.Errorf("evtx: flatten: %w", err)
-		}
-		if !ok {
-			break
-		}
-		switch {
-		case string(m.key) == "#attributes":
-		case m.val[0] == '{':
-			if err := f.walk(m.val, m.key, string(m.key) == "System", 2); err != nil {
-				return dst, fmt.Errorf("evtx: flatten: %w", err)
+		root = true
+		return members(b, v, 1, func(key []byte, v int) (int, error) {
+			switch {
+			case string(key) == "#attributes":
+				return skipValue(b, v, 2)
+			case b[v] == '{':
+				return f.walk(b, v, key, string(key) == "System", 2)
 			}
-		case m.val[0] != 'n':
-			f.emit(m.key, nil, m.val, false)
-		}
+			end, err := skipValue(b, v, 2)
+			if err == nil && b[v] != 'n' {
+				f.emit(key, nil, b[v:end], false)
+			}
+			return end, err
+		})
+	})
+	if err != nil {
+		return dst, fmt.Errorf("evtx: flatten: %w", err)
+	}
+	if skipSpace(b, end) != len(b) {
+		return dst, fmt.Errorf("evtx: flatten: trailing data at %d", end)
 	}
 	return f.write(dst), nil
 }
 
-// walk emits the leaves of the object obj, the value of element parent.
-func (f *flattener) walk(obj, parent []byte, sys bool, depth int) error {
-	it, err := newObjectIter(obj, depth)
-	if err != nil {
-		return err
-	}
-	for {
-		m, ok, err := it.next()
-		if err != nil || !ok {
-			return err
-		}
+// walk emits the leaves of the object at b[i], the value of element parent,
+// and returns the index just past it.
+func (f *flattener) walk(b []byte, i int, parent []byte, sys bool, depth int) (int, error) {
+	return members(b, i, depth, func(key []byte, v int) (int, error) {
 		switch {
-		case string(m.key) == "#attributes" && m.val[0] == '{':
-			at, _ := newObjectIter(m.val, depth+1)
-			for {
-				a, ok, err := at.next()
-				if err != nil || !ok {
-					if err != nil {
-						return err
-					}
-					break
-				}
+		case string(key) == "#attributes" && b[v] == '{':
+			return members(b, v, depth+1, func(attr []byte, v int) (int, error) {
+				end, err := skipValue(b, v, depth+2)
 				switch {
-				case string(a.key) == "xmlns":
-				case sys && a.val[0] == 'n':
-				case sys && string(parent) == "TimeCreated" && string(a.key) == "SystemTime":
-					f.emit(parent, nil, a.val, sys)
+				case err != nil, isXMLNS(attr), sys && b[v] == 'n':
+				case sys && string(parent) == "TimeCreated" && string(attr) == "SystemTime":
+					f.emit(parent, nil, b[v:end], sys)
 				default:
-					f.emit(parent, a.key, a.val, sys)
+					f.emit(parent, attr, b[v:end], sys)
 				}
-			}
-		case string(m.key) == "#text":
-			f.emit(parent, nil, m.val, sys)
-		case m.val[0] == '{':
-			if err := f.walk(m.val, m.key, sys, depth+1); err != nil {
-				return err
-			}
-		case sys && m.val[0] == 'n':
+				return end, err
+			})
+		case b[v] == '{':
+			return f.walk(b, v, key, sys, depth+1)
+		}
+		end, err := skipValue(b, v, depth+1)
+		switch {
+		case err != nil, sys && b[v] == 'n':
+		case string(key) == "#text":
+			f.emit(parent, nil, b[v:end], sys)
 		default:
-			f.emit(m.key, nil, m.val, sys)
+			f.emit(key, nil, b[v:end], sys)
+		}
+		return end, err
+	})
+}
+
+// isXMLNS reports whether an attribute name declares a namespace (xmlns or
+// xmlns:prefix); such attributes carry no event data.
+func isXMLNS(name []byte) bool {
+	return len(name) >= 5 && string(name[:5]) == "xmlns" && (len(name) == 5 || name[5] == ':')
+}
+
+// numericSystemField reports whether a System field is an integer in the
+// event schema. Some logs (forwarded or exported events) store every value
+// as a string; the flat form turns such decimal strings back into numbers
+// so rules compare them the same way.
+func numericSystemField(key []byte) bool {
+	switch string(key) {
+	case "EventID", "EventID_Qualifiers", "Version", "Level", "Task", "Opcode", "EventRecordID",
+		"Execution_ProcessID", "Execution_ThreadID":
+		return true
+	}
+	return false
+}
+
+// decimalString returns the digits of a JSON string holding a plain
+// decimal integer (no sign, no leading zero, at most 19 digits).
+func decimalString(v []byte) ([]byte, bool) {
+	if len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
+		return nil, false
+	}
+	d := v[1 : len(v)-1]
+	if len(d) == 0 || len(d) > 19 || (d[0] == '0' && len(d) > 1) {
+		return nil, false
+	}
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return nil, false
 		}
 	}
+	return d, true
 }
 
 // emit records a leaf keyed name or name_attr.
@@ -194,7 +202,13 @@ func (f *flattener) write(dst []byte) []byte {
 		dst = append(dst, '"')
 		dst = append(dst, k...)
 		dst = append(dst, '"', ':')
-		dst = append(dst, f.entries[i].val...)
+		val := f.entries[i].val
+		if numericSystemField(k) {
+			if d, ok := decimalString(val); ok {
+				val = d
+			}
+		}
+		dst = append(dst, val...)
 	}
 	for i := range f.entries {
 		if f.entries[i].sys || f.seen(i) {

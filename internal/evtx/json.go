@@ -13,8 +13,9 @@ type override struct {
 
 // renderer writes the nested JSON form of a record tree.
 type renderer struct {
-	nodes []node
-	ov    override
+	nodes  []node
+	ov     override
+	budget int // bytes array expansion may still repeat (see maxExpandBytes)
 }
 
 // nameCount tracks repeated child names for the _1, _2 … key suffixes.
@@ -38,6 +39,7 @@ func (r *renderer) root() int32 {
 // appendDocument renders {"<root>": …}.
 func (r *renderer) appendDocument(dst []byte) []byte {
 	r.ov = override{node: -1}
+	r.budget = maxExpandBytes
 	root := r.root()
 	if root < 0 {
 		return append(dst, '{', '}')
@@ -230,21 +232,47 @@ func (r *renderer) expansion(e int32) (int32, int) {
 }
 
 // instances calls fn once per rendered copy of element e: once, or once per
-// item when e holds an array value.
+// item when e holds an array value. Expansion is skipped (the array then
+// renders as comma-separated text) once it would repeat more than the
+// document's budget of bytes, so hostile input cannot blow up the output.
 func (r *renderer) instances(e int32, fn func()) {
 	arr, k := r.expansion(e)
 	if k <= 1 {
 		fn()
 		return
 	}
+	cost := k * r.subtreeBytes(e)
+	if cost > r.budget {
+		fn()
+		return
+	}
+	r.budget -= cost
 	saved := r.ov
 	v := r.nodes[arr].val
-	for i := 0; i < k; i++ {
-		item, _ := v.arrayItem(i)
+	for off := 0; ; {
+		item, next, ok := v.nextItem(off)
+		if !ok {
+			break
+		}
+		off = next
 		r.ov = override{node: arr, item: item, omit: item.typ == typeString && len(item.data) == 0}
 		fn()
 	}
 	r.ov = saved
+}
+
+// subtreeBytes estimates the output size of element e: its text and value
+// bytes plus a little per node.
+func (r *renderer) subtreeBytes(e int32) int {
+	n := &r.nodes[e]
+	size := 16 + len(n.name) + len(n.val.data)
+	for a := n.attrs; a >= 0; a = r.nodes[a].next {
+		size += r.subtreeBytes(a)
+	}
+	for c := n.first; c >= 0; c = r.nodes[c].next {
+		size += r.subtreeBytes(c)
+	}
+	return size
 }
 
 func isDataContainer(name string) bool { return name == "EventData" || name == "UserData" }
@@ -293,6 +321,7 @@ func (r *renderer) elementBody(dst []byte, e int32, container bool) []byte {
 
 	flatten, positional := false, 0
 	if container {
+		budget := r.budget // counting must not spend the expansion budget
 		for c := r.nodes[e].first; c >= 0; c = r.nodes[c].next {
 			if r.nodes[c].kind != nElem || r.nodes[c].name != "Data" {
 				continue
@@ -302,6 +331,7 @@ func (r *renderer) elementBody(dst []byte, e int32, container bool) []byte {
 			}
 			r.instances(c, func() { positional++ })
 		}
+		r.budget = budget
 	}
 
 	var names [maxTrackedNames]nameCount

@@ -24,19 +24,34 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
+// stringStop marks the bytes that end a run of plain string content.
+var stringStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // scanString returns the index just past the string starting at b[i] == '"'.
 func scanString(b []byte, i int) (int, error) {
-	for i++; i < len(b); i++ {
+	i++
+	for {
+		for i < len(b) && !stringStop[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return i, errJSONEnd
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, nil
 		case c == '\\':
-			i++
-		case c < 0x20:
+			i += 2
+		default:
 			return i, fmt.Errorf("control character in JSON string at %d", i)
 		}
 	}
-	return i, errJSONEnd
 }
 
 // skipValue returns the index just past the value starting at b[i].
@@ -97,86 +112,94 @@ func skipValue(b []byte, i, depth int) (int, error) {
 		}
 		return i, fmt.Errorf("bad literal at %d", i)
 	default:
-		j := i
-		for j < len(b) {
-			c := b[j]
-			if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-				j++
-				continue
-			}
-			break
-		}
-		if j == i {
-			return i, fmt.Errorf("unexpected %q at %d", c, i)
-		}
-		return j, nil
+		return scanNumber(b, i)
 	}
 }
 
-// member is one object member: the raw key (inside the quotes, still
-// escaped) and the raw value.
-type member struct {
-	key, val []byte
+// scanNumber returns the index just past the JSON number at b[i]:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(b []byte, i int) (int, error) {
+	start := i
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return start, fmt.Errorf("bad number at %d", start)
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return start, fmt.Errorf("bad number at %d", start)
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return start, fmt.Errorf("bad number at %d", start)
+		}
+	}
+	return i, nil
 }
 
-// objectIter walks the members of the object at b[i] == '{'.
-type objectIter struct {
-	b     []byte
-	i     int
-	depth int
-	done  bool
-}
-
-func newObjectIter(b []byte, depth int) (objectIter, error) {
-	i := skipSpace(b, 0)
+// members walks the object at b[i] == '{': for each member it calls fn
+// with the raw key (inside the quotes, still escaped) and the index where
+// the value starts; fn returns the index just past the value. members
+// returns the index just past the object.
+func members(b []byte, i, depth int, fn func(key []byte, v int) (int, error)) (int, error) {
 	if i >= len(b) || b[i] != '{' {
-		return objectIter{}, errors.New("JSON value is not an object")
+		return i, errors.New("JSON value is not an object")
 	}
 	if depth >= maxJSONDepth {
-		return objectIter{}, errors.New("JSON nested too deep")
-	}
-	it := objectIter{b: b, i: skipSpace(b, i+1), depth: depth}
-	if it.i < len(b) && b[it.i] == '}' {
-		it.done = true
-	}
-	return it, nil
-}
-
-// next returns the next member; ok is false at the end of the object.
-func (it *objectIter) next() (m member, ok bool, err error) {
-	if it.done {
-		return member{}, false, nil
-	}
-	b, i := it.b, it.i
-	if i >= len(b) || b[i] != '"' {
-		return member{}, false, fmt.Errorf("expected object key at %d", i)
-	}
-	end, err := scanString(b, i)
-	if err != nil {
-		return member{}, false, err
-	}
-	m.key = b[i+1 : end-1]
-	i = skipSpace(b, end)
-	if i >= len(b) || b[i] != ':' {
-		return member{}, false, fmt.Errorf("expected ':' at %d", i)
+		return i, errors.New("JSON nested too deep")
 	}
 	i = skipSpace(b, i+1)
-	end, err = skipValue(b, i, it.depth+1)
-	if err != nil {
-		return member{}, false, err
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
 	}
-	m.val = b[i:end]
-	i = skipSpace(b, end)
-	switch {
-	case i >= len(b):
-		return member{}, false, errJSONEnd
-	case b[i] == '}':
-		it.done = true
-	case b[i] == ',':
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return i, fmt.Errorf("expected object key at %d", i)
+		}
+		end, err := scanString(b, i)
+		if err != nil {
+			return end, err
+		}
+		key := b[i+1 : end-1]
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return i, fmt.Errorf("expected ':' at %d", i)
+		}
 		i = skipSpace(b, i+1)
-	default:
-		return member{}, false, fmt.Errorf("expected ',' or '}' at %d", i)
+		if i >= len(b) {
+			return i, errJSONEnd
+		}
+		if i, err = fn(key, i); err != nil {
+			return i, err
+		}
+		i = skipSpace(b, i)
+		switch {
+		case i >= len(b):
+			return i, errJSONEnd
+		case b[i] == '}':
+			return i + 1, nil
+		case b[i] == ',':
+			i = skipSpace(b, i+1)
+		default:
+			return i, fmt.Errorf("expected ',' or '}' at %d", i)
+		}
 	}
-	it.i = i
-	return m, true, nil
 }

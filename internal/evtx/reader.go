@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -34,7 +35,14 @@ type Reader struct {
 	closer io.Closer
 	header FileHeader
 	stats  Stats
+	st     *state // nil once closed
+	rec    Record
+}
 
+// state is the reusable working memory of a Reader: the chunk buffer, the
+// per-chunk caches and the per-record scratch space. Readers take one from
+// a pool and give it back on Close, so reading many files allocates little.
+type state struct {
 	buf     []byte // current chunk
 	chunk   chunk
 	parser  parser
@@ -42,8 +50,16 @@ type Reader struct {
 	render  renderer
 	flat    flattener
 	scratch []byte // nested JSON for AppendFlatJSON
-	rec     Record
 }
+
+var statePool = sync.Pool{New: func() any {
+	s := &state{buf: make([]byte, chunkSize)}
+	s.parser.c = &s.chunk
+	s.builder.p = &s.parser
+	return s
+}}
+
+var errClosed = errors.New("evtx: reader is closed")
 
 // Record is one event record. It and its methods are valid only until the
 // Records loop advances: copy what you need to keep (e.g. the bytes that
@@ -91,15 +107,19 @@ func NewReader(ra io.ReaderAt, size int64, name string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", err, name)
 	}
-	r := &Reader{ra: ra, size: size, name: name, header: h, buf: make([]byte, chunkSize)}
-	r.parser.c = &r.chunk
-	r.builder.p = &r.parser
+	r := &Reader{ra: ra, size: size, name: name, header: h, st: statePool.Get().(*state)}
 	r.rec.r = r
 	return r, nil
 }
 
-// Close closes the file opened by Open; for NewReader it does nothing.
+// Close releases the Reader's working memory and closes the file opened by
+// Open. Records yielded before must no longer be used.
 func (r *Reader) Close() error {
+	if r.st != nil {
+		r.st.chunk.reset(nil)
+		statePool.Put(r.st)
+		r.st = nil
+	}
 	if r.closer == nil {
 		return nil
 	}
@@ -133,6 +153,10 @@ func (r *Reader) warn(format string, args ...any) {
 func (r *Reader) Records() iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
 		r.stats = Stats{}
+		if r.st == nil {
+			yield(nil, errClosed)
+			return
+		}
 		if !r.header.ChecksumOK {
 			r.warn("file header checksum mismatch")
 		}
@@ -146,7 +170,7 @@ func (r *Reader) Records() iter.Seq2[*Record, error] {
 				break
 			}
 			n := int(min(int64(chunkSize), r.size-off))
-			b := r.buf[:n]
+			b := r.st.buf[:n]
 			if _, err := r.ra.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
 				yield(nil, fmt.Errorf("evtx: %s: chunk %d: %w", r.name, i, err))
 				return
@@ -211,14 +235,14 @@ func (r *Reader) openChunk(i int, b []byte) (used, ok bool) {
 	}
 	r.stats.ChunksRead++
 	r.stats.RecordsDeclared += h.declared()
-	r.chunk.reset(b)
+	r.st.chunk.reset(b)
 	return true, true
 }
 
 // chunkRecords decodes and yields the records of the chunk in r.chunk. It
 // returns false when the consumer stopped the iteration.
 func (r *Reader) chunkRecords(ci int, chunkOff int64, yield func(*Record, error) bool) bool {
-	b := r.chunk.b
+	b := r.st.chunk.b
 	h := parseChunkHeader(b)
 	end := min(h.recordsEnd(), len(b))
 	le := binary.LittleEndian
@@ -293,18 +317,19 @@ func nextRecord(b []byte, pos, end int) int {
 
 // decode parses the BinXml of the record at pos into the record tree.
 func (r *Reader) decode(pos, size int) error {
-	p := &r.parser
+	st := r.st
+	p := &st.parser
 	p.ops = p.ops[:0]
 	p.vals = p.vals[:0]
 	if _, err := p.parse(pos+recordHeadSize, pos+size-4, false, false); err != nil {
 		return err
 	}
-	r.builder.reset()
-	if err := r.builder.exec(p.ops, nil); err != nil {
+	st.builder.reset()
+	if err := st.builder.exec(p.ops, nil); err != nil {
 		return err
 	}
-	r.render.nodes = r.builder.nodes
-	if r.render.root() < 0 {
+	st.render.nodes = st.builder.nodes
+	if st.render.root() < 0 {
 		return errors.New("record holds no element")
 	}
 	return nil
@@ -313,15 +338,15 @@ func (r *Reader) decode(pos, size int) error {
 // AppendJSON appends the record in the nested JSON form (the shape of
 // evtx_dump -o json, compact) to dst.
 func (rec *Record) AppendJSON(dst []byte) []byte {
-	return rec.r.render.appendDocument(dst)
+	return rec.r.st.render.appendDocument(dst)
 }
 
 // AppendFlatJSON appends the record in the flat JSON form (see FlattenJSON)
 // to dst.
 func (rec *Record) AppendFlatJSON(dst []byte) []byte {
-	r := rec.r
-	r.scratch = r.render.appendDocument(r.scratch[:0])
-	out, err := r.flat.flatten(r.scratch, dst)
+	st := rec.r.st
+	st.scratch = st.render.appendDocument(st.scratch[:0])
+	out, err := st.flat.flatten(st.scratch, dst)
 	if err != nil {
 		// Cannot happen for our own output; keep the output valid JSON.
 		return append(dst, '{', '}')

@@ -33,6 +33,36 @@ func decodeAll(b []byte) ([]any, error) {
 	}
 }
 
+// knownDiffs lists fields where a stored .json does not match its .evtx,
+// by file (relative to regression_data) and JSON path, with the reason.
+// These fields are left out of the comparison; the rest of the record is
+// still compared.
+var knownDiffs = map[string]map[string]string{
+	"rules/windows/process_creation/proc_creation_win_susp_right_to_left_override/ad691d92-15f2-4181-9aa4-723c74f9ddc3.evtx": {
+		// The .evtx holds "Explorer.EXE" (UTF-16 bytes checked); the .json
+		// says "Explorer.exe": the .json was not made from this file.
+		"Event/EventData/ParentCommandLine": "case differs from the bytes in the .evtx",
+		// evtx_dump prints microseconds; this .json has nine digits, so
+		// it came from another tool.
+		"Event/System/TimeCreated": "nine fractional digits, not evtx_dump's six",
+	},
+}
+
+// dropPath deletes the member at a slash-separated path of a decoded doc.
+func dropPath(doc any, path string) {
+	keys := strings.Split(path, "/")
+	for _, k := range keys[:len(keys)-1] {
+		m, ok := doc.(map[string]any)
+		if !ok {
+			return
+		}
+		doc = m[k]
+	}
+	if m, ok := doc.(map[string]any); ok {
+		delete(m, keys[len(keys)-1])
+	}
+}
+
 // TestRegressionNestedJSON checks that the nested JSON of every record in
 // the Sigma regression data equals, decoded, the evtx_dump -o json output
 // stored beside each .evtx file.
@@ -65,6 +95,11 @@ func TestRegressionNestedJSON(t *testing.T) {
 			if err != nil || len(gotDocs) != 1 {
 				t.Errorf("%s: record %d: our JSON does not decode (%v): %s", rel, i, err, got[i])
 				continue
+			}
+			for path, why := range knownDiffs[filepath.ToSlash(rel)] {
+				t.Logf("%s: record %d: not comparing %s: %s", rel, i, path, why)
+				dropPath(wantDocs[i], path)
+				dropPath(gotDocs[0], path)
 			}
 			if diff := cmp.Diff(wantDocs[i], gotDocs[0]); diff != "" {
 				t.Errorf("%s: record %d differs (-evtx_dump +ours):\n%s", rel, i, diff)

@@ -41,20 +41,31 @@ type builder struct {
 	stack  []int32
 	attr   int32 // attribute receiving values, or -1
 	nested int   // depth of BinXml substitution values being expanded
+	work   int   // ops run and nested bytes decoded (see maxWork)
+	bytes  int   // value bytes placed in the tree (see maxValueBytes)
 }
 
-var errTooManyNodes = errors.New("record expands to too many nodes")
+var (
+	errTooManyNodes = errors.New("record expands to too many nodes")
+	errTooMuchWork  = errors.New("record takes too much work to expand")
+	errTooMuchData  = errors.New("record expands to too much data")
+)
 
 func (b *builder) reset() {
 	b.nodes = append(b.nodes[:0], node{kind: nElem, first: -1, last: -1, next: -1, attrs: -1, lastAttr: -1})
 	b.stack = b.stack[:0]
 	b.attr = -1
 	b.nested = 0
+	b.work = 0
+	b.bytes = 0
 }
 
 func (b *builder) add(n node) (int32, error) {
 	if len(b.nodes) >= maxNodes {
 		return 0, errTooManyNodes
+	}
+	if b.bytes += len(n.val.data); b.bytes > maxValueBytes {
+		return 0, errTooMuchData
 	}
 	n.first, n.last, n.next, n.attrs, n.lastAttr = -1, -1, -1, -1, -1
 	b.nodes = append(b.nodes, n)
@@ -106,6 +117,9 @@ func (b *builder) content(n node) error {
 // exec runs ops with the substitution values vals, growing the tree. The
 // elements it opens must be closed by the time it ends.
 func (b *builder) exec(ops []op, vals []value) error {
+	if b.work += len(ops); b.work > maxWork {
+		return errTooMuchWork
+	}
 	base := len(b.stack)
 	savedAttr := b.attr
 	defer func() { b.attr = savedAttr }()
@@ -198,6 +212,9 @@ func (b *builder) subst(o *op, vals []value) error {
 	}
 	if b.nested >= maxNestedBinXML {
 		return errors.New("BinXml values nested too deep")
+	}
+	if b.work += len(v.data); b.work > maxWork {
+		return errTooMuchWork
 	}
 	start := b.p.c.offsetOf(v.data)
 	if start < 0 {

@@ -147,3 +147,18 @@ func trimNUL(b []byte) []byte {
 	}
 	return b
 }
+
+// trimUTF16Space cuts trailing whitespace (space, tab, CR, LF) from UTF-16LE
+// text, as evtx_dump does for string values.
+func trimUTF16Space(b []byte) []byte {
+	n := len(b) &^ 1
+	for n >= 2 && b[n-1] == 0 {
+		switch b[n-2] {
+		case ' ', '\t', '\r', '\n':
+			n -= 2
+			continue
+		}
+		break
+	}
+	return b[:n]
+}

@@ -1,6 +1,7 @@
 package evtx
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"strconv"
@@ -76,6 +77,9 @@ func (v value) empty() bool {
 		return len(v.data) == 0
 	}
 	if v.typ&typeArray != 0 {
+		if !v.expandable() {
+			return len(v.data) == 0
+		}
 		_, _, ok := v.nextItem(0)
 		return !ok
 	}
@@ -138,9 +142,9 @@ func appendValueText(dst []byte, v value) []byte {
 	case typeNull, typeBinXML:
 		return dst
 	case typeString, typeEvtXML:
-		return appendUTF16JSON(dst, trimUTF16NUL(d))
+		return appendUTF16JSON(dst, trimUTF16Space(trimUTF16NUL(d)))
 	case typeAnsi:
-		return appendLatin1JSON(dst, trimNUL(d))
+		return appendLatin1JSON(dst, bytes.TrimRight(trimNUL(d), " \t\r\n"))
 	case typeInt8, typeUint8, typeInt16, typeUint16, typeInt32, typeUint32,
 		typeInt64, typeUint64, typeBool:
 		return appendNumber(dst, v)
@@ -277,18 +281,6 @@ func (v value) arrayLen() int {
 			return n
 		}
 		n++
-		off = next
-	}
-}
-
-// arrayItem returns item i of an expandable array.
-func (v value) arrayItem(i int) (value, bool) {
-	off := 0
-	for ; ; i-- {
-		item, next, ok := v.nextItem(off)
-		if !ok || i == 0 {
-			return item, ok
-		}
 		off = next
 	}
 }

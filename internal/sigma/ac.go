@@ -149,8 +149,8 @@ func (b *acBuilder) build() *automaton {
 
 // scan runs the automaton over text (already case-folded if it holds
 // non-ASCII bytes) and marks mark[atom] = epoch for every atom whose
-// pattern occurs in the right place.
-func (a *automaton) scan(text []byte, mark []uint32, epoch uint32) {
+// pattern occurs in the right place, appending newly true atoms to list.
+func (a *automaton) scan(text []byte, mark []uint32, epoch uint32, list *[]int32) {
 	s := int32(0)
 	n := int32(len(text))
 	nc := a.nclass
@@ -181,7 +181,10 @@ func (a *automaton) scan(text []byte, mark []uint32, epoch uint32) {
 						continue
 					}
 				}
-				mark[e.atom] = epoch
+				if mark[e.atom] != epoch {
+					mark[e.atom] = epoch
+					*list = append(*list, e.atom)
+				}
 			}
 		}
 	}

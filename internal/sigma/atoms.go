@@ -134,6 +134,9 @@ func reLiterals(re *syntax.Regexp) []string {
 
 // score estimates how often an exact atom is true: lower is rarer.
 func atomScore(p *pred) float64 {
+	if p.field == routeEventID || p.field == routeChannel {
+		return 1e6 // routing already selects on these: true for every routed event
+	}
 	l := float64(len(p.lit))
 	if l == 0 {
 		return 1

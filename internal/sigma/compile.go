@@ -301,7 +301,9 @@ func (c *compiler) gate(e *LogsourceMapping) (*expr, []routeKey, error) {
 	sort.Strings(fields)
 	for _, field := range fields {
 		vals := e.Conditions[field]
-		if routes != nil && (field == routeChannel || field == routeEventID) {
+		// Channel is decided by the router; EventID stays in the
+		// expression too, so routing is only ever an optimisation.
+		if routes != nil && field == routeChannel {
 			continue
 		}
 		it := &item{field: field}

@@ -44,6 +44,15 @@ type MapEvent map[string]any
 // Lookup implements Event.
 func (e MapEvent) Lookup(name string, dst []Value) ([]Value, bool) {
 	v, ok := e[name]
+	if !ok {
+		// Sigma field names drop the spaces of event field names.
+		for k, kv := range e {
+			if strings.Contains(k, " ") && strings.ReplaceAll(k, " ", "") == name {
+				v, ok = kv, true
+				break
+			}
+		}
+	}
 	if !ok && strings.Contains(name, ".") {
 		v, ok = nestedLookup(map[string]any(e), name)
 	}

@@ -1,6 +1,8 @@
 package sigma
 
 import (
+	"bytes"
+
 	"github.com/valyala/fastjson"
 )
 
@@ -30,6 +32,7 @@ type Matcher struct {
 	cands    []int32
 
 	arena  []byte
+	keyBuf []byte
 	lowBuf []byte
 	vbuf   []Value
 	kwVals []fval
@@ -98,6 +101,16 @@ func (m *Matcher) MatchJSON(raw []byte, fn func(*Rule)) error {
 		if i, ok := s.fieldIdx[string(k)]; ok {
 			m.slotSeen[i] = ep
 			m.slotJV[i] = v
+			return
+		}
+		// Sigma field names drop the spaces of event field names
+		// ("Source Name" is SourceName); an exact key wins.
+		if bytes.IndexByte(k, ' ') >= 0 {
+			m.keyBuf = appendNoSpace(m.keyBuf[:0], k)
+			if i, ok := s.fieldIdx[string(m.keyBuf)]; ok && m.slotSeen[i] != ep {
+				m.slotSeen[i] = ep
+				m.slotJV[i] = v
+			}
 		}
 	})
 	m.run(fn)
@@ -196,14 +209,15 @@ func (m *Matcher) routeBucket() *bucket {
 		return r.fallback
 	}
 	idv := m.load(m.set.idSlot)
-	if len(idv) == 1 {
+	if len(idv) == 1 && idv[0].kind != KindObject {
 		if id, ok := atoi32(idv[0].raw); ok {
 			if b, ok := cr.ids[id]; ok {
 				return b
 			}
+			return cr.any
 		}
 	}
-	return cr.any
+	return cr.all
 }
 
 func atoi32(b []byte) (int32, bool) {
@@ -282,4 +296,13 @@ func (m *Matcher) anyTrue(ids []int32) bool {
 		}
 	}
 	return false
+}
+
+func appendNoSpace(dst, k []byte) []byte {
+	for _, c := range k {
+		if c != ' ' {
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }

@@ -203,3 +203,5 @@ func longestLiteral(toks []gtok) string {
 	}
 	return best
 }
+
+func bytesIndex(b []byte, s string) int { return strings.Index(bytesString(b), s) }

@@ -22,7 +22,8 @@ func (b *bucket) has(v int32) bool { return b.member[v>>6]&(1<<(uint(v)&63)) != 
 
 type chanRoutes struct {
 	ids map[int32]*bucket
-	any *bucket
+	any *bucket // EventID not indexed
+	all *bucket // EventID absent, several or not a number: every variant of the channel
 }
 
 type router struct {
@@ -71,11 +72,14 @@ func (rb *routeBuilder) build(c *compiler) router {
 	for ch, cr := range r.channels {
 		anyList := rb.byKey[routeKey{ch: ch, id: -1}]
 		cr.any = mk(anyList, rb.global)
+		var every []int32
 		for k, l := range rb.byKey {
 			if k.ch == ch && k.id >= 0 {
 				cr.ids[k.id] = mk(l, anyList, rb.global)
+				every = append(every, l...)
 			}
 		}
+		cr.all = mk(every, anyList, rb.global)
 	}
 	r.fallback = mk(rb.global)
 	return r

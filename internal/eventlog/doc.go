@@ -1,0 +1,23 @@
+// Package eventlog is kubu's durable event log: a NATS JetStream stream that
+// holds every security event batch intake has acknowledged.
+//
+// By default the log runs an embedded nats-server inside the process (no
+// listening port, file store under DataDir/jetstream, every write fsynced
+// before it is acknowledged). When Config.URL is set the same code talks to an
+// external NATS cluster instead.
+//
+// A message is one batch of events published to a subject of the form
+// "<prefix>.<agency>", where the prefix follows the stream name
+// ("KUBU_EVENTS" → "kubu.events"). Publish returns only after JetStream has
+// stored the batch, so callers may acknowledge the events to the shipper once
+// it returns without error. Consume reads through a durable pull consumer with
+// explicit acknowledgement (at-least-once); Range is an ordered, ephemeral
+// read of everything retained between two instants, for retro-hunts.
+//
+//	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir})
+//	subj, _ := log.Subject("MOH")
+//	seq, err := log.Publish(ctx, subj, batch, batchID)
+//	err = log.Consume(ctx, "detect", func(ctx context.Context, msgs []eventlog.Msg) error { … })
+//	err = log.Range(ctx, from, to, func(m eventlog.Msg) error { … })
+//	err = log.Close()
+package eventlog
