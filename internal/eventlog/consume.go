@@ -33,7 +33,8 @@ type consumeOpts struct {
 func WithBatchSize(n int) ConsumeOption { return func(o *consumeOpts) { o.batch = n } }
 
 // WithMaxWait sets how long to wait for a batch to fill before handing over
-// what has arrived; default 1 s. It bounds delivery latency.
+// what has arrived; default 1 s, at most 30 s. It bounds delivery latency,
+// and how long Consume (and so Close) takes to stop once ctx ends.
 func WithMaxWait(d time.Duration) ConsumeOption { return func(o *consumeOpts) { o.maxWait = d } }
 
 // WithAckWait sets how long the server waits for an ack before delivering a
@@ -63,8 +64,8 @@ func (o *consumeOpts) check() error {
 	switch {
 	case o.batch < 1 || o.batch > 10000:
 		return fmt.Errorf("eventlog: batch size %d out of range 1..10000", o.batch)
-	case o.maxWait < 10*time.Millisecond:
-		return fmt.Errorf("eventlog: max wait %v below 10ms", o.maxWait)
+	case o.maxWait < 10*time.Millisecond || o.maxWait > 30*time.Second:
+		return fmt.Errorf("eventlog: max wait %v out of range 10ms..30s", o.maxWait)
 	case o.ackWait < time.Second:
 		return fmt.Errorf("eventlog: ack wait %v below 1s", o.ackWait)
 	case o.retryDelay < 0:
@@ -123,7 +124,7 @@ func (l *Log) Consume(ctx context.Context, durable string, h Handler, opts ...Co
 		if ctx.Err() != nil {
 			return l.stopErr(ctx, nil)
 		}
-		jmsgs, err := fetch(ctx, cons, o.batch, o.maxWait)
+		jmsgs, err := fetch(cons, o.batch, l.fetchBytes(), o.maxWait)
 		if ctx.Err() != nil {
 			nakAll(jmsgs, 0)
 			return l.stopErr(ctx, nil)
@@ -201,12 +202,20 @@ func (l *Log) stopErr(ctx context.Context, err error) error {
 	return err
 }
 
-// fetch pulls up to n messages, waiting at most maxWait for the batch to
-// fill. It returns what arrived even alongside an error.
-func fetch(ctx context.Context, cons jetstream.Consumer, n int, maxWait time.Duration) ([]jetstream.Msg, error) {
-	fctx, cancel := context.WithTimeout(ctx, maxWait)
-	defer cancel()
-	batch, err := cons.Fetch(n, jetstream.FetchContext(fctx))
+// fetchBytes caps the bytes of one fetched batch, bounding memory and
+// staying under the client's 64 MiB pending limit, while always leaving
+// room for the largest message the server accepts.
+func (l *Log) fetchBytes() int {
+	return max(16<<20, 2*int(l.nc.MaxPayload()))
+}
+
+// fetch pulls up to n messages and maxBytes, waiting at most maxWait for
+// the batch to fill. It does not watch ctx: the server ends the request
+// after maxWait, and reading until then means no message delivered to this
+// fetch is dropped on the client (which would delay it by the ack wait).
+// It returns what arrived even alongside an error.
+func fetch(cons jetstream.Consumer, n, maxBytes int, maxWait time.Duration) ([]jetstream.Msg, error) {
+	batch, err := cons.Fetch(n, jetstream.FetchMaxBytes(maxBytes), jetstream.FetchMaxWait(maxWait))
 	if err != nil {
 		return nil, err
 	}
@@ -214,11 +223,7 @@ func fetch(ctx context.Context, cons jetstream.Consumer, n int, maxWait time.Dur
 	for m := range batch.Messages() {
 		out = append(out, m)
 	}
-	err = batch.Error()
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		err = nil // the batch window closed; not a failure
-	}
-	return out, err
+	return out, batch.Error()
 }
 
 // keepInProgress tells the server every interval that msgs are still being

@@ -29,8 +29,6 @@ func startEmbedded(cfg Config, dir string) (*server.Server, error) {
 		SyncAlways:   cfg.SyncInterval == 0,
 		SyncInterval: cfg.SyncInterval,
 		MaxPayload:   cfg.MaxPayload,
-		// Leave room for headers and protocol on top of the largest payload.
-		MaxPending: int64(cfg.MaxPayload) * 8,
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -46,6 +44,10 @@ func startEmbedded(cfg Config, dir string) (*server.Server, error) {
 	return srv, nil
 }
 
+// storeDir is the directory the event log owns inside the data dir: it
+// holds kubu.lock and nats-server's own store (which nats-server puts in a
+// further "jetstream" subdirectory). Keeping nats-server out of the data
+// dir itself stops its start-up scan from ever touching kubu's other files.
 func storeDir(dataDir string) string { return filepath.Join(dataDir, "jetstream") }
 
 // slogAdapter routes nats-server's log to slog: notices at debug level so a

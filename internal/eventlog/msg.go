@@ -24,6 +24,11 @@ func toMsg(m jetstream.Msg) (Msg, error) {
 	if err != nil {
 		return Msg{}, fmt.Errorf("eventlog: message metadata: %w", err)
 	}
+	return msgWith(m, md), nil
+}
+
+// msgWith builds a Msg from a delivery and its already parsed metadata.
+func msgWith(m jetstream.Msg, md *jetstream.MsgMetadata) Msg {
 	out := Msg{
 		Seq:          md.Sequence.Stream,
 		Subject:      m.Subject(),
@@ -34,5 +39,5 @@ func toMsg(m jetstream.Msg) (Msg, error) {
 	if h := m.Headers(); h != nil {
 		out.MsgID = h.Get(jetstream.MsgIDHeader)
 	}
-	return out, nil
+	return out
 }

@@ -45,7 +45,9 @@ func pubOpts(msgID string) []jetstream.PublishOpt {
 // Publish stores one batch and returns its stream sequence once JetStream
 // has acknowledged it (on the embedded server: written and fsynced). A nil
 // error means the events are durable; on error they may or may not be
-// stored, so retry with the same msgID.
+// stored, so retry with the same msgID. Give ctx a deadline: a
+// context.Background() gets nats.go's 5 s, any other waits for the ack
+// until ctx ends.
 func (l *Log) Publish(ctx context.Context, subject string, data []byte, msgID string) (uint64, error) {
 	if err := l.checkOpen(); err != nil {
 		return 0, err

@@ -109,10 +109,7 @@ func (l *Log) Range(ctx context.Context, from, to time.Time, fn func(Msg) error,
 			return nil
 		}
 		if from.IsZero() || !md.Timestamp.Before(from) {
-			m, err := toMsg(jm)
-			if err != nil {
-				return fmt.Errorf("eventlog: range: %w", err)
-			}
+			m := msgWith(jm, md)
 			m.NumDelivered = 1
 			if err := fn(m); err != nil {
 				return err

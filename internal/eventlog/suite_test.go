@@ -159,3 +159,5 @@ func datas(msgs []Msg) []string {
 
 // zeroTime is an open end for Range.
 var zeroTime time.Time
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -134,7 +134,7 @@ func jsonKeys(t *testing.T, b []byte) []string {
 func TestFlattenJSONErrors(t *testing.T) {
 	for _, in := range []string{
 		``, `[]`, `"Event"`, `{"Event":{}} x`, `{"Event":{"A":00}}`, `{"Event":{"A":1.}}`, `{"Event":{"A":-}}`, `{"Event":{"A":}}`,
-		`{"Event":{"A":"unterminated}}`, `{"Event":{"A":tru}}`, `{"Event":{"A":"ctl` + "\x01" + `"}}`,
+		`{"Event":{"A":"unterminated}}`, `{"Event":{"A":tru}}`, `{"Event":{"A":"ctl` + "\x01" + `"}}`, `{"Event":{"A":"\0"}}`, `{"Event":{"A":"\u12g4"}}`, `{"Event":{"A":"\`,
 		`{"Event":{"A" "b"}}`, `{"Event":{"A":1,}}`, strings.Repeat(`{"a":`, 600) + `1` + strings.Repeat(`}`, 600),
 	} {
 		dst := []byte("keep")

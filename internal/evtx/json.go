@@ -1,6 +1,9 @@
 package evtx
 
-import "strconv"
+import (
+	"math"
+	"strconv"
+)
 
 // override replaces one array value node by one of its items while an
 // element expanded from that array is rendered ([MS-EVEN6] array types: the
@@ -15,7 +18,8 @@ type override struct {
 type renderer struct {
 	nodes  []node
 	ov     override
-	budget int // bytes array expansion may still repeat (see maxExpandBytes)
+	budget int    // bytes array expansion may still repeat (see maxExpandBytes)
+	tmp    []byte // scratch for eventRecordID
 }
 
 // nameCount tracks repeated child names for the _1, _2 … key suffixes.
@@ -419,4 +423,65 @@ func (r *renderer) elementBody(dst []byte, e int32, container bool) []byte {
 		})
 	}
 	return append(dst, '}')
+}
+
+// child returns the first element child of e named name, or -1.
+func (r *renderer) child(e int32, name string) int32 {
+	for c := r.nodes[e].first; c >= 0; c = r.nodes[c].next {
+		if r.nodes[c].kind == nElem && r.nodes[c].name == name {
+			return c
+		}
+	}
+	return -1
+}
+
+// eventRecordID returns the integer in System/EventRecordID, whether it is
+// stored as an integer value or as decimal text.
+func (r *renderer) eventRecordID() (uint64, bool) {
+	root := r.root()
+	if root < 0 {
+		return 0, false
+	}
+	sys := r.child(root, "System")
+	if sys < 0 {
+		return 0, false
+	}
+	e := r.child(sys, "EventRecordID")
+	if e < 0 {
+		return 0, false
+	}
+	text := r.tmp[:0]
+	defer func() { r.tmp = text[:0] }()
+	for c := r.nodes[e].first; c >= 0; c = r.nodes[c].next {
+		n := &r.nodes[c]
+		switch {
+		case n.kind == nValue && n.val.isNumber() && n.val.typ != typeBool:
+			text = appendNumber(text, n.val)
+		case n.kind == nValue || n.kind == nText:
+			text = appendValueText(text, n.val)
+		}
+		if len(text) > 32 {
+			return 0, false
+		}
+	}
+	return parseDecimal(text)
+}
+
+// parseDecimal parses a plain unsigned decimal integer.
+func parseDecimal(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var x uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if x > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		x = x*10 + d
+	}
+	return x, true
 }

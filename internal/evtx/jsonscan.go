@@ -47,7 +47,20 @@ func scanString(b []byte, i int) (int, error) {
 		case c == '"':
 			return i + 1, nil
 		case c == '\\':
-			i += 2
+			if i+1 >= len(b) {
+				return i, errJSONEnd
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+					return i, fmt.Errorf("bad \\u escape at %d", i)
+				}
+				i += 6
+			default:
+				return i, fmt.Errorf("bad escape at %d", i)
+			}
 		default:
 			return i, fmt.Errorf("control character in JSON string at %d", i)
 		}
@@ -202,4 +215,13 @@ func members(b []byte, i, depth int, fn func(key []byte, v int) (int, error)) (i
 			return i, fmt.Errorf("expected ',' or '}' at %d", i)
 		}
 	}
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -65,11 +65,17 @@ var errClosed = errors.New("evtx: reader is closed")
 // Records loop advances: copy what you need to keep (e.g. the bytes that
 // AppendJSON appends to your own buffer).
 type Record struct {
-	ID     uint64    // EventRecordID from the record header
-	Time   time.Time // when the record was written, UTC
-	Chunk  int       // index of the chunk in the file
-	Offset int64     // file offset of the record
-	r      *Reader
+	// ID is the event's EventRecordID (System/EventRecordID), or HeaderID
+	// when the event has none.
+	ID uint64
+	// HeaderID is the identifier in the record header. It equals ID except
+	// in exported logs, which renumber their records from 1 while the
+	// events keep their original EventRecordID.
+	HeaderID uint64
+	Time     time.Time // when the record was written, UTC
+	Chunk    int       // index of the chunk in the file
+	Offset   int64     // file offset of the record
+	r        *Reader
 }
 
 // Open opens the EVTX file at path. Close it when done.
@@ -175,13 +181,10 @@ func (r *Reader) Records() iter.Seq2[*Record, error] {
 				yield(nil, fmt.Errorf("evtx: %s: chunk %d: %w", r.name, i, err))
 				return
 			}
-			used, ok := r.openChunk(i, b)
-			if !ok {
+			if !r.openChunk(i, b) {
 				continue
 			}
-			if used {
-				valid++
-			}
+			valid++
 			if !r.chunkRecords(i, off, yield) {
 				return
 			}
@@ -192,23 +195,23 @@ func (r *Reader) Records() iter.Seq2[*Record, error] {
 	}
 }
 
-// openChunk checks the chunk header and prepares the chunk caches. ok is
-// false for an unused (all-zero) or unparsable chunk.
-func (r *Reader) openChunk(i int, b []byte) (used, ok bool) {
+// openChunk checks the chunk header and prepares the chunk caches. It
+// returns false for an unused (all-zero) or unparsable chunk.
+func (r *Reader) openChunk(i int, b []byte) bool {
 	if len(b) < chunkHeaderSize {
 		if !isZero(b) {
 			r.warn("chunk %d: truncated to %d bytes", i, len(b))
 			r.stats.ChunksSkipped++
 		}
-		return false, false
+		return false
 	}
 	if [8]byte(b[:8]) != chunkSignature {
 		if isZero(b[:chunkHeaderSize]) {
-			return false, false
+			return false
 		}
 		r.warn("chunk %d: bad chunk signature", i)
 		r.stats.ChunksSkipped++
-		return false, false
+		return false
 	}
 	h := parseChunkHeader(b)
 	crcOK := chunkHeaderChecksum(b) == h.headerChecksum
@@ -218,7 +221,7 @@ func (r *Reader) openChunk(i int, b []byte) (used, ok bool) {
 	case !crcOK && !sane:
 		r.warn("chunk %d: header checksum mismatch and header fields invalid; chunk skipped", i)
 		r.stats.ChunksSkipped++
-		return false, false
+		return false
 	case !crcOK:
 		r.warn("chunk %d: header checksum mismatch", i)
 	case !sane:
@@ -236,10 +239,10 @@ func (r *Reader) openChunk(i int, b []byte) (used, ok bool) {
 	r.stats.ChunksRead++
 	r.stats.RecordsDeclared += h.declared()
 	r.st.chunk.reset(b)
-	return true, true
+	return true
 }
 
-// chunkRecords decodes and yields the records of the chunk in r.chunk. It
+// chunkRecords decodes and yields the records of the current chunk. It
 // returns false when the consumer stopped the iteration.
 func (r *Reader) chunkRecords(ci int, chunkOff int64, yield func(*Record, error) bool) bool {
 	b := r.st.chunk.b
@@ -278,7 +281,11 @@ func (r *Reader) chunkRecords(ci int, chunkOff int64, yield func(*Record, error)
 			continue
 		}
 		r.stats.RecordsRead++
+		r.rec.HeaderID = id
 		r.rec.ID = id
+		if eid, ok := r.st.render.eventRecordID(); ok {
+			r.rec.ID = eid
+		}
 		r.rec.Time = filetimeToTime(le.Uint64(b[pos+16:]))
 		r.rec.Chunk = ci
 		r.rec.Offset = chunkOff + int64(pos)
@@ -312,7 +319,7 @@ func nextRecord(b []byte, pos, end int) int {
 			return pos
 		}
 	}
-	return max(end, pos)
+	return end
 }
 
 // decode parses the BinXml of the record at pos into the record tree.

@@ -277,18 +277,18 @@ func vStr(s string) value {
 
 func vStrZ(s string) value { v := vStr(s + "\x00"); return v }
 
-func vAnsi(s string) value   { return value{typ: typeAnsi, data: []byte(s)} }
-func vI8(x int8) value       { return value{typ: typeInt8, data: []byte{byte(x)}} }
-func vU8(x uint8) value      { return value{typ: typeUint8, data: []byte{x}} }
-func vI16(x int16) value     { return value{typ: typeInt16, data: le.AppendUint16(nil, uint16(x))} }
-func vU16(x uint16) value    { return value{typ: typeUint16, data: le.AppendUint16(nil, x)} }
-func vI32(x int32) value     { return value{typ: typeInt32, data: le.AppendUint32(nil, uint32(x))} }
-func vU32(x uint32) value    { return value{typ: typeUint32, data: le.AppendUint32(nil, x)} }
-func vI64(x int64) value     { return value{typ: typeInt64, data: le.AppendUint64(nil, uint64(x))} }
-func vU64(x uint64) value    { return value{typ: typeUint64, data: le.AppendUint64(nil, x)} }
-func vHex32(x uint32) value  { return value{typ: typeHex32, data: le.AppendUint32(nil, x)} }
-func vHex64(x uint64) value  { return value{typ: typeHex64, data: le.AppendUint64(nil, x)} }
-func vBool(x uint32) value   { return value{typ: typeBool, data: le.AppendUint32(nil, x)} }
+func vAnsi(s string) value    { return value{typ: typeAnsi, data: []byte(s)} }
+func vI8(x int8) value        { return value{typ: typeInt8, data: []byte{byte(x)}} }
+func vU8(x uint8) value       { return value{typ: typeUint8, data: []byte{x}} }
+func vI16(x int16) value      { return value{typ: typeInt16, data: le.AppendUint16(nil, uint16(x))} }
+func vU16(x uint16) value     { return value{typ: typeUint16, data: le.AppendUint16(nil, x)} }
+func vI32(x int32) value      { return value{typ: typeInt32, data: le.AppendUint32(nil, uint32(x))} }
+func vU32(x uint32) value     { return value{typ: typeUint32, data: le.AppendUint32(nil, x)} }
+func vI64(x int64) value      { return value{typ: typeInt64, data: le.AppendUint64(nil, uint64(x))} }
+func vU64(x uint64) value     { return value{typ: typeUint64, data: le.AppendUint64(nil, x)} }
+func vHex32(x uint32) value   { return value{typ: typeHex32, data: le.AppendUint32(nil, x)} }
+func vHex64(x uint64) value   { return value{typ: typeHex64, data: le.AppendUint64(nil, x)} }
+func vBool(x uint32) value    { return value{typ: typeBool, data: le.AppendUint32(nil, x)} }
 func vBinary(b ...byte) value { return value{typ: typeBinary, data: b} }
 
 func vR32(f float32) value {

@@ -6,13 +6,13 @@ package sigma
 // and holds premultiplied state offsets; a negative entry (^offset) marks a
 // target state that has outputs.
 type automaton struct {
-	class   [256]uint16
-	nclass  int32
-	trans   []int32
-	outIdx  []int32 // per state: start in outList; outIdx[s+1] is the end
-	outList []int32 // pattern ids
-	pats    []acPattern
-	entries []acEntry
+	class    [256]uint16
+	nclass   int32
+	trans    []int32
+	outIdx   []int32 // per state: start in outList; outIdx[s+1] is the end
+	outList  []int32 // pattern ids
+	pats     []acPattern
+	entries  []acEntry
 	nonASCII bool // some pattern has a byte >= 0x80
 }
 

@@ -37,8 +37,9 @@ type Set struct {
 	idSlot int32
 
 	correlations []*compiledCorrelation
-	byRef        map[string][]int // rule id/name -> correlation indexes that reference it
-	hidden       []bool           // per rule index: only feeds correlations
+	ruleLinks    map[int][]corrLink // detection rule index -> correlations it feeds
+	corrLinks    map[int][]corrLink // correlation index -> correlations it feeds
+	hidden       []bool             // per rule index: only feeds correlations
 	ruleIndex    map[*Rule]int
 	unmapped     []*Rule
 	corrRules    []*Rule
@@ -89,7 +90,7 @@ type compiler struct {
 // error, which joins one *LoadError per rule; the Set holds the rest.
 func Compile(rules []*Rule, opts Options) (*Set, error) {
 	c := &compiler{
-		set:     &Set{fieldIdx: map[string]int32{}, ruleIndex: map[*Rule]int{}, byRef: map[string][]int{}},
+		set:     &Set{fieldIdx: map[string]int32{}, ruleIndex: map[*Rule]int{}},
 		opts:    opts,
 		mapping: opts.Mapping,
 		atomIdx: map[string]int32{},

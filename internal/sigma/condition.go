@@ -75,14 +75,12 @@ type condParser struct {
 // parseCondition parses a Sigma condition: or < and < not < "x of" <
 // parentheses, keywords case-insensitive.
 func parseCondition(s string) (*condNode, error) {
+	if strings.Contains(s, "|") {
+		return nil, errors.New("aggregation pipes ('| count() ...', Sigma 1.0) are not supported: rewrite the rule as a correlation rule")
+	}
 	toks, err := lexCondition(s)
 	if err != nil {
 		return nil, err
-	}
-	for _, t := range toks {
-		if t.kind == '|' {
-			return nil, errors.New("aggregation pipes ('| count() ...', Sigma 1.0) are not supported: rewrite the rule as a correlation rule")
-		}
 	}
 	p := &condParser{toks: toks}
 	n, err := p.or()
@@ -247,7 +245,7 @@ func (n *condNode) String() string {
 	case cIdent:
 		return n.ident
 	case cNot:
-		return "not " + n.kids[0].String()
+		return "not (" + n.kids[0].String() + ")"
 	case cOf:
 		q := "all"
 		if n.n > 0 {

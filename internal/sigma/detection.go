@@ -235,26 +235,26 @@ func matchIdents(idents map[string]*searchIdent, pattern string) []string {
 
 // simpleGlob matches name against a pattern whose only metacharacter is *.
 func simpleGlob(pattern, name string) bool {
-	for {
-		i := strings.IndexByte(pattern, '*')
+	return globMatch(parseIdentPattern(pattern), []byte(name))
+}
+
+func parseIdentPattern(p string) []gtok {
+	var toks []gtok
+	for p != "" {
+		i := strings.IndexByte(p, '*')
 		if i < 0 {
-			return pattern == name
+			toks = append(toks, gtok{lit: p})
+			break
 		}
-		if !strings.HasPrefix(name, pattern[:i]) {
-			return false
+		if i > 0 {
+			toks = append(toks, gtok{lit: p[:i]})
 		}
-		name = name[i:]
-		pattern = pattern[i+1:]
-		if pattern == "" {
-			return true
+		if len(toks) == 0 || toks[len(toks)-1].wild != '*' {
+			toks = append(toks, gtok{wild: '*'})
 		}
-		for j := 0; j <= len(name); j++ {
-			if simpleGlob(pattern, name[j:]) {
-				return true
-			}
-		}
-		return false
+		p = p[i+1:]
 	}
+	return toks
 }
 
 var errNoIdents = errors.New("pattern matches no search identifier")

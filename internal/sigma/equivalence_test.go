@@ -26,7 +26,7 @@ func TestEquivalenceCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := newRefEngine(t, set.Rules(), opts)
+	ref := newRefEngine(t, rules, opts)
 	var events [][]byte
 	for _, c := range loadRegressionCases(t) {
 		events = append(events, c.events...)

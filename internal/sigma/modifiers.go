@@ -140,6 +140,10 @@ func (it *item) build(fieldMap func(string) string, ph placeholderFunc) (*expr, 
 	if field == "" && (m.exists || m.fieldref || m.cidr || m.hasCmp || m.time) {
 		return nil, errors.New("keyword searches take no exists, fieldref, cidr, comparison or time modifier")
 	}
+	if field == "" && m.opSetByName == "" {
+		// keywords are searched for anywhere in any value
+		m.op = opContains
+	}
 	if len(it.values) == 0 {
 		return &expr{op: eFalse}, nil
 	}

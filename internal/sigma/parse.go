@@ -38,7 +38,7 @@ func Parse(name string, data []byte) ([]*Rule, []error) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, &LoadError{File: name, Line: yamlErrLine(err), Err: fmt.Errorf("yaml: %w", err)})
+			errs = append(errs, &LoadError{File: name, Line: yamlErrLine(err), Err: err})
 			break // the decoder cannot resynchronise after a syntax error
 		}
 		if len(doc.Content) == 0 {

@@ -320,9 +320,9 @@ var globCache = map[string]*regexp.Regexp{}
 
 // refEvent memoises field lookups of one decoded event.
 type refEvent struct {
-	m       MapEvent
-	vals    map[string][]Value
-	present map[string]bool
+	m        MapEvent
+	vals     map[string][]Value
+	present  map[string]bool
 	leaves   []Value
 	walked   bool
 	stripped map[string]any

@@ -121,7 +121,7 @@ func (f *FrameReader) octetCounted(c byte) ([]byte, bool, error) {
 		d, err := f.r.ReadByte()
 		if err != nil {
 			if err == io.EOF {
-				return f.buf, true, nil // a lone number at end of stream
+				return nil, false, nil // a lone number at end of stream is data
 			}
 			return nil, false, f.fail(err)
 		}

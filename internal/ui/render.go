@@ -2,14 +2,12 @@ package ui
 
 import (
 	"bytes"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/web"
@@ -17,21 +15,36 @@ import (
 
 // page is what every template receives.
 type page struct {
-	Title  string
-	Actor  authz.Actor
-	Nonce  string
-	Path   string
-	Nav    []navItem
-	Error  string   // a message for the whole form
-	Fields []string // names of fields with problems
-	Notice string   // a one-off confirmation
-	Data   any
+	Title    string
+	Actor    authz.Actor
+	Nonce    string
+	Path     string
+	Nav      []navItem
+	Error    string    // a message for the whole form
+	Problems []problem // field problems, listed in the error summary
+	Notice   string    // a one-off confirmation
+	Data     any
 }
 
 type navItem struct {
 	Href, Label string
 	Current     bool
 }
+
+// FieldError returns the problems of the field whose input has id anchor
+// ("" when it has none), for the message beside the input.
+func (p page) FieldError(anchor string) string {
+	var msgs []string
+	for _, pr := range p.Problems {
+		if pr.Anchor == anchor {
+			msgs = append(msgs, pr.Message)
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Invalid reports whether the input with id anchor has a problem.
+func (p page) Invalid(anchor string) bool { return p.FieldError(anchor) != "" }
 
 // nav lists the sections the actor may use.
 func nav(a authz.Actor, current string) []navItem {
@@ -43,7 +56,7 @@ func nav(a authz.Actor, current string) []navItem {
 		if authz.ScopeOf(a, act).None() {
 			return
 		}
-		cur := current == href || (href != "/" && strings.HasPrefix(current, href+"/")) || current == href
+		cur := current == href || (href != "/" && strings.HasPrefix(current, href+"/"))
 		items = append(items, navItem{Href: href, Label: label, Current: cur})
 	}
 	add("/", "Home", authz.SignedIn)
@@ -74,17 +87,39 @@ func mustParsePages(funcs template.FuncMap) map[string]*template.Template {
 	return pages
 }
 
+// Session keys of the one-off messages shown on the page after a redirect.
+const (
+	flashNotice = "flash"
+	flashError  = "flash_error"
+)
+
+// flash keeps a confirmation for the next page the user sees.
+func (u *ui) flash(r *http.Request, msg string) { u.Auth.Sessions.Put(r.Context(), flashNotice, msg) }
+
+// flashErr keeps an error for the next page the user sees.
+func (u *ui) flashErr(r *http.Request, msg string) { u.Auth.Sessions.Put(r.Context(), flashError, msg) }
+
 // render writes a page. Rendering goes to a buffer first so a template
 // error becomes a clean 500, not half a page.
 func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	t, ok := u.pages[name]
 	if !ok {
-		panic("ui: no template " + name)
+		u.Log.Error("render: no template", "template", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
 	}
 	p.Actor = web.ActorFrom(r.Context())
 	p.Nonce = web.Nonce(r.Context())
 	p.Path = r.URL.Path
 	p.Nav = nav(p.Actor, r.URL.Path)
+	if p.Actor.Authenticated() && u.Auth != nil && u.Auth.Sessions != nil {
+		if msg := u.Auth.Sessions.PopString(r.Context(), flashNotice); msg != "" && p.Notice == "" {
+			p.Notice = msg
+		}
+		if msg := u.Auth.Sessions.PopString(r.Context(), flashError); msg != "" && p.Error == "" {
+			p.Error = msg
+		}
+	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout.html", p); err != nil {
 		u.Log.Error("render", "template", name, "err", err)
@@ -108,7 +143,22 @@ func (u *ui) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusInternalServerError:
 		u.Log.Error("ui request failed", "path", r.URL.Path, "err", err)
 	}
-	u.render(w, r, status, "error.html", page{Title: http.StatusText(status), Error: d.Message})
+	u.render(w, r, status, "error.html", page{Title: http.StatusText(status), Error: capitalise(d.Message) + "."})
+}
+
+// formFail re-renders a form after a failed domain call when the failure
+// is about the input (field problems or a clash with an existing record),
+// and answers any other failure with fail. prefix is put before field
+// names to make the ids of the inputs (pages with several forms use it);
+// conflictField is the input a clash is shown beside.
+func (u *ui) formFail(w http.ResponseWriter, r *http.Request, err error, name, prefix, conflictField string, p page) {
+	probs, ok := problemsOf(err, prefix, conflictField)
+	if !ok {
+		u.fail(w, r, err)
+		return
+	}
+	p.Problems = append(p.Problems, probs...)
+	u.render(w, r, http.StatusBadRequest, name, p)
 }
 
 // localPath accepts only same-site paths for redirects after sign-in.
@@ -122,56 +172,7 @@ func localPath(next string) string {
 	return next
 }
 
-func (u *ui) funcs() template.FuncMap {
-	return template.FuncMap{
-		"markdown": u.md.HTML,
-		"date": func(t any) string {
-			switch v := t.(type) {
-			case time.Time:
-				return v.Format("2 Jan 2006")
-			case *time.Time:
-				if v == nil {
-					return "—"
-				}
-				return v.Format("2 Jan 2006")
-			}
-			return ""
-		},
-		"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
-		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"has": func(list []string, s string) bool {
-			for _, x := range list {
-				if x == s {
-					return true
-				}
-			}
-			return false
-		},
-		"query": func(base url.Values, kv ...string) string {
-			q := url.Values{}
-			for k, v := range base {
-				q[k] = append([]string(nil), v...)
-			}
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i+1] == "" {
-					q.Del(kv[i])
-				} else {
-					q.Set(kv[i], kv[i+1])
-				}
-			}
-			return "?" + q.Encode()
-		},
-		"plural": func(n int, one, many string) string {
-			if n == 1 {
-				return fmt.Sprintf("%d %s", n, one)
-			}
-			return fmt.Sprintf("%d %s", n, many)
-		},
-		"title": func(s string) string {
-			if s == "" {
-				return s
-			}
-			return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
-		},
-	}
+// redirect answers a successful POST with 303 See Other.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }

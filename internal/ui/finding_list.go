@@ -1,0 +1,125 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/validate"
+	"github.com/kubu-gov/kubu/internal/web"
+)
+
+type findingListData struct {
+	Query    url.Values // the filters, kept in the pagination links
+	Agency   string
+	System   *registry.System // the system filter, when set and visible
+	SystemID string
+	Status   string
+	Source   string
+	Severity string
+	Overdue  bool
+	Text     string
+	Sort     string
+	Cursor   string
+	Page     store.Page[findings.Finding]
+	Empty    bool // the filters cannot match anything the caller may see
+
+	Agencies   []registry.Agency
+	Statuses   []string
+	Sources    []string
+	Severities []string
+	Sorts      []sortOption
+	CanCreate  bool
+}
+
+type sortOption struct{ Value, Label string }
+
+// statusUnresolved is the status filter for findings still needing work
+// (open or in progress), which is what the home page counts as open.
+const statusUnresolved = "unresolved"
+
+var findingSorts = []sortOption{{"-created", "Newest"}, {"created", "Oldest"}, {"due", "Due date"}, {"-severity", "Severity"}}
+
+func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), web.ActorFrom(r.Context())
+	q := r.URL.Query()
+	d := findingListData{Agency: q.Get("agency"), SystemID: q.Get("system"), Status: q.Get("status"), Source: q.Get("source"),
+		Severity: q.Get("severity"), Overdue: q.Get("overdue") == "yes", Text: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
+		Statuses: findings.Statuses, Sources: findings.Sources, Severities: findings.Severities, Sorts: findingSorts,
+		CanCreate: authz.Check(a, authz.FindingCreate, authz.Resource{}) == nil}
+	d.Query = url.Values{}
+	for _, k := range []string{"agency", "system", "status", "source", "severity", "overdue", "q", "sort"} {
+		if v := q.Get(k); v != "" {
+			d.Query.Set(k, v)
+		}
+	}
+	f := findings.Filter{SystemID: d.SystemID, Overdue: d.Overdue, Query: d.Text, Sort: d.Sort, Cursor: d.Cursor, Limit: pageSize}
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	f.Statuses, f.Sources, f.Severities = one(d.Status), one(d.Source), one(d.Severity)
+	if d.Status == statusUnresolved {
+		f.Statuses = findings.OpenStatuses
+	}
+	if authz.ScopeOf(a, authz.FindingRead).All {
+		ags, err := u.Registry.ListAgencies(ctx, a)
+		if err != nil {
+			u.fail(w, r, err)
+			return
+		}
+		d.Agencies = ags
+	}
+	if d.Agency != "" {
+		ag, err := u.Registry.AgencyByCode(ctx, a, d.Agency)
+		switch {
+		case errors.Is(err, authz.ErrNotFound):
+			d.Empty = true
+		case err != nil:
+			u.fail(w, r, err)
+			return
+		default:
+			f.AgencyID = ag.ID
+		}
+	}
+	if d.SystemID != "" {
+		s, err := u.Registry.System(ctx, a, d.SystemID)
+		switch {
+		case errors.Is(err, authz.ErrNotFound):
+			d.Empty = true
+		case err != nil:
+			u.fail(w, r, err)
+			return
+		default:
+			d.System = &s
+		}
+	}
+	p := page{Title: "Findings", Data: &d}
+	if !d.Empty {
+		res, err := u.Findings.List(ctx, a, f)
+		if errors.Is(err, store.ErrBadCursor) {
+			redirect(w, r, "/findings"+queryWith(d.Query))
+			return
+		}
+		if _, ok := validate.As(err); ok {
+			// A hand-made query with an unknown value: show the problem,
+			// and the filter form to fix it.
+			probs, _ := problemsOf(err, "", "")
+			p.Problems = probs
+			u.render(w, r, http.StatusBadRequest, "findings.html", p)
+			return
+		}
+		if err != nil {
+			u.fail(w, r, err)
+			return
+		}
+		d.Page = res
+	}
+	u.render(w, r, http.StatusOK, "findings.html", p)
+}

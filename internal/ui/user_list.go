@@ -1,0 +1,73 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/kubu-gov/kubu/internal/accounts"
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/web"
+)
+
+type userListData struct {
+	Query     url.Values
+	Agency    string
+	Agencies  []registry.Agency // for the agency filter (wog-admin only)
+	Rows      []userRow
+	Next      string
+	Cursor    string
+	CanCreate bool
+}
+
+// userRow is an account and what the caller may do to it.
+type userRow struct {
+	User      accounts.User
+	CanManage bool
+	IsSelf    bool
+}
+
+func (u *ui) userList(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), web.ActorFrom(r.Context())
+	q := r.URL.Query()
+	d := userListData{Agency: q.Get("agency"), Cursor: q.Get("cursor"), Query: url.Values{},
+		CanCreate: authz.Check(a, authz.UserManage, authz.Resource{}) == nil}
+	agencyID := ""
+	if authz.ScopeOf(a, authz.UserRead).All {
+		ags, err := u.Registry.ListAgencies(ctx, a)
+		if err != nil {
+			u.fail(w, r, err)
+			return
+		}
+		d.Agencies = ags
+		if d.Agency != "" {
+			d.Query.Set("agency", d.Agency)
+			ag, err := u.Registry.AgencyByCode(ctx, a, d.Agency)
+			if err != nil && !errors.Is(err, authz.ErrNotFound) {
+				u.fail(w, r, err)
+				return
+			}
+			agencyID = ag.ID
+			if agencyID == "" {
+				agencyID = "-none-"
+			}
+		}
+	}
+	res, err := u.Accounts.ListUsers(ctx, a, agencyID, pageSize, d.Cursor)
+	if errors.Is(err, store.ErrBadCursor) {
+		redirect(w, r, "/users"+queryWith(d.Query))
+		return
+	}
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	d.Next = res.NextCursor
+	for _, usr := range res.Items {
+		d.Rows = append(d.Rows, userRow{User: usr, IsSelf: usr.ID == a.UserID,
+			CanManage: authz.Check(a, authz.UserManage, authz.Resource{AgencyID: usr.AgencyID}) == nil})
+	}
+	u.render(w, r, http.StatusOK, "users.html", page{Title: "People", Data: d})
+}
