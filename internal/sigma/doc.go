@@ -43,8 +43,7 @@
 // (alone or with startswith, endswith, contains, neq, cased). Matching is
 // case-insensitive unless cased; * and ? are wildcards, \ escapes them and
 // itself. null matches an absent field or JSON null; an empty value
-// (two single quotes) matches an empty
-// string or JSON null. Keyword searches (lists without field names) look
+// (two single quotes) matches an empty string or JSON null. Keyword searches (lists without field names) look
 // for the value anywhere in any value of the event. Regular expressions
 // use Go's RE2: rules needing lookaround, backreferences or possessive
 // and atomic groups fail to load with that reason (\Z is translated).

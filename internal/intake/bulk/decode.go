@@ -253,7 +253,11 @@ func (d *Decoder) parseAction(line []byte, it *Item) *ItemError {
 }
 
 func parseActionWith(p *fastjson.Parser, line []byte, it *Item, defIndex string) *ItemError {
-	v, err := p.ParseBytes(line)
+	err := fastjson.ValidateBytes(line) // the parser alone is lenient (00, NaN)
+	var v *fastjson.Value
+	if err == nil {
+		v, err = p.ParseBytes(line)
+	}
 	if err != nil {
 		return badRequest("x_content_parse_exception", fmt.Sprintf("Malformed action/metadata line [%d]: %v", it.Line, err))
 	}
@@ -335,7 +339,11 @@ func parseActionWith(p *fastjson.Parser, line []byte, it *Item, defIndex string)
 
 // checkSource validates the document line and, for update, extracts doc.
 func (d *Decoder) checkSource(it *Item) *ItemError {
-	v, err := d.p.ParseBytes(it.Source)
+	err := fastjson.ValidateBytes(it.Source) // the parser alone is lenient (00, NaN)
+	var v *fastjson.Value
+	if err == nil {
+		v, err = d.p.ParseBytes(it.Source)
+	}
 	if err != nil {
 		return badRequest("mapper_parsing_exception", fmt.Sprintf("failed to parse: line [%d]: %v", it.Line+1, err))
 	}

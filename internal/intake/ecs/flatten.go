@@ -99,6 +99,11 @@ var wlb6System = []systemField{
 }
 
 func flatten(p *fastjson.Parser, doc []byte, dst []byte) ([]byte, bool) {
+	// fastjson's parser is lenient (it takes 00, 1., NaN, bad escapes) and
+	// re-encodes what it took verbatim: validate first so the output is JSON.
+	if fastjson.ValidateBytes(doc) != nil {
+		return dst, false
+	}
 	v, err := p.ParseBytes(doc)
 	if err != nil || v.Type() != fastjson.TypeObject {
 		return dst, false
@@ -127,7 +132,7 @@ func flatten(p *fastjson.Parser, doc []byte, dst []byte) ([]byte, bool) {
 		if fv == nil && f.name == "EventID" && system[0].path[0] == "winlog" {
 			fv = v.Get("event", "code")
 		}
-		if fv == nil || fv.Type() == fastjson.TypeNull || has(data, f.name) {
+		if fv == nil || fv.Type() == fastjson.TypeNull || fv.Type() == fastjson.TypeObject || has(data, f.name) {
 			continue
 		}
 		pr := pair{key: f.name, val: fv}

@@ -71,6 +71,10 @@ func (d *Decoder) DecodeEvents(body []byte, defaults Metadata) ([]Event, error) 
 		if err != nil {
 			return out, eventError(CodeInvalidDataFormat, len(out), "byte %d: %v", pos, err)
 		}
+		// Validate first: fastjson's parser alone is lenient (00, 1., NaN).
+		if err := fastjson.ValidateBytes(body[pos:end]); err != nil {
+			return out, eventError(CodeInvalidDataFormat, len(out), "byte %d: %v", pos, err)
+		}
 		v, err := d.p.ParseBytes(body[pos:end])
 		if err != nil {
 			return out, eventError(CodeInvalidDataFormat, len(out), "byte %d: %v", pos, err)

@@ -21,6 +21,10 @@ import (
 // not 16 bytes of hex, an attribute value of the wrong type…) is refused
 // alone and listed in Batch.Rejected.
 func DecodeJSON(body []byte) (*Batch, error) {
+	// Validate first: fastjson's parser alone takes 00, 1. and NaN.
+	if err := fastjson.ValidateBytes(body); err != nil {
+		return nil, fmt.Errorf("otlp: decoding JSON ExportLogsServiceRequest: %w", err)
+	}
 	var p fastjson.Parser
 	v, err := p.ParseBytes(body)
 	if err != nil {
