@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -32,9 +31,11 @@ type consumeOpts struct {
 // WithBatchSize sets the most messages per handler call; default 100.
 func WithBatchSize(n int) ConsumeOption { return func(o *consumeOpts) { o.batch = n } }
 
-// WithMaxWait sets how long to wait for a batch to fill before handing over
-// what has arrived; default 1 s, at most 30 s. It bounds delivery latency,
-// and how long Consume (and so Close) takes to stop once ctx ends.
+// WithMaxWait sets how long, after a batch's first message, to wait for
+// more that the server reports pending before handing the batch over;
+// default 100 ms, at most 30 s. A batch goes to the handler at once when
+// it is full or the consumer has caught up with the stream, so under load
+// batches fill and at the tail latency stays low.
 func WithMaxWait(d time.Duration) ConsumeOption { return func(o *consumeOpts) { o.maxWait = d } }
 
 // WithAckWait sets how long the server waits for an ack before delivering a
@@ -84,7 +85,7 @@ func (o *consumeOpts) check() error {
 // position survives restarts; several processes may share one durable to
 // split the work.
 func (l *Log) Consume(ctx context.Context, durable string, h Handler, opts ...ConsumeOption) error {
-	o := consumeOpts{batch: 100, maxWait: time.Second, ackWait: 30 * time.Second, retryDelay: time.Second, maxDeliver: -1}
+	o := consumeOpts{batch: 100, maxWait: 100 * time.Millisecond, ackWait: 30 * time.Second, retryDelay: time.Second, maxDeliver: -1}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -115,43 +116,47 @@ func (l *Log) Consume(ctx context.Context, durable string, h Handler, opts ...Co
 	if o.deliverNew {
 		cc.DeliverPolicy = jetstream.DeliverNewPolicy
 	}
-	cons, err := l.consumer(ctx, cc)
-	if err != nil {
+	b := &batcher{l: l, cc: cc, n: o.batch, maxBytes: l.pullBytes(), maxWait: o.maxWait}
+	if err := b.open(ctx); err != nil {
 		return l.stopErr(ctx, err)
 	}
+	// Messages in hand when Consume stops are nak'd only once the pull
+	// has stopped, so the server does not push them straight back to us.
+	var unhandled []jetstream.Msg
+	defer func() { b.stop(unhandled) }()
 	log := l.log.With("durable", durable)
 	for {
+		jmsgs, err := b.next(ctx)
 		if ctx.Err() != nil {
-			return l.stopErr(ctx, nil)
-		}
-		jmsgs, err := fetch(cons, o.batch, l.fetchBytes(), o.maxWait)
-		if ctx.Err() != nil {
-			nakAll(jmsgs, 0)
+			unhandled = jmsgs
 			return l.stopErr(ctx, nil)
 		}
 		if err != nil {
-			if errors.Is(err, nats.ErrConnectionClosed) {
+			nakAll(jmsgs, 0)
+			if l.nc.IsClosed() {
 				return fmt.Errorf("eventlog: consume %s: %w", durable, err)
 			}
-			log.Warn("event log fetch failed", "err", err)
-			if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
-				if c, cerr := l.consumer(ctx, cc); cerr == nil {
-					cons = c
+			log.Warn("event log consumer error", "err", err)
+			sleep(ctx, max(o.retryDelay, 100*time.Millisecond))
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+				b.stop(nil)
+				if err := b.open(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("event log consumer not recreated", "err", err)
 				}
 			}
-			nakAll(jmsgs, 0)
-			sleep(ctx, max(o.retryDelay, 100*time.Millisecond))
 			continue
 		}
-		if len(jmsgs) == 0 {
-			continue
+		if !l.handle(ctx, log, h, jmsgs, o) {
+			unhandled = jmsgs
+			return l.stopErr(ctx, nil)
 		}
-		l.handle(ctx, log, h, jmsgs, o)
 	}
 }
 
-// handle runs h over one fetched batch and acks or naks it.
-func (l *Log) handle(ctx context.Context, log *slog.Logger, h Handler, jmsgs []jetstream.Msg, o consumeOpts) {
+// handle runs h over one batch and acks it, or naks it for a retry. It
+// reports false, leaving the batch alone, when h failed because Consume is
+// stopping.
+func (l *Log) handle(ctx context.Context, log *slog.Logger, h Handler, jmsgs []jetstream.Msg, o consumeOpts) bool {
 	msgs := make([]Msg, 0, len(jmsgs))
 	for _, m := range jmsgs {
 		msg, err := toMsg(m)
@@ -160,7 +165,7 @@ func (l *Log) handle(ctx context.Context, log *slog.Logger, h Handler, jmsgs []j
 			// own subject, but never hand the handler a half message.
 			log.Warn("event log message without metadata", "err", err)
 			nakAll(jmsgs, o.retryDelay)
-			return
+			return true
 		}
 		msgs = append(msgs, msg)
 	}
@@ -168,18 +173,17 @@ func (l *Log) handle(ctx context.Context, log *slog.Logger, h Handler, jmsgs []j
 	err := h(ctx, msgs)
 	stopProgress()
 	if err != nil {
-		delay := o.retryDelay
 		if ctx.Err() != nil {
-			delay = 0 // shutting down: let another consumer have them now
-		} else {
-			log.Warn("event log handler failed; will redeliver", "first_seq", msgs[0].Seq, "count", len(msgs), "err", err)
+			return false
 		}
-		nakAll(jmsgs, delay)
-		return
+		log.Warn("event log handler failed; will redeliver", "first_seq", msgs[0].Seq, "count", len(msgs), "err", err)
+		nakAll(jmsgs, o.retryDelay)
+		return true
 	}
 	if err := ackAll(ctx, jmsgs); err != nil {
 		log.Warn("event log ack failed; messages will be redelivered", "first_seq", msgs[0].Seq, "err", err)
 	}
+	return true
 }
 
 func (l *Log) consumer(ctx context.Context, cc jetstream.ConsumerConfig) (jetstream.Consumer, error) {
@@ -200,30 +204,6 @@ func (l *Log) stopErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// fetchBytes caps the bytes of one fetched batch, bounding memory and
-// staying under the client's 64 MiB pending limit, while always leaving
-// room for the largest message the server accepts.
-func (l *Log) fetchBytes() int {
-	return max(16<<20, 2*int(l.nc.MaxPayload()))
-}
-
-// fetch pulls up to n messages and maxBytes, waiting at most maxWait for
-// the batch to fill. It does not watch ctx: the server ends the request
-// after maxWait, and reading until then means no message delivered to this
-// fetch is dropped on the client (which would delay it by the ack wait).
-// It returns what arrived even alongside an error.
-func fetch(cons jetstream.Consumer, n, maxBytes int, maxWait time.Duration) ([]jetstream.Msg, error) {
-	batch, err := cons.Fetch(n, jetstream.FetchMaxBytes(maxBytes), jetstream.FetchMaxWait(maxWait))
-	if err != nil {
-		return nil, err
-	}
-	var out []jetstream.Msg
-	for m := range batch.Messages() {
-		out = append(out, m)
-	}
-	return out, batch.Error()
 }
 
 // keepInProgress tells the server every interval that msgs are still being

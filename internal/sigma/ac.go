@@ -77,58 +77,56 @@ func (b *acBuilder) build() *automaton {
 	a.nclass = int32(next)
 	nc := int(a.nclass)
 
-	// trie
-	type node struct {
-		kids map[uint16]int32
-		out  []int32
-	}
-	nodes := []node{{kids: map[uint16]int32{}}}
+	// trie, written straight into the dense table (0 = no edge: the root
+	// is never a child)
+	delta := make([]int32, nc, nc*64)
+	var outs [][]int32
+	outs = append(outs, nil)
 	for pi, l := range b.lits {
-		s := int32(0)
+		st := int32(0)
 		for i := 0; i < len(l); i++ {
-			c := a.class[l[i]]
-			n, ok := nodes[s].kids[c]
-			if !ok {
-				n = int32(len(nodes))
-				nodes = append(nodes, node{kids: map[uint16]int32{}})
-				nodes[s].kids[c] = n
+			c := int32(a.class[l[i]])
+			n := delta[st*int32(nc)+c]
+			if n == 0 {
+				n = int32(len(outs))
+				outs = append(outs, nil)
+				delta = append(delta, make([]int32, nc)...)
+				delta[st*int32(nc)+c] = n
 			}
-			s = n
+			st = n
 		}
-		nodes[s].out = append(nodes[s].out, int32(pi))
+		outs[st] = append(outs[st], int32(pi))
 	}
-	ns := len(nodes)
-	delta := make([]int32, ns*nc) // unmultiplied targets during build
+	ns := len(outs)
 	fail := make([]int32, ns)
 	queue := make([]int32, 0, ns)
 	for c := 0; c < nc; c++ {
-		if n, ok := nodes[0].kids[uint16(c)]; ok {
-			delta[c] = n
-			fail[n] = 0
+		if n := delta[c]; n != 0 {
 			queue = append(queue, n)
 		}
 	}
 	for qi := 0; qi < len(queue); qi++ {
-		s := queue[qi]
-		// outputs of the fail state are inherited (fail is processed first in BFS order)
-		nodes[s].out = append(nodes[s].out, nodes[fail[s]].out...)
+		st := queue[qi]
+		// outputs of the fail state are inherited (it is processed first in BFS order)
+		outs[st] = append(outs[st], outs[fail[st]]...)
+		row := int(st) * nc
+		frow := int(fail[st]) * nc
 		for c := 0; c < nc; c++ {
-			if n, ok := nodes[s].kids[uint16(c)]; ok {
-				delta[int(s)*nc+c] = n
-				fail[n] = delta[int(fail[s])*nc+c]
-				if s == 0 {
+			if n := delta[row+c]; n != 0 {
+				fail[n] = delta[frow+c]
+				if st == 0 {
 					fail[n] = 0
 				}
 				queue = append(queue, n)
 			} else {
-				delta[int(s)*nc+c] = delta[int(fail[s])*nc+c]
+				delta[row+c] = delta[frow+c]
 			}
 		}
 	}
 	a.trans = make([]int32, ns*nc)
 	for i, t := range delta {
 		v := t * int32(nc)
-		if len(nodes[t].out) > 0 {
+		if len(outs[t]) > 0 {
 			v = ^v
 		}
 		a.trans[i] = v
@@ -136,7 +134,7 @@ func (b *acBuilder) build() *automaton {
 	a.outIdx = make([]int32, ns+1)
 	for s := 0; s < ns; s++ {
 		a.outIdx[s] = int32(len(a.outList))
-		a.outList = append(a.outList, nodes[s].out...)
+		a.outList = append(a.outList, outs[s]...)
 	}
 	a.outIdx[ns] = int32(len(a.outList))
 	for pi, l := range b.lits {

@@ -3,6 +3,7 @@ package sigma
 import (
 	"errors"
 	"fmt"
+	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,9 +116,9 @@ func Compile(rules []*Rule, opts Options) (*Set, error) {
 		}
 	}
 	type routed struct {
-		v      int32
-		routes []routeKey
-		global bool
+		v        int32
+		routes   []routeKey
+		fallback bool
 	}
 	var all []routed
 	for _, r := range detections {
@@ -136,7 +137,7 @@ func Compile(rules []*Rule, opts Options) (*Set, error) {
 			v.v.rule = idx
 			vi := int32(len(s.variants))
 			s.variants = append(s.variants, v.v)
-			all = append(all, routed{v: vi, routes: v.routes, global: v.global})
+			all = append(all, routed{v: vi, routes: v.routes, fallback: v.fallback})
 		}
 	}
 	c.finishAtoms()
@@ -148,10 +149,12 @@ func Compile(rules []*Rule, opts Options) (*Set, error) {
 	}
 	// routing
 	rb := newRouteBuilder()
+	for _, ch := range c.mapping.Channels() {
+		rb.addChannel(foldString(ch))
+	}
 	for _, r := range all {
-		if r.global {
-			rb.addGlobal(r.v)
-			continue
+		if r.fallback {
+			rb.addFallback(r.v)
 		}
 		for _, k := range r.routes {
 			rb.add(k, r.v)
@@ -163,10 +166,12 @@ func Compile(rules []*Rule, opts Options) (*Set, error) {
 	return s, errors.Join(errs...)
 }
 
+// builtVariant says where a variant applies: its Channel routes, and
+// (fallback) events whose Channel the mapping does not know.
 type builtVariant struct {
-	v      *variant
-	routes []routeKey
-	global bool
+	v        *variant
+	routes   []routeKey
+	fallback bool
 }
 
 func (c *compiler) compileRule(r *Rule, filters []*Rule) ([]builtVariant, bool, error) {
@@ -200,7 +205,7 @@ func (c *compiler) compileRule(r *Rule, filters []*Rule) ([]builtVariant, bool, 
 			parts = append(parts, fe)
 		}
 		var routes []routeKey
-		global := true
+		fallback := false
 		if e != nil {
 			gate, rs, err := c.gate(e)
 			if err != nil {
@@ -209,16 +214,22 @@ func (c *compiler) compileRule(r *Rule, filters []*Rule) ([]builtVariant, bool, 
 			if gate != nil {
 				parts = append(parts, gate)
 			}
-			if rs != nil {
-				routes, global = rs, false
+			routes, fallback = rs, rs == nil
+		} else {
+			// no entry: a product-wide (or log-source-less) rule applies to
+			// every channel of its product; an unmapped one only to events
+			// of unknown channels
+			fallback = true
+			if !unmapped {
+				for _, ch := range c.mapping.productChannels(r.Logsource.Product) {
+					routes = append(routes, routeKey{ch: foldString(ch), id: -1})
+				}
 			}
 		}
 		full := simplify(mkAnd(parts))
 		v := &variant{cond: c.lower(full)}
-		if !global {
-			routes = refineRoutes(routes, full)
-		}
-		out = append(out, builtVariant{v: v, routes: routes, global: global})
+		routes = refineRoutes(routes, full)
+		out = append(out, builtVariant{v: v, routes: routes, fallback: fallback})
 	}
 	return out, unmapped, nil
 }
@@ -521,6 +532,13 @@ func (c *compiler) finishAtoms() {
 			a.exact = true
 			a.cost = 1
 			continue
+		}
+		if a.p.kind == pRe {
+			if re, err := syntax.Parse(a.p.re.String(), syntax.Perl); err == nil {
+				a.run = reClassRun(re) // before Simplify, which unrolls x{n}
+				a.dotRun, a.dotAll = reDotRun(re)
+				a.minLen = int32(reMinLen(re.Simplify()))
+			}
 		}
 		lits, op := prefilterLits(a.p)
 		for _, l := range lits {

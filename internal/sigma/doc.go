@@ -74,8 +74,12 @@
 // MAPPING.md) turns a rule's logsource into event conditions and field
 // names: process_creation is Sysmon event 1 or Security 4688 (with
 // Image←NewProcessName and the other 4688 names), service: security is
-// Channel Security, and so on. Rules whose log source the mapping does
-// not know are applied to every event (Set.Unmapped lists them).
+// Channel Security, and so on. Events of a channel the mapping knows are
+// checked only against rules routed to that channel and product-wide rules
+// (product: windows alone). Rules whose log source the mapping does not
+// know (Set.Unmapped), and entries without a Channel condition (cloud and
+// Linux sources routed by other fields), apply to events whose channel the
+// mapping does not know, such as JSON logs without a Channel field.
 //
 // # How matching is fast
 //

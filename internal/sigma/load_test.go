@@ -75,4 +75,19 @@ func TestLoadCorpusRules(t *testing.T) {
 		t.Errorf("%d load failures, want %d (the known rule defects)", len(errs), len(knownRuleDefects))
 	}
 	t.Logf("%d files, %d rules loaded, %d failed", nfiles, len(rules), len(errs))
+
+	// Every parsed rule must also compile (the ADCS rules need their
+	// %known_cdcs% placeholder).
+	set, err := Compile(rules, corpusOptions())
+	if err != nil {
+		t.Errorf("compile: %v", err)
+	}
+	if got := len(set.Rules()); got != len(rules) {
+		t.Errorf("%d rules compiled, want %d", got, len(rules))
+	}
+	byLogsource := map[string]int{}
+	for _, r := range set.Unmapped() {
+		byLogsource[r.Logsource.String()]++
+	}
+	t.Logf("%d rules have a log source the Windows mapping does not route (applied to every event): %v", len(set.Unmapped()), byLogsource)
 }

@@ -147,12 +147,34 @@ func (base *Mapping) Channels() []string {
 	seen := map[string]bool{}
 	for _, e := range base.Logsources {
 		for _, c := range e.Conditions[routeChannel] {
-			seen[c] = true
+			if !strings.ContainsAny(c, "*?") {
+				seen[c] = true
+			}
 		}
 	}
 	out := make([]string, 0, len(seen))
 	for c := range seen {
 		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// productChannels returns the channels of the entries for product (all
+// channels when product is empty).
+func (base *Mapping) productChannels(product string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range base.Logsources {
+		if product != "" && e.Product != "" && !strings.EqualFold(e.Product, product) {
+			continue
+		}
+		for _, c := range e.Conditions[routeChannel] {
+			if !seen[c] && !strings.ContainsAny(c, "*?") {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
 	}
 	sort.Strings(out)
 	return out

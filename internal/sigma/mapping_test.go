@@ -159,8 +159,24 @@ detection:
 	if len(set.Unmapped()) != 1 {
 		t.Fatalf("Unmapped() = %d rules, want 1", len(set.Unmapped()))
 	}
-	if got := matchBoth(t, rules, Options{}, `{"Channel":"Security","Foo":"bar"}`); len(got) != 1 {
-		t.Errorf("unmapped rule should apply to every event")
+	for ev, want := range map[string]int{
+		`{"Channel":"Security","Foo":"bar"}`: 0, // a routed channel: only its own rules
+		`{"Channel":"MyApp","Foo":"bar"}`:    1,
+		`{"Foo":"bar"}`:                      1,
+	} {
+		if got := matchBoth(t, rules, Options{}, ev); len(got) != want {
+			t.Errorf("%s: %d matches, want %d", ev, len(got), want)
+		}
+	}
+	product := mustParse(t, "title: Any windows\nlogsource:\n    product: windows\ndetection:\n    sel:\n        Foo: bar\n    condition: sel\n")
+	for ev, want := range map[string]int{
+		`{"Channel":"Security","Foo":"bar"}`:              1,
+		`{"Channel":"System","EventID":7045,"Foo":"bar"}`: 1,
+		`{"Foo":"bar"}`: 1,
+	} {
+		if got := matchBoth(t, product, Options{}, ev); len(got) != want {
+			t.Errorf("product-wide rule on %s: %d matches, want %d", ev, len(got), want)
+		}
 	}
 }
 

@@ -35,8 +35,10 @@ type Matcher struct {
 	keyBuf []byte
 	lowBuf []byte
 	vbuf   []Value
-	kwVals []fval
-	kwDone uint32
+	kwVals    []fval
+	kwDone    uint32
+	kwScanned uint32
+	scanned   []uint32 // per slot: epoch when its automaton ran
 	hits   []*Rule
 	err    error
 }
@@ -58,6 +60,7 @@ func (s *Set) NewMatcher() *Matcher {
 		slotJV:     make([]*fastjson.Value, nf),
 		slotLoaded: make([]uint32, nf),
 		slotVals:   make([][]fval, nf),
+		scanned:    make([]uint32, nf),
 		acTrue:     make([]uint32, len(s.atoms)),
 		evalSeen:   make([]uint32, len(s.atoms)),
 		evalVal:    make([]bool, len(s.atoms)),
@@ -69,10 +72,10 @@ func (s *Set) NewMatcher() *Matcher {
 func (m *Matcher) nextEpoch() {
 	m.epoch++
 	if m.epoch == 0 { // wrapped: clear every stamp
-		for _, s := range [][]uint32{m.slotSeen, m.slotLoaded, m.acTrue, m.evalSeen, m.candSeen, m.ruleSeen} {
+		for _, s := range [][]uint32{m.slotSeen, m.slotLoaded, m.acTrue, m.evalSeen, m.candSeen, m.ruleSeen, m.scanned} {
 			clear(s)
 		}
-		m.kwDone = 0
+		m.kwDone, m.kwScanned = 0, 0
 		m.epoch = 1
 	}
 	m.arena = m.arena[:0]
@@ -138,28 +141,10 @@ func (m *Matcher) run(fn func(*Rule)) {
 	b := m.routeBucket()
 	ep := m.epoch
 	for _, sl := range b.acSlots {
-		ac := s.acs[sl]
-		for i := range m.load(sl) {
-			fv := &m.slotVals[sl][i]
-			if fv.kind == KindNull || fv.kind == KindObject {
-				continue
-			}
-			text := fv.raw
-			if !isASCII(text) {
-				text = m.lower(fv)
-			}
-			ac.scan(text, m.acTrue, ep, &m.trueList)
-		}
+		m.scanSlot(sl)
 	}
-	if b.kw && s.kwAC != nil {
-		for _, fv := range m.keywordValues() {
-			text := fv.raw
-			if !isASCII(text) {
-				text = foldLower(m.lowBuf[:0], text)
-				m.lowBuf = text
-			}
-			s.kwAC.scan(text, m.acTrue, ep, &m.trueList)
-		}
+	if b.kw {
+		m.scanKeywords()
 	}
 	for _, a := range m.trueList {
 		for _, v := range s.trig[a] {
@@ -272,9 +257,56 @@ func (m *Matcher) eval(n *cnode) bool {
 	return false
 }
 
+// scanSlot runs a field's automaton over its values, once per event.
+func (m *Matcher) scanSlot(sl int32) {
+	if m.scanned[sl] == m.epoch {
+		return
+	}
+	m.scanned[sl] = m.epoch
+	ac := m.set.acs[sl]
+	if ac == nil {
+		return
+	}
+	for i := range m.load(sl) {
+		fv := &m.slotVals[sl][i]
+		if fv.kind == KindNull || fv.kind == KindObject {
+			continue
+		}
+		text := fv.raw
+		if !isASCII(text) {
+			text = m.lower(fv)
+		}
+		ac.scan(text, m.acTrue, m.epoch, &m.trueList)
+	}
+}
+
+// scanKeywords runs the keyword automaton over every value, once per event.
+func (m *Matcher) scanKeywords() {
+	if m.kwScanned == m.epoch {
+		return
+	}
+	m.kwScanned = m.epoch
+	if m.set.kwAC == nil {
+		return
+	}
+	for _, fv := range m.keywordValues() {
+		text := fv.raw
+		if !isASCII(text) {
+			text = foldLower(m.lowBuf[:0], text)
+			m.lowBuf = text
+		}
+		m.set.kwAC.scan(text, m.acTrue, m.epoch, &m.trueList)
+	}
+}
+
 func (m *Matcher) atomTrue(id int32) bool {
 	a := m.set.atoms[id]
 	if a.exact {
+		if a.slot >= 0 {
+			m.scanSlot(a.slot)
+		} else {
+			m.scanKeywords()
+		}
 		return m.acTrue[id] == m.epoch
 	}
 	if m.evalSeen[id] == m.epoch {
@@ -291,7 +323,7 @@ func (m *Matcher) atomTrue(id int32) bool {
 
 func (m *Matcher) anyTrue(ids []int32) bool {
 	for _, id := range ids {
-		if m.acTrue[id] == m.epoch {
+		if m.atomTrue(id) {
 			return true
 		}
 	}

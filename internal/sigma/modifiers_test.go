@@ -197,3 +197,14 @@ func TestExpandMissingPlaceholder(t *testing.T) {
 		t.Errorf("rule with unknown placeholder compiled")
 	}
 }
+
+func TestRegexLengthForm(t *testing.T) {
+	long := strings.Repeat("a", 1000)
+	runMatchCases(t, []matchCase{
+		{"dot run long enough", "sel:\n    CommandLine|re: '.{1000,}'\ncondition: sel", `{"CommandLine":"` + long + `"}`, true},
+		{"dot run too short", "sel:\n    CommandLine|re: '.{1000,}'\ncondition: sel", `{"CommandLine":"` + long[1:] + `"}`, false},
+		{"dot run broken by newline", "sel:\n    CommandLine|re: '.{10,}'\ncondition: sel", `{"CommandLine":"aaaaa\naaaaa"}`, false},
+		{"dot run with s flag", "sel:\n    CommandLine|re|s: '.{10,}'\ncondition: sel", `{"CommandLine":"aaaaa\naaaaa"}`, true},
+		{"dot run counts characters", "sel:\n    CommandLine|re: '.{4,}'\ncondition: sel", `{"CommandLine":"äöü"}`, false},
+	}, Options{})
+}

@@ -15,6 +15,7 @@ import (
 // event, interpreted directly from the rule expression over a decoded map.
 type refEngine struct {
 	rules []refRule
+	known map[string]bool // folded channels the mapping names
 }
 
 type refRule struct {
@@ -23,7 +24,8 @@ type refRule struct {
 }
 
 type refVariant struct {
-	channels []string // nil: any event
+	channels []string // folded channels the variant applies to
+	fallback bool     // also applies to events of channels the mapping does not know
 	cond     *expr
 }
 
@@ -46,7 +48,10 @@ func newRefEngine(tb testing.TB, rules []*Rule, opts Options) *refEngine {
 			filters = append(filters, r)
 		}
 	}
-	e := &refEngine{}
+	e := &refEngine{known: map[string]bool{}}
+	for _, ch := range mapping.Channels() {
+		e.known[foldString(ch)] = true
+	}
 	for _, r := range rules {
 		if r.Detection == nil || r.Filter != nil {
 			continue
@@ -91,8 +96,15 @@ func newRefEngine(tb testing.TB, rules []*Rule, opts Options) *refEngine {
 			}
 			v := refVariant{}
 			if ent != nil {
+				plain := true
+				for _, c := range ent.Conditions[routeChannel] {
+					if strings.ContainsAny(c, "*?") {
+						plain = false
+					}
+				}
+				v.fallback = !plain || ent.Conditions[routeChannel] == nil
 				for field, vals := range ent.Conditions {
-					if field == routeChannel {
+					if field == routeChannel && plain {
 						for _, c := range vals {
 							v.channels = append(v.channels, foldString(c))
 						}
@@ -107,6 +119,14 @@ func newRefEngine(tb testing.TB, rules []*Rule, opts Options) *refEngine {
 						tb.Fatal(err)
 					}
 					parts = append(parts, g)
+				}
+			} else {
+				v.fallback = true
+				ls := r.Logsource
+				if ls.Category == "" && ls.Service == "" {
+					for _, ch := range mapping.productChannels(ls.Product) {
+						v.channels = append(v.channels, foldString(ch))
+					}
 				}
 			}
 			// gate conditions first: they are the cheap, selective part
@@ -133,7 +153,7 @@ func (e *refEngine) match(raw []byte) ([]*Rule, error) {
 	var out []*Rule
 	for _, rr := range e.rules {
 		for _, v := range rr.variants {
-			if v.channels != nil && !refChannelOK(ev, v.channels) {
+			if !e.applies(ev, v) {
 				continue
 			}
 			if refEval(ev, v.cond) {
@@ -145,7 +165,7 @@ func (e *refEngine) match(raw []byte) ([]*Rule, error) {
 	return out, nil
 }
 
-func refChannelOK(ev *refEvent, chans []string) bool {
+func (e *refEngine) applies(ev *refEvent, v refVariant) bool {
 	if ev.channel == nil {
 		ch := "\x00none"
 		vals, ok := ev.Lookup(routeChannel, nil)
@@ -154,7 +174,10 @@ func refChannelOK(ev *refEvent, chans []string) bool {
 		}
 		ev.channel = &ch
 	}
-	for _, c := range chans {
+	if !e.known[*ev.channel] {
+		return v.fallback
+	}
+	for _, c := range v.channels {
 		if c == *ev.channel {
 			return true
 		}

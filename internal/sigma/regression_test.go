@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kubu-gov/kubu/internal/corpus"
+	"github.com/kubu-gov/kubu/internal/evtx"
 	"gopkg.in/yaml.v3"
 )
 
@@ -64,7 +65,7 @@ func loadRegressionCases(tb testing.TB) []regressionCase {
 			c.matchCount = 1
 		}
 		for _, d := range docs {
-			flat, err := flattenEvtxJSON(d)
+			flat, err := evtx.FlattenJSON(d, nil)
 			if err != nil {
 				tb.Fatalf("%s: %v", jsonPath, err)
 			}

@@ -13,8 +13,8 @@ type routeKey struct {
 type bucket struct {
 	member  []uint64 // variant bitset
 	always  []int32  // variants without triggers, evaluated every time
-	acSlots []int32  // field slots to run automata over
-	kw      bool     // some variant uses keyword atoms
+	acSlots []int32  // field slots whose automata run for every event (trigger fields)
+	kw      bool     // some trigger is a keyword atom
 	size    int
 }
 
@@ -32,14 +32,21 @@ type router struct {
 }
 
 type routeBuilder struct {
-	byKey  map[routeKey][]int32
-	global []int32
+	byKey    map[routeKey][]int32
+	channels map[string]bool
+	fallback []int32
 }
 
-func newRouteBuilder() *routeBuilder { return &routeBuilder{byKey: map[routeKey][]int32{}} }
+func newRouteBuilder() *routeBuilder {
+	return &routeBuilder{byKey: map[routeKey][]int32{}, channels: map[string]bool{}}
+}
 
-func (rb *routeBuilder) add(k routeKey, v int32) { rb.byKey[k] = append(rb.byKey[k], v) }
-func (rb *routeBuilder) addGlobal(v int32)       { rb.global = append(rb.global, v) }
+func (rb *routeBuilder) add(k routeKey, v int32) {
+	rb.byKey[k] = append(rb.byKey[k], v)
+	rb.channels[k.ch] = true
+}
+func (rb *routeBuilder) addChannel(ch string) { rb.channels[ch] = true }
+func (rb *routeBuilder) addFallback(v int32)  { rb.fallback = append(rb.fallback, v) }
 
 func (rb *routeBuilder) build(c *compiler) router {
 	r := router{channels: map[string]*chanRoutes{}}
@@ -62,26 +69,22 @@ func (rb *routeBuilder) build(c *compiler) router {
 		cache[string(key)] = b
 		return b
 	}
-	for k := range rb.byKey {
-		cr := r.channels[k.ch]
-		if cr == nil {
-			cr = &chanRoutes{ids: map[int32]*bucket{}}
-			r.channels[k.ch] = cr
-		}
+	for ch := range rb.channels {
+		r.channels[ch] = &chanRoutes{ids: map[int32]*bucket{}}
 	}
 	for ch, cr := range r.channels {
 		anyList := rb.byKey[routeKey{ch: ch, id: -1}]
-		cr.any = mk(anyList, rb.global)
+		cr.any = mk(anyList)
 		var every []int32
 		for k, l := range rb.byKey {
 			if k.ch == ch && k.id >= 0 {
-				cr.ids[k.id] = mk(l, anyList, rb.global)
+				cr.ids[k.id] = mk(l, anyList)
 				every = append(every, l...)
 			}
 		}
-		cr.all = mk(every, anyList, rb.global)
+		cr.all = mk(every, anyList)
 	}
-	r.fallback = mk(rb.global)
+	r.fallback = mk(rb.fallback)
 	return r
 }
 
@@ -98,35 +101,23 @@ func dedupInt32(v []int32) []int32 {
 func (c *compiler) newBucket(vs []int32) *bucket {
 	s := c.set
 	b := &bucket{member: make([]uint64, (len(s.variants)+63)/64), size: len(vs)}
+	// Fields holding a trigger atom of one of the bucket's rules are
+	// scanned for every event; the others only when a candidate rule
+	// needs one of their atoms (Matcher.atomTrue scans them then).
 	slots := map[int32]bool{}
-	var visit func(n *cnode)
-	visit = func(n *cnode) {
-		if n.op == ePred {
-			a := s.atoms[n.atom]
-			if a.slot < 0 {
-				b.kw = true
-			} else if s.acs[a.slot] != nil {
-				slots[a.slot] = true
-			}
-			for _, pf := range a.pf {
-				if ps := s.atoms[pf].slot; ps >= 0 && s.acs[ps] != nil {
-					slots[ps] = true
-				} else if ps < 0 {
-					b.kw = true
-				}
-			}
-		}
-		for i := range n.kids {
-			visit(&n.kids[i])
-		}
-	}
 	for _, v := range vs {
 		b.member[v>>6] |= 1 << (uint(v) & 63)
 		vr := s.variants[v]
 		if vr.always {
 			b.always = append(b.always, v)
 		}
-		visit(&vr.cond)
+		for _, a := range vr.triggers {
+			if sl := s.atoms[a].slot; sl >= 0 {
+				slots[sl] = true
+			} else {
+				b.kw = true
+			}
+		}
 	}
 	for sl := range slots {
 		b.acSlots = append(b.acSlots, sl)

@@ -172,6 +172,18 @@ func (m *Matcher) evalLazy(a *atom) bool {
 	}
 	vals := m.load(a.slot)
 	for i := range vals {
+		if p.kind == pRe {
+			fv := &vals[i]
+			if fv.kind == KindNull || fv.kind == KindObject || len(fv.raw) < int(a.minLen) || a.run != nil && !a.run.found(fv.raw) {
+				continue
+			}
+			if a.dotRun > 0 {
+				if hasDotRun(fv.raw, a.dotRun, a.dotAll) {
+					return true
+				}
+				continue
+			}
+		}
 		if m.valueMatches(p, &vals[i]) {
 			return true
 		}
@@ -192,6 +204,12 @@ func (m *Matcher) valueMatches(p *pred, fv *fval) bool {
 		return m.strMatches(p, fv)
 	case pRe:
 		return p.re.Match(fv.raw)
+	}
+	return m.valueMatchesOther(p, fv)
+}
+
+func (m *Matcher) valueMatchesOther(p *pred, fv *fval) bool {
+	switch p.kind {
 	case pCmp:
 		f, ok := parseNumber(fv.raw)
 		return ok && compare(p.cmp, f, p.num)

@@ -27,11 +27,11 @@ type findingData struct {
 
 	CanUpdate, CanComment, CanRequestRisk, CanDecideRisk bool
 
-	Comment    string
-	Status     statusForm
-	Severity   severityForm
-	Risk       riskForm
-	Decision   string // the approver's note
+	Comment  string
+	Status   statusForm
+	Severity severityForm
+	Risk     riskForm
+	Decision string // the approver's note
 }
 
 type statusForm struct{ Status, DuplicateOf, Reason string }

@@ -15,7 +15,7 @@ import (
 // findingForm is the form that records a finding, as typed.
 type findingForm struct {
 	SystemID, Source, SourceRef, Title, Description, Severity string
-	CVSSVector, CVSSScore, CWE                                 string
+	CVSSVector, CVSSScore, CWE                                string
 
 	Systems    []registry.System // where the actor may record findings
 	Sources    []string

@@ -110,7 +110,7 @@ func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
 		if _, ok := validate.As(err); ok {
 			// A hand-made query with an unknown value: show the problem,
 			// and the filter form to fix it.
-			probs, _ := problemsOf(err, "", "")
+			probs, _ := problemsOf(err, "f-", "")
 			p.Problems = probs
 			u.render(w, r, http.StatusBadRequest, "findings.html", p)
 			return

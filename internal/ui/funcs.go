@@ -35,7 +35,7 @@ func (u *ui) funcs() template.FuncMap {
 		"title":    humanise,
 		"lines":    func(list []string) string { return strings.Join(list, "\n") },
 		"contacts": formatContacts,
-		"fe": func(p page, id string) fieldErr { return fieldErr{ID: id, Msg: p.FieldError(id)} },
+		"fe":       func(p page, id string) fieldErr { return fieldErr{ID: id, Msg: p.FieldError(id)} },
 		"pager": func(base string, q url.Values, cursor, next string) pager {
 			return pager{Base: base, Query: q, Cursor: cursor, Next: next}
 		},

@@ -31,7 +31,7 @@ type homeData struct {
 
 // agencyRow is an agency with its counts, for the tables of agencies.
 type agencyRow struct {
-	Agency                            registry.Agency
+	Agency                           registry.Agency
 	Systems, Open, Overdue, Critical int
 }
 

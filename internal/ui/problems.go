@@ -33,7 +33,7 @@ var fieldLabels = map[string]string{
 	"hostnames": "Hostnames", "asset_type": "Asset type", "criticality": "Criticality",
 	"internet_facing": "Internet-facing", "owner_contacts": "Owner contacts",
 	"data_classification": "Data classification",
-	"critical_days": "Critical", "high_days": "High", "medium_days": "Medium", "low_days": "Low", "info_days": "Informational",
+	"critical_days":       "Critical", "high_days": "High", "medium_days": "Medium", "low_days": "Low", "info_days": "Informational",
 	"system_id": "System", "source": "Source", "source_ref": "Source reference", "title": "Title",
 	"severity": "Severity", "cvss_vector": "CVSS vector", "cvss_score": "CVSS score", "cwe": "CWE",
 	"status": "Status", "duplicate_of": "Duplicate of", "reason": "Reason", "expires_at": "Expiry date",

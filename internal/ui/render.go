@@ -53,7 +53,7 @@ func nav(a authz.Actor, current string) []navItem {
 	}
 	var items []navItem
 	add := func(href, label string, act authz.Action) {
-		if authz.ScopeOf(a, act).None() {
+		if act != authz.SignedIn && authz.ScopeOf(a, act).None() {
 			return
 		}
 		cur := current == href || (href != "/" && strings.HasPrefix(current, href+"/"))

@@ -11,10 +11,10 @@ import (
 )
 
 type systemData struct {
-	System     registry.System
-	Findings   store.Page[findings.Finding]
-	CanEdit    bool
-	CanReport  bool
+	System    registry.System
+	Findings  store.Page[findings.Finding]
+	CanEdit   bool
+	CanReport bool
 }
 
 func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {

@@ -12,19 +12,19 @@ import (
 )
 
 type systemListData struct {
-	Query           url.Values // the filters, kept in the pagination links
-	Agency          string     // agency code filter
-	AssetType       string
-	Criticality     string
-	Text            string
-	Sort            string
-	Cursor          string
-	Page            store.Page[registry.System]
-	Agencies        []registry.Agency // for the agency filter (central roles only)
-	AssetTypes      []string
-	Criticalities   []string
-	CanCreate       bool
-	UnknownAgency   bool
+	Query         url.Values // the filters, kept in the pagination links
+	Agency        string     // agency code filter
+	AssetType     string
+	Criticality   string
+	Text          string
+	Sort          string
+	Cursor        string
+	Page          store.Page[registry.System]
+	Agencies      []registry.Agency // for the agency filter (central roles only)
+	AssetTypes    []string
+	Criticalities []string
+	CanCreate     bool
+	UnknownAgency bool
 }
 
 func (u *ui) systemList(w http.ResponseWriter, r *http.Request) {

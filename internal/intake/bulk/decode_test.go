@@ -82,6 +82,10 @@ func TestDecode(t *testing.T) {
 				{Line: 1, Action: "index", Index: "t", Source: `{"a":`, ErrType: "mapper_parsing_exception", Status: 400},
 				{Line: 3, Action: "index", Index: "t", Source: `{"ok":true}`},
 			}},
+		{"document with a number JSON forbids",
+			"{\"index\":{\"_index\":\"t\"}}\n{\"a\":01}\n", Options{}, []summary{
+				{Line: 1, Action: "index", Index: "t", Source: `{"a":01}`, ErrType: "mapper_parsing_exception", Status: 400},
+			}},
 		{"document that is not an object",
 			"{\"index\":{\"_index\":\"t\"}}\n[1,2]\n", Options{}, []summary{
 				{Line: 1, Action: "index", Index: "t", Source: `[1,2]`, ErrType: "mapper_parsing_exception", Status: 400},

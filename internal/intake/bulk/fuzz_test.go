@@ -2,6 +2,7 @@ package bulk
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"testing"
 
@@ -44,8 +45,11 @@ func FuzzDecode(f *testing.F) {
 				continue
 			}
 			v, err := fastjson.ParseBytes(it.Source)
-			if err != nil || v.Type() != fastjson.TypeObject {
+			if err != nil || v.Type() != fastjson.TypeObject || !json.Valid(it.Source) {
 				t.Fatalf("accepted source %q is not a JSON object", it.Source)
+			}
+			if it.Doc != nil && !json.Valid(it.Doc) {
+				t.Fatalf("update doc %q is not valid JSON", it.Doc)
 			}
 		}
 	})

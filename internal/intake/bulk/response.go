@@ -1,7 +1,6 @@
 package bulk
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -81,11 +80,6 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	b = append(b, "}}"...)
 	return b, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // cannot fail for a string
-	return append(b, q...)
 }
 
 // Response is the body of a _bulk answer.

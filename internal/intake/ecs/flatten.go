@@ -11,7 +11,6 @@ package ecs
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -155,7 +154,7 @@ func flatten(p *fastjson.Parser, doc []byte, dst []byte) ([]byte, bool) {
 		if pr.num != "" {
 			dst = append(dst, pr.num...)
 		} else {
-			dst = pr.val.MarshalTo(dst)
+			dst = appendValue(dst, pr.val)
 		}
 	}
 	return append(dst, '}'), true
@@ -175,7 +174,9 @@ func appendData(out []pair, v *fastjson.Value, userData bool, depth int) []pair 
 			out = appendData(out, fv, userData, depth+1)
 			return
 		}
-		key := string(k)
+		// Compare keys as they will be written (invalid UTF-8 becomes
+		// U+FFFD), so two different invalid keys cannot both be written.
+		key := strings.ToValidUTF8(string(k), "\uFFFD")
 		if userData && key == "xml_name" {
 			return
 		}
@@ -233,48 +234,4 @@ func levelNumber(v *fastjson.Value) string {
 		return "5"
 	}
 	return ""
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

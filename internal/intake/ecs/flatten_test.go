@@ -96,3 +96,30 @@ func TestFlattenerMatchesFlatten(t *testing.T) {
 		t.Errorf("Flattener and Flatten differ:\n%s\n%s", a, b)
 	}
 }
+
+// TestFlattenConcurrent runs Flatten from several goroutines (it shares a
+// parser pool); run with -race.
+func TestFlattenConcurrent(t *testing.T) {
+	doc, err := os.ReadFile("testdata/winlogbeat8_sysmon.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Flatten(doc, nil)
+	errs := make(chan string, 4)
+	for range 4 {
+		go func() {
+			for range 200 {
+				if got, _ := Flatten(doc, nil); string(got) != string(want) {
+					errs <- string(got)
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if got := <-errs; got != "" {
+			t.Errorf("concurrent Flatten = %s, want %s", got, want)
+		}
+	}
+}

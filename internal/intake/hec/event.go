@@ -3,6 +3,7 @@ package hec
 import (
 	"bytes"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -44,9 +45,15 @@ type Decoder struct {
 	p fastjson.Parser
 }
 
-// DecodeEvents decodes a /services/collector/event body with a new Decoder.
+// decoders keeps Decoders (and the parser memory each one grows) for reuse
+// by the package-level functions.
+var decoders = sync.Pool{New: func() any { return new(Decoder) }}
+
+// DecodeEvents decodes a /services/collector/event body with a pooled
+// Decoder. Safe for concurrent use.
 func DecodeEvents(body []byte, defaults Metadata) ([]Event, error) {
-	var d Decoder
+	d := decoders.Get().(*Decoder)
+	defer decoders.Put(d)
 	return d.DecodeEvents(body, defaults)
 }
 
@@ -79,11 +86,12 @@ func (d *Decoder) DecodeEvents(body []byte, defaults Metadata) ([]Event, error) 
 		if err != nil {
 			return out, eventError(CodeInvalidDataFormat, len(out), "byte %d: %v", pos, err)
 		}
+		start := pos
 		pos = end
 		if v.Type() == fastjson.TypeArray {
 			items, _ := v.Array()
 			for _, item := range items {
-				ev, herr := decodeEnvelope(item, len(out), defaults, &arena)
+				ev, herr := decodeEnvelope(item, len(out), defaults, &arena, len(body)-start)
 				if herr != nil {
 					return out, herr
 				}
@@ -91,7 +99,7 @@ func (d *Decoder) DecodeEvents(body []byte, defaults Metadata) ([]Event, error) 
 			}
 			continue
 		}
-		ev, herr := decodeEnvelope(v, len(out), defaults, &arena)
+		ev, herr := decodeEnvelope(v, len(out), defaults, &arena, len(body)-start)
 		if herr != nil {
 			return out, herr
 		}
@@ -103,7 +111,7 @@ func (d *Decoder) DecodeEvents(body []byte, defaults Metadata) ([]Event, error) 
 	return out, nil
 }
 
-func decodeEnvelope(v *fastjson.Value, n int, defaults Metadata, arena *[]byte) (Event, *Error) {
+func decodeEnvelope(v *fastjson.Value, n int, defaults Metadata, arena *[]byte, hint int) (Event, *Error) {
 	ev := Event{Metadata: defaults}
 	obj, err := v.Object()
 	if err != nil {
@@ -126,14 +134,14 @@ func decodeEnvelope(v *fastjson.Value, n int, defaults Metadata, arena *[]byte) 
 		if o, _ := e.Object(); o.Len() == 0 {
 			return ev, eventError(CodeEventBlank, n, `"event" is an empty object`)
 		}
-		ev.JSON = appendJSON(arena, e)
+		ev.JSON = appendJSON(arena, e, hint)
 	case fastjson.TypeArray:
 		if a, _ := e.Array(); len(a) == 0 {
 			return ev, eventError(CodeEventBlank, n, `"event" is an empty array`)
 		}
-		ev.JSON = appendJSON(arena, e)
+		ev.JSON = appendJSON(arena, e, hint)
 	default:
-		ev.JSON = appendJSON(arena, e)
+		ev.JSON = appendJSON(arena, e, hint)
 	}
 	if t := obj.Get("time"); t != nil && t.Type() != fastjson.TypeNull {
 		ts, err := parseTimeValue(t)
@@ -208,9 +216,13 @@ func decodeFields(f *fastjson.Value) ([]Field, error) {
 // appendJSON re-encodes v at the end of the arena and returns that part. The
 // arena keeps one backing array for many events; a returned slice has its
 // capacity capped so appending to it cannot overwrite a neighbour.
-func appendJSON(arena *[]byte, v *fastjson.Value) []byte {
+func appendJSON(arena *[]byte, v *fastjson.Value, arenaHint int) []byte {
+	if *arena == nil {
+		// One backing array near the body's size serves the whole request.
+		*arena = make([]byte, 0, arenaHint)
+	}
 	start := len(*arena)
-	*arena = v.MarshalTo(*arena)
+	*arena = appendValue(*arena, v)
 	return (*arena)[start:len(*arena):len(*arena)]
 }
 

@@ -67,6 +67,7 @@ func TestDecodeEventsErrors(t *testing.T) {
 		{"empty body", "", CodeNoData, -1, 0},
 		{"whitespace body", " \n\t", CodeNoData, -1, 0},
 		{"not JSON", "hello", CodeInvalidDataFormat, 0, 0},
+		{"number the lenient parser would take", `{"event":"a"}{"event":01}`, CodeInvalidDataFormat, 1, 1},
 		{"broken second object", `{"event":"a"}{"event":`, CodeInvalidDataFormat, 1, 1},
 		{"invalid JSON inside balanced braces", `{"event":"a"}{"event" "b"}`, CodeInvalidDataFormat, 1, 1},
 		{"top-level string", `{"event":"a"}"x"`, CodeInvalidDataFormat, 1, 1},

@@ -2,6 +2,7 @@ package hec
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -25,6 +26,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		for _, ev := range evs {
 			if (ev.Text == "") == (ev.JSON == nil) {
 				t.Fatalf("event with both or neither of Text/JSON: %+v", ev)
+			}
+			if ev.JSON != nil && !json.Valid(ev.JSON) {
+				t.Fatalf("event JSON %q is not valid JSON", ev.JSON)
 			}
 		}
 		evs2, _ := DecodeEvents(body, Metadata{})

@@ -37,20 +37,9 @@ func appendAnyValue(dst []byte, v *commonv1.AnyValue) []byte {
 	case *commonv1.AnyValue_IntValue:
 		return strconv.AppendInt(dst, x.IntValue, 10)
 	case *commonv1.AnyValue_DoubleValue:
-		f := x.DoubleValue
-		switch {
-		case math.IsNaN(f):
-			return append(dst, `"NaN"`...)
-		case math.IsInf(f, 1):
-			return append(dst, `"Infinity"`...)
-		case math.IsInf(f, -1):
-			return append(dst, `"-Infinity"`...)
-		}
-		return strconv.AppendFloat(dst, f, 'g', -1, 64)
+		return appendDouble(dst, x.DoubleValue)
 	case *commonv1.AnyValue_BytesValue:
-		dst = append(dst, '"')
-		dst = base64.StdEncoding.AppendEncode(dst, x.BytesValue)
-		return append(dst, '"')
+		return appendBase64(dst, x.BytesValue)
 	case *commonv1.AnyValue_ArrayValue:
 		dst = append(dst, '[')
 		for i, e := range x.ArrayValue.GetValues() {
@@ -64,6 +53,27 @@ func appendAnyValue(dst []byte, v *commonv1.AnyValue) []byte {
 		return appendAttributes(dst, x.KvlistValue.GetValues())
 	}
 	return append(dst, "null"...)
+}
+
+// appendDouble writes f as a JSON number, or as the string "NaN",
+// "Infinity" or "-Infinity", which JSON numbers cannot express.
+func appendDouble(dst []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(dst, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(dst, `"-Infinity"`...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+}
+
+// appendBase64 writes b as a standard base64 JSON string.
+func appendBase64(dst []byte, b []byte) []byte {
+	dst = append(dst, '"')
+	dst = base64.StdEncoding.AppendEncode(dst, b)
+	return append(dst, '"')
 }
 
 const hexDigits = "0123456789abcdef"

@@ -10,6 +10,7 @@ import (
 	commonv1 "go.opentelemetry.io/proto/otlp/common/v1"
 	logsv1 "go.opentelemetry.io/proto/otlp/logs/v1"
 	resourcev1 "go.opentelemetry.io/proto/otlp/resource/v1"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -223,5 +224,34 @@ func TestAppendAnyValueDoubles(t *testing.T) {
 	}
 	if got := string(appendJSONString(nil, "a\x01\xffb")); got != `"a\u0001\ufffdb"` {
 		t.Errorf("appendJSONString = %s", got)
+	}
+}
+
+// TestDecodeProtoFieldOrder feeds a ResourceLogs whose resource comes after
+// its scope logs and whose resource is split in two occurrences (which
+// protobuf merges), as a non-Go encoder may write it.
+func TestDecodeProtoFieldOrder(t *testing.T) {
+	req := collectorRequest()
+	rl := req.ResourceLogs[0]
+	sl, _ := proto.Marshal(rl.ScopeLogs[0])
+	res1, _ := proto.Marshal(&resourcev1.Resource{Attributes: rl.Resource.Attributes[:2]})
+	res2, _ := proto.Marshal(&resourcev1.Resource{Attributes: rl.Resource.Attributes[2:]})
+	var rlb []byte
+	rlb = protowire.AppendTag(rlb, 2, protowire.BytesType)
+	rlb = protowire.AppendBytes(rlb, sl)
+	rlb = protowire.AppendTag(rlb, 1, protowire.BytesType)
+	rlb = protowire.AppendBytes(rlb, res1)
+	rlb = protowire.AppendTag(rlb, 99, protowire.VarintType) // unknown field
+	rlb = protowire.AppendVarint(rlb, 7)
+	rlb = protowire.AppendTag(rlb, 1, protowire.BytesType)
+	rlb = protowire.AppendBytes(rlb, res2)
+	body := protowire.AppendTag(nil, 1, protowire.BytesType)
+	body = protowire.AppendBytes(body, rlb)
+	b, err := DecodeProto(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&Batch{Records: wantCollectorRecords()}, b); diff != "" {
+		t.Errorf("batch mismatch (-want +got):\n%s", diff)
 	}
 }

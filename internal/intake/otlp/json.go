@@ -14,6 +14,10 @@ import (
 	resourcev1 "go.opentelemetry.io/proto/otlp/resource/v1"
 )
 
+// parsers keeps fastjson parsers (and the value cache each one grows) for
+// reuse across requests.
+var parsers fastjson.ParserPool
+
 // DecodeJSON decodes an OTLP/JSON ExportLogsServiceRequest
 // (Content-Type: application/json). A body that is not JSON, or whose
 // resourceLogs/scopeLogs/logRecords are not arrays of objects, is an error
@@ -25,7 +29,8 @@ func DecodeJSON(body []byte) (*Batch, error) {
 	if err := fastjson.ValidateBytes(body); err != nil {
 		return nil, fmt.Errorf("otlp: decoding JSON ExportLogsServiceRequest: %w", err)
 	}
-	var p fastjson.Parser
+	p := parsers.Get()
+	defer parsers.Put(p)
 	v, err := p.ParseBytes(body)
 	if err != nil {
 		return nil, fmt.Errorf("otlp: decoding JSON ExportLogsServiceRequest: %w", err)

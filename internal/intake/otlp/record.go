@@ -2,13 +2,14 @@
 // protobuf or in OTLP's JSON encoding) into flat log records, and encodes
 // the ExportLogsServiceResponse, with partial success, in both encodings.
 //
-// Protobuf goes through the generated types of go.opentelemetry.io/proto/otlp
-// (the request is decoded as logs.v1.LogsData, which has the same wire
-// shape, so the gRPC service packages are not pulled in). JSON is read with
-// fastjson by hand, because OTLP/JSON differs from the proto3 JSON mapping:
-// trace and span ids are hex, not base64. The JSON reader also accepts what
-// real senders emit besides the spec: snake_case keys, int64 as numbers or
-// strings, enums as numbers or names, and base64 ids.
+// Protobuf is read field by field with protowire straight into records, so
+// memory stays near the input size; the fuzz target checks it against the
+// generated code of go.opentelemetry.io/proto/otlp. JSON is read with
+// fastjson into those generated types and then flattened, because OTLP/JSON
+// differs from the proto3 JSON mapping (trace and span ids are hex, not
+// base64). The JSON reader also accepts what real senders emit besides the
+// spec: snake_case keys, int64 as numbers or strings, enums as numbers or
+// names, and base64 ids.
 package otlp
 
 import (

@@ -92,10 +92,11 @@ CREATE TABLE reports (
     closed_at          INTEGER,
     updated_at         INTEGER NOT NULL
 );
-CREATE INDEX reports_programme ON reports (programme_id, status, id);
-CREATE INDEX reports_status ON reports (status, id);
-CREATE INDEX reports_researcher ON reports (researcher_id, id);
-CREATE INDEX reports_system ON reports (system_id, id);
+CREATE INDEX reports_submitted ON reports (submitted_at, id);
+CREATE INDEX reports_programme ON reports (programme_id, submitted_at);
+CREATE INDEX reports_status ON reports (status, submitted_at);
+CREATE INDEX reports_researcher ON reports (researcher_id, submitted_at);
+CREATE INDEX reports_system ON reports (system_id, submitted_at);
 CREATE INDEX reports_endpoint ON reports (endpoint_key, id);
 CREATE INDEX reports_finding ON reports (finding_id);
 

@@ -1,0 +1,334 @@
+package disclosure
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/kubu-gov/kubu/internal/accounts"
+	"github.com/kubu-gov/kubu/internal/audit"
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/id"
+	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/validate"
+)
+
+// Researcher is a registered researcher's public profile and standing.
+type Researcher struct {
+	UserID      string     `json:"user_id"`
+	Handle      string     `json:"handle"`
+	Bio         string     `json:"bio"`
+	Website     string     `json:"website"`
+	Verified    bool       `json:"verified"`
+	TOTPEnabled bool       `json:"totp_enabled"`
+	Reputation  int        `json:"reputation"`
+	CreatedAt   time.Time  `json:"created_at"`
+	VerifiedAt  *time.Time `json:"verified_at,omitempty"`
+}
+
+// Registration is a self-registration.
+type Registration struct {
+	Email    string `json:"email"`
+	Handle   string `json:"handle"`
+	Password string `json:"password"`
+}
+
+var handleRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{2,31}$`)
+
+// VerifyTTL is how long an email verification link works.
+const VerifyTTL = 48 * time.Hour
+
+// Register creates a researcher account, disabled until its email address
+// is verified through the link sent to it. When the address already has an
+// account, that address is told so instead; the answer to the caller is
+// the same either way, so registration cannot be used to find accounts.
+func (s *Service) Register(ctx context.Context, in Registration) error {
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	in.Handle = strings.TrimSpace(in.Handle)
+	var v validate.Errors
+	v.Email("email", in.Email)
+	v.MaxLen("email", in.Email, 254)
+	if !handleRe.MatchString(in.Handle) {
+		v.Add("handle", "must be 3–32 letters, digits, hyphens or underscores")
+	}
+	if n := len([]rune(in.Password)); n < accounts.MinPassword || n > accounts.MaxPassword {
+		v.Add("password", "%v", accounts.ErrWeakPassword)
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	var taken int
+	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM researchers WHERE LOWER(handle) = $1`, strings.ToLower(in.Handle)).Scan(&taken); err != nil {
+		return err
+	}
+	if taken > 0 {
+		return fmt.Errorf("%w: the handle %q is taken", validate.ErrConflict, in.Handle)
+	}
+	token := verifyToken()
+	now := s.stamp()
+	uid := id.New()
+	hash := accounts.HashPassword(in.Password)
+	var n int
+	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, in.Email).Scan(&n); err != nil {
+		return err
+	}
+	exists := n > 0
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if exists {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$7)`, uid, in.Email, in.Handle, string(authz.Researcher), hash, true, now.UnixMilli())
+		if isUnique(err) {
+			return errSkip // registered a moment ago by another request
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO researchers (user_id, handle, verify_hash, verify_expires_at, created_at) VALUES ($1,$2,$3,$4,$5)`,
+			uid, in.Handle, hashToken(token), now.Add(VerifyTTL).UnixMilli(), now.UnixMilli())
+		if isUnique(err) {
+			return fmt.Errorf("%w: the handle %q is taken", validate.ErrConflict, in.Handle)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ResearcherRegistered, Actor: audit.Actor{ID: uid, Label: in.Email},
+			TargetType: "user", TargetID: uid, After: map[string]any{"handle": in.Handle, "role": authz.Researcher}})
+		return err
+	})
+	if err == errSkip {
+		exists = true
+	} else if err != nil {
+		return err
+	}
+	if exists {
+		s.sendMail(mail.Message{To: []string{in.Email}, Subject: "You already have a kubu account",
+			Body: "Someone (perhaps you) tried to register a researcher account with this address, which already has one.\n" +
+				"Sign in at " + s.link("/login") + ". If it was not you, you can ignore this message.\n"})
+		return nil
+	}
+	s.sendMail(mail.Message{To: []string{in.Email}, Subject: "Verify your email address for kubu",
+		Body: "Welcome, " + in.Handle + ".\n\nTo finish registering as a researcher, open this link within 48 hours:\n\n" +
+			s.link("/researchers/verify?token="+token) + "\n\nIf you did not register, ignore this message.\n"})
+	return nil
+}
+
+func verifyToken() string {
+	b := make([]byte, 20)
+	rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// ErrBadVerification means a verification link is unknown, used or expired.
+var ErrBadVerification = errors.New("this verification link is not valid or has expired")
+
+// Verify enables the account whose verification token this is.
+func (s *Service) Verify(ctx context.Context, token string) (Researcher, error) {
+	token = strings.TrimSpace(token)
+	if token == "" || len(token) > 100 {
+		return Researcher{}, ErrBadVerification
+	}
+	var uid string
+	now := s.stamp()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var exp int64
+		err := tx.QueryRowContext(ctx, `SELECT user_id, verify_expires_at FROM researchers WHERE verify_hash = $1`, hashToken(token)).Scan(&uid, &exp)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && exp < now.UnixMilli() {
+			return ErrBadVerification
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE researchers SET verified_at = $1, verify_hash = '', verify_expires_at = NULL WHERE user_id = $2`, now.UnixMilli(), uid); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3`, false, now.UnixMilli(), uid); err != nil {
+			return err
+		}
+		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ResearcherVerified, Actor: audit.Actor{ID: uid, Label: "researcher"},
+			TargetType: "user", TargetID: uid})
+		return err
+	})
+	if err != nil {
+		return Researcher{}, err
+	}
+	return s.researcher(ctx, uid)
+}
+
+func (s *Service) verified(ctx context.Context, userID string) (bool, error) {
+	var at sql.NullInt64
+	err := s.db.R().QueryRowContext(ctx, `SELECT verified_at FROM researchers WHERE user_id = $1`, userID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return at.Valid, err
+}
+
+// reputationSQL scores a researcher's reports: valid reports earn points by
+// severity; not-applicable costs 5 and spam 20.
+const reputationSQL = `COALESCE(SUM(CASE
+	WHEN r.status IN ('accepted','resolved','retest','closed') THEN
+		CASE r.severity WHEN 'critical' THEN 50 WHEN 'high' THEN 25 WHEN 'medium' THEN 10 WHEN 'low' THEN 5 ELSE 2 END
+	WHEN r.status = 'not-applicable' THEN -5
+	WHEN r.status = 'spam' THEN -20
+	ELSE 0 END), 0)`
+
+func (s *Service) researcher(ctx context.Context, uid string) (Researcher, error) {
+	var rs Researcher
+	var created int64
+	var verified sql.NullInt64
+	err := s.db.R().QueryRowContext(ctx, `SELECT x.user_id, x.handle, x.bio, x.website, x.verified_at, x.created_at, u.totp_enabled,
+		(SELECT `+reputationSQL+` FROM reports r WHERE r.researcher_id = x.user_id)
+		FROM researchers x JOIN users u ON u.id = x.user_id WHERE x.user_id = $1`, uid).
+		Scan(&rs.UserID, &rs.Handle, &rs.Bio, &rs.Website, &verified, &created, &rs.TOTPEnabled, &rs.Reputation)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Researcher{}, authz.ErrNotFound
+	}
+	if err != nil {
+		return Researcher{}, err
+	}
+	rs.CreatedAt, rs.VerifiedAt, rs.Verified = time.UnixMilli(created).UTC(), timePtr(verified), verified.Valid
+	return rs, nil
+}
+
+// Profile returns the caller's researcher profile.
+func (s *Service) Profile(ctx context.Context, a authz.Actor) (Researcher, error) {
+	if err := authz.Check(a, ResearcherSelf, authz.Resource{OwnerID: a.UserID}); err != nil {
+		return Researcher{}, err
+	}
+	return s.researcher(ctx, a.UserID)
+}
+
+// ProfileUpdate changes the caller's profile; nil leaves a field alone.
+type ProfileUpdate struct {
+	Handle  *string `json:"handle"`
+	Bio     *string `json:"bio"`
+	Website *string `json:"website"`
+}
+
+// UpdateProfile changes the caller's handle, bio or website.
+func (s *Service) UpdateProfile(ctx context.Context, a authz.Actor, u ProfileUpdate) (Researcher, error) {
+	before, err := s.Profile(ctx, a)
+	if err != nil {
+		return Researcher{}, err
+	}
+	after := before
+	var v validate.Errors
+	if u.Handle != nil {
+		after.Handle = strings.TrimSpace(*u.Handle)
+		if !handleRe.MatchString(after.Handle) {
+			v.Add("handle", "must be 3–32 letters, digits, hyphens or underscores")
+		}
+	}
+	if u.Bio != nil {
+		after.Bio = *u.Bio
+		v.MaxLen("bio", after.Bio, 2000)
+	}
+	if u.Website != nil {
+		after.Website = strings.TrimSpace(*u.Website)
+		v.MaxLen("website", after.Website, 300)
+		if after.Website != "" && !strings.HasPrefix(after.Website, "https://") && !strings.HasPrefix(after.Website, "http://") {
+			v.Add("website", "must be an http(s) address")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Researcher{}, err
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE researchers SET handle = $1, bio = $2, website = $3 WHERE user_id = $4`,
+			after.Handle, after.Bio, after.Website, a.UserID)
+		if isUnique(err) {
+			return fmt.Errorf("%w: the handle %q is taken", validate.ErrConflict, after.Handle)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ResearcherUpdated, Actor: a.AuditActor(), TargetType: "user", TargetID: a.UserID,
+			Before: map[string]any{"handle": before.Handle, "website": before.Website}, After: map[string]any{"handle": after.Handle, "website": after.Website}})
+		return err
+	})
+	if err != nil {
+		return Researcher{}, err
+	}
+	return s.researcher(ctx, a.UserID)
+}
+
+// Invite lets a researcher (by handle) into an invite-only programme and
+// tells them.
+func (s *Service) Invite(ctx context.Context, a authz.Actor, programmeID, handle string) error {
+	if err := authz.Check(a, ProgrammeInvite, authz.Resource{}); err != nil {
+		return err
+	}
+	p, err := s.Programme(ctx, a, programmeID)
+	if err != nil {
+		return err
+	}
+	var uid, email string
+	err = s.db.R().QueryRowContext(ctx, `SELECT x.user_id, u.email FROM researchers x JOIN users u ON u.id = x.user_id
+		WHERE LOWER(x.handle) = $1 AND x.verified_at IS NOT NULL`, strings.ToLower(strings.TrimSpace(handle))).Scan(&uid, &email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return validate.Errors{{Field: "handle", Message: "no verified researcher has that handle"}}
+	}
+	if err != nil {
+		return err
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO programme_invitations (programme_id, user_id, invited_by, created_at) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (programme_id, user_id) DO NOTHING`, p.ID, uid, a.UserID, s.stamp().UnixMilli())
+		if err != nil {
+			return err
+		}
+		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ProgrammeInvited, Actor: a.AuditActor(), TargetType: "programme",
+			TargetID: p.ID, After: map[string]any{"researcher_id": uid}})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.notify(ctx, []string{uid}, "", "You are invited to "+p.Name+".")
+	s.sendMail(mail.Message{To: []string{email}, Subject: "Invitation: " + p.Name,
+		Body: "You are invited to take part in " + p.Name + ".\nSee its scope and rules at " + s.link("/programmes/"+p.ID) + "\n"})
+	return nil
+}
+
+// LeaderEntry is one row of a programme's leaderboard.
+type LeaderEntry struct {
+	Rank       int    `json:"rank"`
+	Handle     string `json:"handle"`
+	Reputation int    `json:"reputation"`
+	Valid      int    `json:"valid_reports"`
+}
+
+// Leaderboard ranks a programme's researchers by the reputation their
+// reports in it earned (top 100). Anonymous reports do not appear.
+func (s *Service) Leaderboard(ctx context.Context, a authz.Actor, programmeID string) ([]LeaderEntry, error) {
+	p, err := s.Programme(ctx, a, programmeID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.R().QueryContext(ctx, `SELECT x.handle, `+reputationSQL+`,
+		SUM(CASE WHEN r.status IN ('accepted','resolved','retest','closed') THEN 1 ELSE 0 END)
+		FROM reports r JOIN researchers x ON x.user_id = r.researcher_id
+		WHERE r.programme_id = $1 GROUP BY x.handle ORDER BY 2 DESC, 3 DESC, x.handle LIMIT 100`, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []LeaderEntry{}
+	for rows.Next() {
+		var e LeaderEntry
+		if err := rows.Scan(&e.Handle, &e.Reputation, &e.Valid); err != nil {
+			return nil, err
+		}
+		e.Rank = len(out) + 1
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,30 @@
+// Package hunt is the engine of `kubu hunt`: offline Sigma hunting over
+// exported Windows event logs (.evtx) and JSON logs (.json, .jsonl,
+// .ndjson), without a server or a database.
+//
+// # Use
+//
+//	rules := hunt.LoadRules(paths, hunt.RuleOptions{MinLevel: "medium"})
+//	if rules.Loaded == 0 { … }                 // rules.Failures says why
+//	res, err := hunt.Run(ctx, rules, inputs, hunt.RunOptions{})
+//	hunt.WriteJSONL(w, res.Detections)         // or WriteCSV, WriteTable
+//	res.WriteSummary(os.Stderr)
+//
+// LoadRules walks rule files and folders (.yml/.yaml, recursively, hidden
+// folders skipped), parses the files in parallel, keeps the rules the
+// filters select (plus the rules their correlations need) and compiles
+// them into one sigma.Set. A rule that cannot be parsed or compiled is a
+// Failure naming its file; the others still load. An expand placeholder
+// without values is an empty list (it matches nothing) and is reported as
+// a warning, not a failure.
+//
+// Run discovers the inputs (folders recursively, by extension), reads
+// each file in its own goroutine into batches of flat JSON records (EVTX
+// through internal/evtx; JSON documents in the nested evtx_dump shape are
+// flattened with evtx.FlattenJSON) and matches the batches on one
+// goroutine per core, each with its own sigma.Matcher. Only detections are
+// kept: they are sorted into a timeline by event time (ties: file, record,
+// rule), correlation rules run over that timeline in time order, and the
+// result is written by the caller. A file that cannot be read is reported
+// in Result.Files and the other files are still processed.
+package hunt
