@@ -42,6 +42,7 @@ func commands() []command {
 		{"user add", "create a user and print its id", userAdd},
 		{"token create", "create an API token for a user and print it", tokenCreate},
 		{"audit verify", "check the whole tamper-evident audit log", auditVerify},
+		{"hunt", "run Sigma rules over .evtx and JSON log files, offline", runHunt},
 		{"version", "print the version", version},
 	}
 }

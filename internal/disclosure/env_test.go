@@ -48,20 +48,20 @@ func (o *outbox) to(addr string) []mail.Message {
 }
 
 type env struct {
-	db                 *store.DB
-	log                *audit.Log
-	reg                *registry.Registry
-	fs                 *findings.Service
-	acc                *accounts.Service
-	svc                *disclosure.Service
-	mail               *outbox
-	admin, admin2      authz.Actor
-	triager            authz.Actor
-	aMember, bMember   authz.Actor
-	alice, bob         authz.Actor // verified researchers
-	agA, agB           registry.Agency
-	sysA, sysB         registry.System
-	ctx                context.Context
+	db               *store.DB
+	log              *audit.Log
+	reg              *registry.Registry
+	fs               *findings.Service
+	acc              *accounts.Service
+	svc              *disclosure.Service
+	mail             *outbox
+	admin, admin2    authz.Actor
+	triager          authz.Actor
+	aMember, bMember authz.Actor
+	alice, bob       authz.Actor // verified researchers
+	agA, agB         registry.Agency
+	sysA, sysB       registry.System
+	ctx              context.Context
 }
 
 var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.WogAdmin}
@@ -174,4 +174,9 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func auditFilter(target string) audit.Filter {
 	return audit.Filter{AllAgencies: true, TargetType: "report", TargetID: target, Limit: 100}
+}
+
+func ringFor() *keys.Ring {
+	r, _ := keys.New(bytes.Repeat([]byte{7}, 32))
+	return r
 }

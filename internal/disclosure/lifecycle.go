@@ -70,7 +70,7 @@ func (s *Service) Transition(ctx context.Context, a authz.Actor, reportID string
 			switch {
 			case err != nil || orig.ID == before.ID:
 				v.Add("duplicate_of", "name the tracking id of the report this one duplicates")
-			case !orig.SubmittedAt.Before(before.SubmittedAt) && !(orig.SubmittedAt.Equal(before.SubmittedAt) && orig.ID < before.ID):
+			case orig.SubmittedAt.After(before.SubmittedAt):
 				v.Add("duplicate_of", "the original must have been submitted first")
 			default:
 				after.DuplicateOf = orig.ID

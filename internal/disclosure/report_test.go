@@ -89,10 +89,10 @@ func TestReportVisibility(t *testing.T) {
 			a  authz.Actor
 			id string
 		}{
-			"bob reads alice's":           {e.bob, alices.TrackingID},
-			"alice reads an anonymous":    {e.alice, anon.TrackingID},
+			"bob reads alice's":            {e.bob, alices.TrackingID},
+			"alice reads an anonymous":     {e.alice, anon.TrackingID},
 			"agency member reads a report": {e.aMember, alices.TrackingID},
-			"guessed id":                  {e.alice, id.Random()},
+			"guessed id":                   {e.alice, id.Random()},
 		} {
 			if _, err := e.svc.Report(e.ctx, c.a, c.id); !errors.Is(err, authz.ErrNotFound) {
 				t.Errorf("%s: %v, want not found", name, err)
@@ -131,6 +131,7 @@ func TestLifecycleThreadAndDuplicates(t *testing.T) {
 		cwe := 79
 		orig := e.submit(t, e.alice, disclosure.NewReport{Title: "Stored XSS in profile name", Description: "The profile name is rendered without escaping on the dashboard.",
 			AffectedURL: "https://healthhub.example.sg/profile/1234/edit?name=x", CWE: &cwe})
+		time.Sleep(3 * time.Millisecond) // the order of submission is what a duplicate is judged by
 		dup := e.submit(t, e.bob, disclosure.NewReport{Title: "XSS via profile name field", Description: "Profile name rendered without escaping in dashboard.",
 			AffectedURL: "https://HealthHub.example.sg:443/profile/9876/edit?name=y", CWE: &cwe})
 		other := e.submit(t, e.bob, disclosure.NewReport{Title: "Weak TLS on sls", Description: "TLS 1.0 is enabled.", AffectedURL: "sls.example.sg"})

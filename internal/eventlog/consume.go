@@ -186,7 +186,13 @@ func (l *Log) handle(ctx context.Context, log *slog.Logger, h Handler, jmsgs []j
 	return true
 }
 
+// consumer creates the durable, or updates an existing one keeping its
+// start position (which the server does not let change).
 func (l *Log) consumer(ctx context.Context, cc jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	if old, err := l.stream.Consumer(ctx, cc.Durable); err == nil {
+		oc := old.CachedInfo().Config
+		cc.DeliverPolicy, cc.OptStartSeq, cc.OptStartTime = oc.DeliverPolicy, oc.OptStartSeq, oc.OptStartTime
+	}
 	c, err := l.stream.CreateOrUpdateConsumer(ctx, cc)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: consumer %s: %w", cc.Durable, err)

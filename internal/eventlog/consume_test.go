@@ -157,8 +157,9 @@ func testConsumePosition(t *testing.T, e *env) {
 	for i := 5; i < 8; i++ {
 		mustPublish(t, l, subj, fmt.Sprintf("b%d", i), "")
 	}
+	// WithDeliverNew does not move an existing durable.
 	c = &collector{want: 3}
-	consumeUntil(t, l, "detect", c, WithMaxWait(100*time.Millisecond))
+	consumeUntil(t, l, "detect", c, WithMaxWait(100*time.Millisecond), WithDeliverNew())
 	if diff := cmp.Diff([]string{"b5", "b6", "b7"}, datas(c.all())); diff != "" {
 		t.Errorf("after reopen the durable delivered (-want +got):\n%s", diff)
 	}
@@ -167,6 +168,23 @@ func testConsumePosition(t *testing.T, e *env) {
 	consumeUntil(t, l, "archive", c, WithMaxWait(100*time.Millisecond))
 	if len(c.all()) != 8 {
 		t.Errorf("new durable saw %d messages, want 8", len(c.all()))
+	}
+	// A new durable made with WithDeliverNew sees only what comes after.
+	c = &collector{want: 1}
+	go func() {
+		// Publish once the durable exists (it shows in Stats).
+		for {
+			st, err := l.Stats(t.Context())
+			if err != nil || st.Consumers == 3 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		l.Publish(t.Context(), subj, []byte("b8"), "")
+	}()
+	consumeUntil(t, l, "fresh", c, WithDeliverNew())
+	if diff := cmp.Diff([]string{"b8"}, datas(c.all())); diff != "" {
+		t.Errorf("WithDeliverNew durable saw (-want +got):\n%s", diff)
 	}
 }
 

@@ -14,6 +14,14 @@
 // explicit acknowledgement (at-least-once); Range is an ordered, ephemeral
 // read of everything retained between two instants, for retro-hunts.
 //
+// Durability: the embedded server runs with SyncAlways by default, so a
+// batch is fsynced before Publish returns and survives the process being
+// killed and the machine losing power. Config.SyncInterval trades the
+// latter for several times the throughput; an acknowledged batch still
+// survives the process dying, because the file store has written it to the
+// OS before acknowledging (both are tested by killing a publisher with
+// SIGKILL). An external server's durability is its own configuration.
+//
 //	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir})
 //	subj, _ := log.Subject("MOH")
 //	seq, err := log.Publish(ctx, subj, batch, batchID)

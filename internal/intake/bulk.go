@@ -2,12 +2,12 @@ package intake
 
 import (
 	"bytes"
-	"time"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/kubu-gov/kubu/internal/intake/bulk"
 )

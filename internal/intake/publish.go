@@ -2,10 +2,10 @@ package intake
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"

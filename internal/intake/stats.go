@@ -117,13 +117,13 @@ type StatsLine struct {
 
 // EventLogStats describes what the event log retains.
 type EventLogStats struct {
-	Batches      uint64    `json:"batches"`
-	Bytes        uint64    `json:"bytes"`
-	Oldest       time.Time `json:"oldest,omitzero"`
-	Newest       time.Time `json:"newest,omitzero"`
-	MaxAgeHours  float64   `json:"max_age_hours"`
-	MaxBytes     int64     `json:"max_bytes"`
-	Unavailable  string    `json:"unavailable,omitempty"`
+	Batches     uint64    `json:"batches"`
+	Bytes       uint64    `json:"bytes"`
+	Oldest      time.Time `json:"oldest,omitzero"`
+	Newest      time.Time `json:"newest,omitzero"`
+	MaxAgeHours float64   `json:"max_age_hours"`
+	MaxBytes    int64     `json:"max_bytes"`
+	Unavailable string    `json:"unavailable,omitempty"`
 }
 
 // Stats reports the intake counters the caller may see: everything for
@@ -240,11 +240,17 @@ func (s *Service) RunStats(ctx context.Context) {
 			if err := s.stats.flush(fctx); err != nil {
 				s.log.Error("intake: final stats flush", "err", err)
 			}
+			if err := s.unassigned.flush(fctx); err != nil {
+				s.log.Error("intake: final unassigned-sender flush", "err", err)
+			}
 			cancel()
 			return
 		case <-t.C:
 			if err := s.stats.flush(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("intake: stats flush", "err", err)
+			}
+			if err := s.unassigned.flush(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("intake: unassigned-sender flush", "err", err)
 			}
 		}
 	}

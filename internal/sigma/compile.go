@@ -567,11 +567,23 @@ func (c *compiler) finishAtoms() {
 		b.add(a.p.lit, int32(i), a.p.op)
 	}
 	s.acs = make([]*automaton, len(s.fields))
-	for slot, b := range builders {
-		s.acs[slot] = b.build()
-	}
 	if len(kw.lits) > 0 {
 		s.kwAC = kw.build()
+		// Every field automaton also finds the keyword patterns, so a
+		// keyword search re-uses the scans of the fields it already did.
+		for slot := range s.acs {
+			s.acs[slot] = s.kwAC
+		}
+		for _, b := range builders {
+			for li, l := range kw.lits {
+				for _, e := range kw.entries[li] {
+					b.add(l, e.atom, e.op)
+				}
+			}
+		}
+	}
+	for slot, b := range builders {
+		s.acs[slot] = b.build()
 	}
 	s.trig = make([][]int32, len(s.atoms))
 }

@@ -38,9 +38,17 @@ type Matcher struct {
 	kwVals    []fval
 	kwDone    uint32
 	kwScanned uint32
+	top       []topValue // top-level values of the JSON event, in order
 	scanned   []uint32 // per slot: epoch when its automaton ran
 	hits   []*Rule
 	err    error
+}
+
+// topValue is one top-level member of a JSON event; slot is -1 for a key
+// no rule uses (or one only reachable without its spaces).
+type topValue struct {
+	slot int32
+	v    *fastjson.Value
 }
 
 // fval is one loaded field value.
@@ -98,12 +106,14 @@ func (m *Matcher) MatchJSON(raw []byte, fn func(*Rule)) error {
 		return err
 	}
 	m.obj, m.ev = obj, nil
+	m.top = m.top[:0]
 	s := m.set
 	ep := m.epoch
 	obj.Visit(func(k []byte, v *fastjson.Value) {
 		if i, ok := s.fieldIdx[string(k)]; ok {
 			m.slotSeen[i] = ep
 			m.slotJV[i] = v
+			m.top = append(m.top, topValue{slot: i, v: v})
 			return
 		}
 		// Sigma field names drop the spaces of event field names
@@ -115,6 +125,7 @@ func (m *Matcher) MatchJSON(raw []byte, fn func(*Rule)) error {
 				m.slotJV[i] = v
 			}
 		}
+		m.top = append(m.top, topValue{slot: -1, v: v})
 	})
 	m.run(fn)
 	return nil
@@ -281,6 +292,8 @@ func (m *Matcher) scanSlot(sl int32) {
 }
 
 // scanKeywords runs the keyword automaton over every value, once per event.
+// For JSON, a scalar top-level value of a known field is scanned with the
+// field's automaton (which holds the keyword patterns too), once.
 func (m *Matcher) scanKeywords() {
 	if m.kwScanned == m.epoch {
 		return
@@ -289,7 +302,27 @@ func (m *Matcher) scanKeywords() {
 	if m.set.kwAC == nil {
 		return
 	}
-	for _, fv := range m.keywordValues() {
+	if m.obj != nil {
+		for _, tv := range m.top {
+			switch tv.v.Type() {
+			case fastjson.TypeString, fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
+				if tv.slot >= 0 && m.slotJV[tv.slot] == tv.v {
+					m.scanSlot(tv.slot)
+					continue
+				}
+			}
+			m.kwVals = m.kwVals[:0]
+			m.walkJSON(tv.v)
+			m.scanKW(m.kwVals)
+		}
+		m.kwDone = 0 // kwVals now holds only part of the values
+		return
+	}
+	m.scanKW(m.keywordValues())
+}
+
+func (m *Matcher) scanKW(vals []fval) {
+	for _, fv := range vals {
 		text := fv.raw
 		if !isASCII(text) {
 			text = foldLower(m.lowBuf[:0], text)

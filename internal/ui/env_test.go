@@ -32,13 +32,12 @@ var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.Wo
 // two agencies, A (MOH) and B (MOE), a user of every role, and a system
 // and a finding in each agency.
 type env struct {
-	app      *app.App
-	srv      *httptest.Server
-	agency   map[string]registry.Agency // "A", "B"
-	user     map[string]accounts.User   // by key, see newEnv
-	system   map[string]registry.System // "A", "B"
-	finding  map[string]findings.Finding
-	totpKeys map[string]string // the TOTP secrets of users enrolled by enrol
+	app     *app.App
+	srv     *httptest.Server
+	agency  map[string]registry.Agency // "A", "B"
+	user    map[string]accounts.User   // by key, see newEnv
+	system  map[string]registry.System // "A", "B"
+	finding map[string]findings.Finding
 }
 
 // newEnv starts kubu. requireTOTP is the RequireTOTP setting.
@@ -52,7 +51,7 @@ func newEnv(t testing.TB, requireTOTP bool) *env {
 	}
 	t.Cleanup(func() { a.Close() })
 	e := &env{app: a, agency: map[string]registry.Agency{}, user: map[string]accounts.User{},
-		system: map[string]registry.System{}, finding: map[string]findings.Finding{}, totpKeys: map[string]string{}}
+		system: map[string]registry.System{}, finding: map[string]findings.Finding{}}
 	e.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(e.srv.Close)
 	ctx := context.Background()
@@ -115,7 +114,8 @@ func (e *env) anonymous(t testing.TB) *client {
 }
 
 // signIn signs a user in with their password (the env must not require
-// TOTP, or the user must have enrolled with enrol).
+// TOTP; TestTOTPEnrolmentHoldsStaff and the browser test do the two-factor
+// dance).
 func (e *env) signIn(t testing.TB, key string) *client {
 	t.Helper()
 	c := e.anonymous(t)
@@ -123,15 +123,6 @@ func (e *env) signIn(t testing.TB, key string) *client {
 	res := c.post("/login", url.Values{"email": {e.user[key].Email}, "password": {password}})
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("sign-in of %s answered %d: %s", key, res.status, res.body)
-	}
-	if secret, ok := e.totpKeys[key]; ok {
-		if !strings.HasPrefix(res.location, "/login/totp") {
-			t.Fatalf("sign-in of enrolled %s went to %s, want the TOTP page", key, res.location)
-		}
-		res = c.post("/login/totp", url.Values{"code": {accounts.TOTPCode(secret, time.Now())}})
-		if res.status != http.StatusSeeOther {
-			t.Fatalf("TOTP of %s answered %d: %s", key, res.status, res.body)
-		}
 	}
 	return c
 }

@@ -113,7 +113,13 @@ func change(key, label string, before, after any) (fieldChange, bool) {
 	if key == "description_sha256" {
 		return fieldChange{Field: label, Before: "(earlier text)", After: "(new text)"}, true
 	}
-	return fieldChange{Field: label, Before: showValue(key, before), After: showValue(key, after)}, true
+	c := fieldChange{Field: label, Before: showValue(key, before), After: showValue(key, after)}
+	if c.Field == "" {
+		c.Field = "(unnamed field)"
+	}
+	// Values that read the same (nothing and an empty text) are no change
+	// to a reader.
+	return c, c.Before != c.After
 }
 
 func jsonObject(raw []byte) map[string]any {

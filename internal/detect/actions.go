@@ -1,0 +1,40 @@
+package detect
+
+import (
+	"github.com/kubu-gov/kubu/internal/audit"
+	"github.com/kubu-gov/kubu/internal/authz"
+)
+
+var (
+	central  = []authz.Role{authz.WogAdmin, authz.Analyst}
+	agencies = []authz.Role{authz.AgencyAdmin, authz.AgencyMember}
+)
+
+// Actions of detection. Central operations see every agency; agency roles
+// see their own agency's alerts and hunts; researchers see nothing.
+var (
+	ActAlertRead   = authz.Register("alert.read", central, agencies, nil, "")
+	ActAlertUpdate = authz.Register("alert.update", central, agencies, nil, "alert.read")
+	ActRuleRead    = authz.Register("rule.read", central, agencies, nil, "")
+	ActRuleManage  = authz.Register("rule.manage", central, nil, nil, "rule.read")
+	ActHuntRead    = authz.Register("hunt.read", central, agencies, nil, "")
+	ActHuntCreate  = authz.Register("hunt.create", central, agencies, nil, "hunt.read")
+)
+
+// Audit codes: L for alerts, H for hunts, K for rules.
+var (
+	AlertAcknowledged = audit.Define("L1000I", "alert.acknowledged")
+	AlertAssigned     = audit.Define("L1001I", "alert.assigned")
+	AlertClosed       = audit.Define("L1002I", "alert.closed")
+	AlertReopened     = audit.Define("L1003I", "alert.reopened")
+
+	HuntStarted  = audit.Define("H1000I", "hunt.started")
+	HuntFinished = audit.Define("H1001I", "hunt.finished")
+	HuntFailed   = audit.Define("H1002W", "hunt.failed")
+
+	RuleCreated  = audit.Define("K1000I", "rule.created")
+	RuleUpdated  = audit.Define("K1001I", "rule.updated")
+	RuleEnabled  = audit.Define("K1002I", "rule.enabled")
+	RuleDisabled = audit.Define("K1003W", "rule.disabled")
+	RulesLoaded  = audit.Define("K1004I", "rules.loaded_from_files")
+)
