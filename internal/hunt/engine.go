@@ -3,6 +3,7 @@ package hunt
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,8 +81,10 @@ type recMeta struct {
 
 type batch struct {
 	file int
-	recs []recMeta
-	buf  []byte
+	// windows: the records are Windows events (read from EVTX)
+	windows bool
+	recs    []recMeta
+	buf     []byte
 }
 
 func (b *batch) full() bool { return len(b.recs) >= batchRecords || len(b.buf) >= batchBytes }
@@ -192,6 +195,7 @@ type matchWorker struct {
 	scratch []byte
 	hits    []*sigma.Rule
 	onHit   func(*sigma.Rule)
+	windows bool // the event being matched is a Windows event
 	times   timeReader
 	found   []Detection
 }
@@ -199,7 +203,7 @@ type matchWorker struct {
 func newMatchWorker(rules *Rules, keepAll bool, cnt *Counters) *matchWorker {
 	w := &matchWorker{rules: rules, m: rules.Set.NewMatcher(), keepAll: keepAll, cnt: cnt}
 	w.onHit = func(r *sigma.Rule) {
-		if w.keepAll || w.rules.report[r] {
+		if (w.keepAll || w.rules.report[r]) && !(w.windows && foreign(r)) {
 			w.hits = append(w.hits, r)
 		}
 	}
@@ -210,7 +214,9 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 	var records, failed int64
 	for _, rm := range b.recs {
 		raw := b.buf[rm.off:rm.end]
+		w.windows = b.windows
 		if isNested(raw) {
+			w.windows = true
 			flat, err := flattenNested(raw, w.scratch[:0])
 			if err != nil {
 				failed++
@@ -245,6 +251,16 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 	w.cnt.Records.Add(records)
 }
 
+// foreign reports whether r is written for another product than Windows.
+// The sigma package applies rules of log sources its mapping does not
+// know (zeek, linux, cloud, …) to events of channels it does not know;
+// events read from EVTX are known to be Windows events, so such rules are
+// not applied to them.
+func foreign(r *sigma.Rule) bool {
+	p := r.Logsource.Product
+	return p != "" && !strings.EqualFold(p, "windows")
+}
+
 // batchPool recycles batches; it holds at most a fixed number so memory
 // stays bounded.
 type batchPool struct{ free chan *batch }
@@ -254,7 +270,7 @@ func newBatchPool(n int) *batchPool { return &batchPool{free: make(chan *batch, 
 func (p *batchPool) get(file int) *batch {
 	select {
 	case b := <-p.free:
-		b.file = file
+		b.file, b.windows = file, false
 		return b
 	default:
 		return &batch{file: file, buf: make([]byte, 0, batchBytes+batchBytes/4)}

@@ -148,6 +148,7 @@ func (r *fileReader) readJSON() error {
 func (r *fileReader) batch() *batch {
 	if r.cur == nil {
 		r.cur = r.pool.get(r.idx)
+		r.cur.windows = r.in.Kind == KindEVTX
 	}
 	return r.cur
 }

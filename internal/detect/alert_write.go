@@ -1,0 +1,166 @@
+package detect
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kubu-gov/kubu/internal/id"
+	"github.com/kubu-gov/kubu/internal/sigma"
+)
+
+// Alert kinds.
+const (
+	KindDetection   = "detection"
+	KindCorrelation = "correlation"
+	KindSilence     = "silence"
+)
+
+// Levels in rank order.
+var Levels = []string{"informational", "low", "medium", "high", "critical"}
+
+func levelRank(l string) int {
+	for i, x := range Levels {
+		if x == l {
+			return i
+		}
+	}
+	return 2 // Sigma's default is medium
+}
+
+// hit is one (rule, event) match on its way to an alert.
+type hit struct {
+	ruleID, title, level, kind string
+	tags                       []string
+	eventID                    string // the idempotency key with the rule
+	agency                     string // code, or "unassigned"
+	group                      map[string]string
+	at                         time.Time
+	event                      []byte // the event, kept for the first events of an alert
+}
+
+func hitOf(r *sigma.Rule, kind string) hit {
+	level := r.Level
+	if level == "" {
+		level = "medium"
+	}
+	title := r.Title
+	if title == "" {
+		title = r.Name
+	}
+	return hit{ruleID: r.ID, title: title, level: level, kind: kind, tags: r.Tags}
+}
+
+type groupKey struct{ rule, agency, key string }
+
+// writeHits turns hits into alerts inside tx: a (rule, event, hunt) seen
+// before is skipped (redelivery), the rest join the open alert of their
+// rule, agency and group seen within the grouping window, or open one. It
+// returns how many hits were new.
+func (s *Service) writeHits(ctx context.Context, tx *sql.Tx, hits []hit, huntID string) (int, error) {
+	if len(hits) == 0 {
+		return 0, nil
+	}
+	groups := map[groupKey][]*hit{}
+	var order []groupKey
+	for i := range hits {
+		h := &hits[i]
+		gk, _ := json.Marshal(h.group)
+		k := groupKey{h.ruleID, h.agency, string(gk)}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], h)
+	}
+	// A fixed order keeps concurrent writers (PostgreSQL) from
+	// deadlocking on each other's alert rows.
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		return a.rule < b.rule || a.rule == b.rule && (a.agency < b.agency || a.agency == b.agency && a.key < b.key)
+	})
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO alert_events (rule_id, event_id, hunt_id, alert_id, agency_id, event_time, event)
+		VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (rule_id, event_id, hunt_id) DO NOTHING`)
+	if err != nil {
+		return 0, err
+	}
+	defer ins.Close()
+	now := s.now().UnixMilli()
+	total := 0
+	for _, k := range order {
+		hs := groups[k]
+		agencyID := s.agencyID(ctx, k.agency)
+		earliest := hs[0].at
+		for _, h := range hs {
+			if h.at.Before(earliest) {
+				earliest = h.at
+			}
+		}
+		var alertID string
+		var count int64
+		err := tx.QueryRowContext(ctx, `SELECT id, event_count FROM alerts WHERE rule_id = $1 AND agency_id = $2 AND hunt_id = $3
+			AND group_key = $4 AND status <> 'closed' AND last_seen >= $5 ORDER BY last_seen DESC LIMIT 1`,
+			k.rule, agencyID, huntID, k.key, earliest.Add(-s.opts.GroupWindow).UnixMilli()).Scan(&alertID, &count)
+		isNew := errors.Is(err, sql.ErrNoRows)
+		if err != nil && !isNew {
+			return 0, fmt.Errorf("find alert: %w", err)
+		}
+		if isNew {
+			alertID = id.New()
+		}
+		inserted := 0
+		var first, last time.Time
+		for _, h := range hs {
+			ev := ""
+			if int(count)+inserted < s.opts.MaxStoredEvents {
+				ev = string(h.event)
+			}
+			res, err := ins.ExecContext(ctx, h.ruleID, h.eventID, huntID, alertID, agencyID, h.at.UnixMilli(), ev)
+			if err != nil {
+				return 0, fmt.Errorf("alert event: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // seen before: a redelivery
+			}
+			inserted++
+			if first.IsZero() || h.at.Before(first) {
+				first = h.at
+			}
+			if h.at.After(last) {
+				last = h.at
+			}
+		}
+		if inserted == 0 {
+			continue
+		}
+		total += inserted
+		h := hs[0]
+		if isNew {
+			tags, _ := json.Marshal(nonNil(h.tags))
+			_, err = tx.ExecContext(ctx, `INSERT INTO alerts (id, rule_id, rule_title, level, level_rank, tags, agency_id, agency, kind, hunt_id,
+				group_key, group_fields, status, first_seen, last_seen, event_count, created_at, updated_at)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'open',$13,$14,$15,$16,$16)`,
+				alertID, h.ruleID, h.title, h.level, levelRank(h.level), string(tags), agencyID, h.agency, h.kind, huntID,
+				k.key, k.key, first.UnixMilli(), last.UnixMilli(), inserted, now)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE alerts SET event_count = event_count + $1,
+				first_seen = CASE WHEN first_seen > $2 THEN $2 ELSE first_seen END,
+				last_seen = CASE WHEN last_seen < $3 THEN $3 ELSE last_seen END, updated_at = $4 WHERE id = $5`,
+				inserted, first.UnixMilli(), last.UnixMilli(), now, alertID)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("alert: %w", err)
+		}
+	}
+	return total, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
