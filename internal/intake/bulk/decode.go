@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 	"io"
 
 	"github.com/valyala/fastjson"
@@ -310,7 +311,7 @@ func parseActionWith(p *fastjson.Parser, line []byte, it *Item, defIndex string)
 		case fastjson.TypeString:
 			*dst = string(v.GetStringBytes())
 		case fastjson.TypeNumber:
-			*dst = string(appendValue(nil, v)) // numeric ids are accepted by Elasticsearch
+			*dst = string(jsonw.AppendValue(nil, v)) // numeric ids are accepted by Elasticsearch
 		case fastjson.TypeNull:
 		default:
 			if perr == nil {
@@ -360,7 +361,7 @@ func (d *Decoder) checkSource(it *Item) *ItemError {
 		if doc.Type() != fastjson.TypeObject {
 			return badRequest("x_content_parse_exception", fmt.Sprintf("[%d] [UpdateRequest] failed to parse field [doc]", it.Line+1))
 		}
-		it.Doc = appendValue(nil, doc)
+		it.Doc = jsonw.AppendValue(nil, doc)
 	}
 	if u := o.Get("doc_as_upsert"); u != nil {
 		it.DocAsUpsert = u.Type() == fastjson.TypeTrue

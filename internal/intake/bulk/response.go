@@ -1,6 +1,7 @@
 package bulk
 
 import (
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 	"strconv"
 	"time"
 )
@@ -52,18 +53,18 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	b = append(b, `{"`...)
 	b = append(b, r.Action.String()...)
 	b = append(b, `":{"_index":`...)
-	b = appendString(b, r.Index)
+	b = jsonw.AppendString(b, r.Index)
 	b = append(b, `,"_id":`...)
 	if r.ID == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, r.ID)
+		b = jsonw.AppendString(b, r.ID)
 	}
 	if r.Error == nil {
 		b = append(b, `,"_version":`...)
 		b = strconv.AppendInt(b, r.Version, 10)
 		b = append(b, `,"result":`...)
-		b = appendString(b, r.Result)
+		b = jsonw.AppendString(b, r.Result)
 		b = append(b, `,"_shards":{"total":1,"successful":1,"failed":0},"_seq_no":`...)
 		b = strconv.AppendInt(b, r.SeqNo, 10)
 		b = append(b, `,"_primary_term":`...)
@@ -73,9 +74,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	b = strconv.AppendInt(b, int64(r.Status), 10)
 	if r.Error != nil {
 		b = append(b, `,"error":{"type":`...)
-		b = appendString(b, r.Error.Type)
+		b = jsonw.AppendString(b, r.Error.Type)
 		b = append(b, `,"reason":`...)
-		b = appendString(b, r.Error.Reason)
+		b = jsonw.AppendString(b, r.Error.Reason)
 		b = append(b, '}')
 	}
 	b = append(b, "}}"...)

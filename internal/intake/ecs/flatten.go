@@ -9,6 +9,7 @@
 package ecs
 
 import (
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 	"strconv"
 	"strings"
 
@@ -149,12 +150,12 @@ func flatten(p *fastjson.Parser, doc []byte, dst []byte) ([]byte, bool) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, pr.key)
+		dst = jsonw.AppendString(dst, pr.key)
 		dst = append(dst, ':')
 		if pr.num != "" {
 			dst = append(dst, pr.num...)
 		} else {
-			dst = appendValue(dst, pr.val)
+			dst = jsonw.AppendValue(dst, pr.val)
 		}
 	}
 	return append(dst, '}'), true

@@ -3,6 +3,7 @@ package hec
 import (
 	"bytes"
 	"errors"
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 	"sync"
 	"time"
 
@@ -222,7 +223,7 @@ func appendJSON(arena *[]byte, v *fastjson.Value, arenaHint int) []byte {
 		*arena = make([]byte, 0, arenaHint)
 	}
 	start := len(*arena)
-	*arena = appendValue(*arena, v)
+	*arena = jsonw.AppendValue(*arena, v)
 	return (*arena)[start:len(*arena):len(*arena)]
 }
 

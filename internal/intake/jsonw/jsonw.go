@@ -1,4 +1,7 @@
-package ecs
+// Package jsonw writes standard JSON for the intake decoders: values read
+// with fastjson and strings, escaped as JSON requires (fastjson's own
+// MarshalTo writes Go escapes such as \x that are not JSON).
+package jsonw
 
 import (
 	"unicode/utf8"
@@ -6,13 +9,13 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// appendValue writes v as standard JSON. fastjson's own MarshalTo is not
+// AppendValue writes v as standard JSON. fastjson's own MarshalTo is not
 // used: it writes strings with Go escapes (\x, \a) that are not JSON. v
 // must come from validated input, so its numbers are JSON numbers already.
-func appendValue(dst []byte, v *fastjson.Value) []byte {
+func AppendValue(dst []byte, v *fastjson.Value) []byte {
 	switch v.Type() {
 	case fastjson.TypeString:
-		return appendString(dst, v.GetStringBytes())
+		return AppendString(dst, v.GetStringBytes())
 	case fastjson.TypeObject:
 		o, _ := v.Object()
 		dst = append(dst, '{')
@@ -22,9 +25,9 @@ func appendValue(dst []byte, v *fastjson.Value) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendString(dst, k)
+			dst = AppendString(dst, k)
 			dst = append(dst, ':')
-			dst = appendValue(dst, fv)
+			dst = AppendValue(dst, fv)
 		})
 		return append(dst, '}')
 	case fastjson.TypeArray:
@@ -34,7 +37,7 @@ func appendValue(dst []byte, v *fastjson.Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendValue(dst, e)
+			dst = AppendValue(dst, e)
 		}
 		return append(dst, ']')
 	}
@@ -43,8 +46,8 @@ func appendValue(dst []byte, v *fastjson.Value) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString[T string | []byte](dst []byte, s T) []byte {
+// AppendString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func AppendString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
