@@ -13,10 +13,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 	"io"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 )
 
 // Action is a bulk operation.

@@ -1,9 +1,10 @@
 package bulk
 
 import (
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 	"strconv"
 	"time"
+
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 )
 
 // Result is one entry of the response's "items": the outcome of one action.

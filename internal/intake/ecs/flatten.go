@@ -9,11 +9,12 @@
 package ecs
 
 import (
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 )
 
 var parsers fastjson.ParserPool

@@ -3,11 +3,12 @@ package hec
 import (
 	"bytes"
 	"errors"
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 	"sync"
 	"time"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 )
 
 // Metadata is what an event says about itself besides its data. Per-event
