@@ -10,7 +10,11 @@ import (
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/intake"
+	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/web"
 )
@@ -22,6 +26,12 @@ type Deps struct {
 	Accounts *accounts.Service
 	Audit    *audit.Log
 	Health   func(r *http.Request) error // nil error: healthy
+
+	Disclosure *disclosure.Service // the community programmes (nil: their routes are absent)
+	Limits     *ratelimit.Policy   // rate limits of the community routes
+
+	Intake *intake.Service // log intake (nil: its routes are absent)
+	Detect *detect.Service // rules, alerts, hunts
 }
 
 type api struct{ Deps }
@@ -66,6 +76,8 @@ func Register(rt *web.Router, d Deps) {
 
 	rt.Handle(web.API, "GET /api/v1/audit", authz.AuditRead, a.listAudit)
 	rt.Handle(web.API, "GET /api/v1/audit/checkpoints", authz.AuditRead, a.listCheckpoints)
+	registerDisclosure(rt, a)
+	registerMonitoring(rt, a)
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -164,8 +165,9 @@ func readMessage(w http.ResponseWriter, r *http.Request) (messageBody, []disclos
 	if err != nil {
 		return b, nil, err
 	}
-	b.Body = r.MultipartForm.Value.Get("body")
-	b.Internal = r.MultipartForm.Value.Get("internal") == "true"
+	form := url.Values(r.MultipartForm.Value)
+	b.Body = form.Get("body")
+	b.Internal = form.Get("internal") == "true"
 	return b, ups, nil
 }
 
@@ -222,13 +224,13 @@ func (a *api) publicAttachment(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	ServeAttachment(w, at, data)
+	serveAttachment(w, at, data)
 }
 
-// ServeAttachment answers a file only ever as a download: a generic
+// serveAttachment answers a file only ever as a download: a generic
 // content type, Content-Disposition attachment with a safe name, nosniff
 // and a sandbox CSP, so no browser renders or runs it.
-func ServeAttachment(w http.ResponseWriter, at disclosure.Attachment, data []byte) {
+func serveAttachment(w http.ResponseWriter, at disclosure.Attachment, data []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", `attachment; filename="`+disclosure.SafeFilename(at.Filename)+`"`)

@@ -17,8 +17,13 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/config"
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/keys"
+	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/ui"
@@ -37,6 +42,13 @@ type App struct {
 	Accounts *accounts.Service
 	Sessions *scs.SessionManager
 	Metrics  *Metrics
+
+	Intake *intake.Service // log intake (tokens, HTTP and syslog handlers)
+	Detect *detect.Service // rules, alerts, correlation, hunts
+
+	Disclosure *disclosure.Service // community programmes
+	Mail       mail.Sender
+	Limits     *ratelimit.Policy // rate limits of the community routes
 
 	router *web.Router
 }
@@ -66,7 +78,28 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.Sessions.Cookie.SameSite = http.SameSiteLaxMode
 	a.Sessions.Cookie.Secure = len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://"
 	a.Metrics = newMetrics()
+	a.openCommunity(cfg, log)
+	if err := a.openMonitoring(cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if _, err := a.Disclosure.EnsureVDP(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("community programmes: %w", err)
+	}
 	return a, nil
+}
+
+// openCommunity builds the community programmes' service, its mail and its
+// rate limits.
+func (a *App) openCommunity(cfg *config.Config, log *slog.Logger) {
+	c := cfg.Community
+	a.Mail = mail.Discard{Log: log}
+	if c.SMTPAddr != "" {
+		a.Mail = mail.NewQueue(&mail.SMTP{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}, log, 1000)
+	}
+	a.Disclosure = disclosure.New(a.DB, a.Audit, a.Registry, a.Findings, a.Ring, disclosure.Options{PublicURL: cfg.BaseURL(), Mail: a.Mail, Log: log})
+	a.Limits = ratelimit.NewPolicy(ratelimit.PolicyConfig{SubmitPerClient: c.SubmitRate, SubmitOverall: c.SubmitGlobal, TrustProxy: cfg.TrustProxy})
 }
 
 func openRing(cfg *config.Config) (*keys.Ring, error) {
@@ -88,15 +121,20 @@ func quietGoose(log *slog.Logger) *slog.Logger {
 	return slog.New(levelShift{log.Handler()})
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close sends queued mail and releases the database.
+func (a *App) Close() error {
+	if q, ok := a.Mail.(*mail.Queue); ok {
+		q.Close()
+	}
+	return a.DB.Close()
+}
 
 // Handler returns kubu's whole HTTP handler.
 func (a *App) Handler() http.Handler {
 	if a.router == nil {
 		a.router = a.buildRouter()
 	}
-	var h http.Handler = a.router
+	var h http.Handler = api.PublicBearer(a.router)
 	h = a.Sessions.LoadAndSave(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = web.SecurityHeaders(h)
@@ -111,11 +149,15 @@ func (a *App) Router() *web.Router {
 }
 
 func (a *App) buildRouter() *web.Router {
-	auth := &web.Authenticator{Accounts: a.Accounts, Sessions: a.Sessions, EnrolPath: ui.EnrolPath}
+	auth := &web.Authenticator{Accounts: a.Accounts, Sessions: a.Sessions, EnrolPath: ui.EnrolPath, Intake: a.Intake.Authenticate}
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
-		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }})
-	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log})
+		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
+		Intake: a.Intake, Detect: a.Detect})
+	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
+		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
+			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
+		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

@@ -13,6 +13,9 @@ import (
 // ShutdownGrace is how long SIGTERM waits for requests to finish.
 const ShutdownGrace = 8 * time.Second
 
+// MonitoringStop bounds the whole shutdown, intake and detection included.
+const MonitoringStop = 9500 * time.Millisecond
+
 // Serve runs the HTTP server and the background jobs until ctx ends, then
 // shuts down cleanly within ShutdownGrace. ready, when not nil, receives
 // the bound address once the server listens.
@@ -20,6 +23,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", a.Cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Cfg.Addr, err)
+	}
+	mon, err := a.StartMonitoring(ctx)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	srv := &http.Server{
 		Handler:           a.Handler(),
@@ -44,13 +52,22 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	case err := <-errc:
 		stopJobs()
 		jobs.Wait()
+		mon.Stop(context.Background())
 		return err
 	case <-ctx.Done():
 	}
 	a.Log.Info("shutting down")
+	// Everything stops within MonitoringStop of the signal: HTTP requests
+	// (intake answers only once its events are stored) get ShutdownGrace,
+	// then intake, detection and the event log stop in what is left.
+	mctx, mcancel := context.WithTimeout(context.Background(), MonitoringStop)
+	defer mcancel()
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	if merr := mon.Stop(mctx); merr != nil {
+		a.Log.Warn("monitoring stop", "err", merr)
+	}
 	stopJobs()
 	jobs.Wait()
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -91,6 +108,17 @@ func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 		if n > 0 {
 			a.Log.Info("risk acceptances expired; findings reopened", "count", n)
 		}
+		return err
+	})
+	every(5*time.Minute, "community clocks", func(ctx context.Context) error {
+		n, err := a.Disclosure.Escalate(ctx)
+		if n > 0 {
+			a.Log.Info("overdue reports escalated", "clocks", n)
+		}
+		return err
+	})
+	every(5*time.Minute, "community findings sync", func(ctx context.Context) error {
+		_, err := a.Disclosure.SyncFindings(ctx)
 		return err
 	})
 	every(time.Hour, "session sweep", func(ctx context.Context) error {

@@ -41,6 +41,7 @@ func commands() []command {
 		{"serve", "run the web UI, JSON API, intake and detection", serve},
 		{"user add", "create a user and print its id", userAdd},
 		{"token create", "create an API token for a user and print it", tokenCreate},
+		{"intake-token create", "create an intake token for an agency's log shippers and print it", intakeTokenCreate},
 		{"audit verify", "check the whole tamper-evident audit log", auditVerify},
 		{"hunt", "run Sigma rules over .evtx and JSON log files, offline", runHunt},
 		{"version", "print the version", version},

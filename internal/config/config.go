@@ -42,9 +42,36 @@ type Config struct {
 	EventMaxAge   time.Duration
 	EventMaxBytes int64
 
+	// Monitoring (intake and detection).
+	EventStream       string        // JetStream stream name
+	EventSyncInterval time.Duration // embedded log: 0 fsyncs every batch before acknowledging
+	SourceNetworks    string        // file mapping syslog sender networks to agencies
+	SyslogClientCA    string        // CA file: TLS syslog senders may present client certificates
+	IntakeRate        int           // requests per second per intake token (0: unlimited)
+	IntakeMaxBody     int64         // largest intake request body, after decompression
+	SilenceAfter      time.Duration // a source silent this long raises an alert (0: never)
+	AlertGroupWindow  time.Duration // matches of a rule within this window join one alert
+	DetectWorkers     int           // detection workers on this node (0: one per core)
+
 	// SecretKey is the master secret from KUBU_SECRET_KEY or
 	// KUBU_SECRET_KEY_FILE; nil means DATA/secret.key.
 	SecretKey []byte
+
+	Community Community
+}
+
+// Community configures the community programmes: outgoing mail,
+// security.txt, the VDP policy and the public rate limits.
+type Community struct {
+	SMTPAddr     string // host:port; empty means mail is logged and dropped
+	SMTPFrom     string
+	SMTPUsername string
+	SMTPPassword string   // also KUBU_SMTP_PASSWORD_FILE
+	Contacts     []string // extra security.txt Contact URIs (mailto:, https:)
+	Encryption   string   // security.txt Encryption URI (an OpenPGP key)
+	SafeHarbour  string   // the VDP's safe-harbour text (from a file); empty means the built-in text
+	SubmitRate   int      // public submissions per client address per minute
+	SubmitGlobal int      // public submissions per minute overall
 }
 
 // Getenv reads the environment (os.Getenv in production, a map in tests).
@@ -77,12 +104,79 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool(env, "KUBU_TRUST_PROXY", false), "trust X-Forwarded-For from a reverse proxy (env KUBU_TRUST_PROXY)")
 	fs.DurationVar(&c.EventMaxAge, "event-retention", envDuration(env, "KUBU_EVENT_RETENTION", 7*24*time.Hour), "keep events this long (env KUBU_EVENT_RETENTION)")
 	fs.Int64Var(&c.EventMaxBytes, "event-max-bytes", envInt(env, "KUBU_EVENT_MAX_BYTES", 10<<30), "keep at most this many bytes of events (env KUBU_EVENT_MAX_BYTES)")
+	fs.StringVar(&c.EventStream, "event-stream", envOr(env, "KUBU_EVENT_STREAM", "KUBU_EVENTS"), "JetStream stream of the event log (env KUBU_EVENT_STREAM)")
+	fs.DurationVar(&c.EventSyncInterval, "event-sync-interval", envDuration(env, "KUBU_EVENT_SYNC_INTERVAL", 0), "embedded event log: fsync in the background at this interval instead of before every acknowledgement (env KUBU_EVENT_SYNC_INTERVAL)")
+	fs.StringVar(&c.SourceNetworks, "source-networks", envOr(env, "KUBU_SOURCE_NETWORKS", ""), "file mapping syslog sender networks (and TLS client certificate names) to agencies (env KUBU_SOURCE_NETWORKS)")
+	fs.StringVar(&c.SyslogClientCA, "syslog-client-ca", envOr(env, "KUBU_SYSLOG_CLIENT_CA", ""), "CA certificates that TLS syslog client certificates are checked against (env KUBU_SYSLOG_CLIENT_CA)")
+	fs.IntVar(&c.IntakeRate, "intake-rate", int(envInt(env, "KUBU_INTAKE_RATE", 1000)), "requests per second each intake token may send; 0 means unlimited (env KUBU_INTAKE_RATE)")
+	fs.Int64Var(&c.IntakeMaxBody, "intake-max-body", envInt(env, "KUBU_INTAKE_MAX_BODY", 32<<20), "largest intake request body in bytes, after decompression (env KUBU_INTAKE_MAX_BODY)")
+	fs.DurationVar(&c.SilenceAfter, "silence-after", envDuration(env, "KUBU_SILENCE_AFTER", time.Hour), "alert when a log source sends nothing for this long; 0 turns it off (env KUBU_SILENCE_AFTER)")
+	fs.DurationVar(&c.AlertGroupWindow, "alert-group-window", envDuration(env, "KUBU_ALERT_GROUP_WINDOW", time.Hour), "matches of one rule, agency and host within this window join one alert (env KUBU_ALERT_GROUP_WINDOW)")
+	fs.IntVar(&c.DetectWorkers, "detect-workers", int(envInt(env, "KUBU_DETECT_WORKERS", 0)), "detection workers on this node; 0 means one per core (env KUBU_DETECT_WORKERS)")
 	fs.Func("log-level", "debug, info, warn or error (env KUBU_LOG_LEVEL)", func(s string) error {
 		return c.LogLevel.UnmarshalText([]byte(s))
 	})
 	if lv := env("KUBU_LOG_LEVEL"); lv != "" {
 		c.LogLevel.UnmarshalText([]byte(lv))
 	}
+	communityFlags(fs, &c.Community, env)
+}
+
+func communityFlags(fs *flag.FlagSet, c *Community, env Getenv) {
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", envOr(env, "KUBU_SMTP_ADDR", ""), "SMTP server HOST:PORT for notification email; empty drops mail (env KUBU_SMTP_ADDR)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", envOr(env, "KUBU_SMTP_FROM", "kubu@localhost"), "sender address of kubu's email (env KUBU_SMTP_FROM)")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", envOr(env, "KUBU_SMTP_USERNAME", ""), "SMTP user; the password comes from KUBU_SMTP_PASSWORD[_FILE] (env KUBU_SMTP_USERNAME)")
+	c.SMTPPassword = env("KUBU_SMTP_PASSWORD")
+	c.Contacts = splitList(env("KUBU_VDP_CONTACT"))
+	fs.Func("vdp-contact", "extra security.txt Contact URI, mailto: or https: (repeatable; env KUBU_VDP_CONTACT, comma-separated)", func(s string) error {
+		c.Contacts = append(c.Contacts, s)
+		return nil
+	})
+	fs.StringVar(&c.Encryption, "vdp-encryption", envOr(env, "KUBU_VDP_ENCRYPTION", ""), "security.txt Encryption URI of an OpenPGP key (env KUBU_VDP_ENCRYPTION)")
+	safeHarbour := envOr(env, "KUBU_VDP_SAFE_HARBOUR_FILE", "")
+	fs.Func("vdp-safe-harbour-file", "file with the VDP's safe-harbour text (env KUBU_VDP_SAFE_HARBOUR_FILE)", func(s string) error {
+		safeHarbour = s
+		return nil
+	})
+	c.SafeHarbour = safeHarbour // replaced by the file's text in Finish
+	fs.IntVar(&c.SubmitRate, "vdp-rate", int(envInt(env, "KUBU_VDP_RATE", 30)), "public VDP submissions per client address per minute (env KUBU_VDP_RATE)")
+	fs.IntVar(&c.SubmitGlobal, "vdp-global-rate", int(envInt(env, "KUBU_VDP_GLOBAL_RATE", 600)), "public VDP submissions per minute overall (env KUBU_VDP_GLOBAL_RATE)")
+}
+
+// finish reads the safe-harbour file and the SMTP password file,
+// and checks the community settings.
+func (c *Community) finish(env Getenv) []error {
+	var errs []error
+	if c.SafeHarbour != "" {
+		b, err := os.ReadFile(c.SafeHarbour)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--vdp-safe-harbour-file: %w", err))
+		}
+		c.SafeHarbour = strings.TrimSpace(string(b))
+	}
+	if c.SMTPPassword == "" {
+		if f := env("KUBU_SMTP_PASSWORD_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("KUBU_SMTP_PASSWORD_FILE: %w", err))
+			}
+			c.SMTPPassword = strings.TrimSpace(string(b))
+		}
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--smtp-addr %q: want HOST:PORT", c.SMTPAddr))
+		}
+	}
+	for _, ct := range append(append([]string{}, c.Contacts...), c.Encryption) {
+		if ct != "" && !strings.HasPrefix(ct, "mailto:") && !strings.HasPrefix(ct, "https://") {
+			errs = append(errs, fmt.Errorf("security.txt URI %q must start with mailto: or https://", ct))
+		}
+	}
+	if c.SubmitRate < 0 || c.SubmitGlobal < 0 {
+		errs = append(errs, errors.New("--vdp-rate and --vdp-global-rate must be at least 1 (0 means the default)"))
+	}
+	return errs
 }
 
 // Finish reads file-held secrets and checks the configuration. Its errors
@@ -160,8 +254,34 @@ func (c *Config) Finish(env Getenv) error {
 			errs = append(errs, fmt.Errorf("--rules %s: %w", r, err))
 		}
 	}
+	errs = append(errs, c.Community.finish(env)...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
+	}
+	if c.EventSyncInterval < 0 {
+		errs = append(errs, errors.New("--event-sync-interval must not be negative"))
+	}
+	if c.IntakeRate < 0 {
+		errs = append(errs, errors.New("--intake-rate must not be negative"))
+	}
+	if c.IntakeMaxBody < 0 || c.IntakeMaxBody > 0 && c.IntakeMaxBody < 64<<10 {
+		errs = append(errs, errors.New("--intake-max-body must be at least 65536 bytes"))
+	}
+	if c.SilenceAfter < 0 {
+		errs = append(errs, errors.New("--silence-after must not be negative (0 turns it off)"))
+	}
+	if c.AlertGroupWindow < 0 {
+		errs = append(errs, errors.New("--alert-group-window must not be negative"))
+	}
+	if c.DetectWorkers < 0 || c.DetectWorkers > 256 {
+		errs = append(errs, errors.New("--detect-workers must be from 0 to 256"))
+	}
+	for _, f := range []struct{ name, path string }{{"--source-networks", c.SourceNetworks}, {"--syslog-client-ca", c.SyslogClientCA}} {
+		if f.path != "" {
+			if _, err := os.Stat(f.path); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
+			}
+		}
 	}
 	if c.DataDir != "" {
 		if abs, err := filepath.Abs(c.DataDir); err == nil {

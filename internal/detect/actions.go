@@ -28,9 +28,9 @@ var (
 	AlertClosed       = audit.Define("L1002I", "alert.closed")
 	AlertReopened     = audit.Define("L1003I", "alert.reopened")
 
-	HuntStarted  = audit.Define("H1000I", "hunt.started")
-	HuntFinished = audit.Define("H1001I", "hunt.finished")
-	HuntFailed   = audit.Define("H1002W", "hunt.failed")
+	HuntCreated   = audit.Define("H1000I", "hunt.started")
+	HuntCompleted = audit.Define("H1001I", "hunt.finished")
+	HuntAborted   = audit.Define("H1002W", "hunt.failed")
 
 	RuleCreated  = audit.Define("K1000I", "rule.created")
 	RuleUpdated  = audit.Define("K1001I", "rule.updated")

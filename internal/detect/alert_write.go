@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/sigma"
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // Alert kinds.
@@ -99,6 +101,15 @@ func (s *Service) writeHits(ctx context.Context, tx *sql.Tx, hits []hit, huntID 
 				earliest = h.at
 			}
 		}
+		if s.db.Engine == store.Postgres {
+			// Writers on several connections must not both open an alert
+			// for the same group: serialise them on the group (groups are
+			// taken in a fixed order, so this cannot deadlock). SQLite
+			// writes are serial already.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, groupLock(k, huntID)); err != nil {
+				return 0, fmt.Errorf("alert group lock: %w", err)
+			}
+		}
 		var alertID string
 		var count int64
 		err := tx.QueryRowContext(ctx, `SELECT id, event_count FROM alerts WHERE rule_id = $1 AND agency_id = $2 AND hunt_id = $3
@@ -156,6 +167,16 @@ func (s *Service) writeHits(ctx context.Context, tx *sql.Tx, hits []hit, huntID 
 		}
 	}
 	return total, nil
+}
+
+// groupLock is the advisory lock key of an alert group.
+func groupLock(k groupKey, huntID string) int64 {
+	h := fnv.New64a()
+	for _, part := range []string{"kubu-alert", k.rule, k.agency, k.key, huntID} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return int64(h.Sum64())
 }
 
 func nonNil(s []string) []string {

@@ -36,7 +36,9 @@ type sourceSeen struct{ at time.Time }
 func (s *Service) runWorker(ctx context.Context, log *eventlog.Log) {
 	w := &worker{s: s, sources: map[sourceKey]sourceSeen{}}
 	s.consumeLoop(ctx, DetectDurable, func(ctx context.Context) error {
-		return log.Consume(ctx, DetectDurable, w.handle, eventlog.WithBatchSize(s.opts.BatchSize), eventlog.WithMaxWait(100*time.Millisecond))
+		// A short ack wait: after a crash, batches in flight come back within 10 s.
+		return log.Consume(ctx, DetectDurable, w.handle, eventlog.WithBatchSize(s.opts.BatchSize), eventlog.WithMaxWait(100*time.Millisecond),
+			eventlog.WithAckWait(10*time.Second))
 	})
 }
 

@@ -18,10 +18,10 @@ import (
 
 // FileLoad reports what LoadRuleFiles did.
 type FileLoad struct {
-	Files    int      // rule files read
-	Changed  int      // rules added or updated in the database
-	Failed   []string // "file: reason" for files that did not load
-	Skipped  []string // files whose rule id another file already has
+	Files   int      // rule files read
+	Changed int      // rules added or updated in the database
+	Failed  []string // "file: reason" for files that did not load
+	Skipped []string // files whose rule id another file already has
 }
 
 // LoadRuleFiles reads the Sigma files and folders given with --rules and

@@ -85,7 +85,7 @@ func parseRule(name string, data []byte, rowID string, check bool) (*parsed, err
 		p.main = corr[0]
 	default:
 		for _, r := range rules {
-			if r.Kind() == "detection" {
+			if docKind(r) == KindDetection {
 				p.main = r
 				break
 			}
@@ -129,7 +129,7 @@ func (p *parsed) summary(r *Rule) {
 	if r.Level == "" {
 		r.Level = "medium"
 	}
-	r.Kind = m.Kind()
+	r.Kind = docKind(m)
 	r.Description = m.Description
 	seen := map[string]bool{}
 	r.Tags, r.RuleIDs = []string{}, []string{}
@@ -415,4 +415,13 @@ func (s *Service) ListRules(ctx context.Context, a authz.Actor, f RuleFilter) (s
 		page.NextCursor = store.EncodeCursor(ruleCursor{last.Title, last.ID})
 	}
 	return page, nil
+}
+
+// docKind names a Sigma document's kind as kubu shows it: detection,
+// correlation or filter.
+func docKind(r *sigma.Rule) string {
+	if k := r.Kind(); k != "rule" {
+		return k
+	}
+	return KindDetection
 }

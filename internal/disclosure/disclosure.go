@@ -52,6 +52,7 @@ type Service struct {
 	log       *slog.Logger
 	publicURL string
 	hosts     *hostCache
+	batch     batcher
 	now       func() time.Time
 }
 
@@ -75,9 +76,9 @@ func New(db *store.DB, log *audit.Log, reg *registry.Registry, fs *findings.Serv
 // WithClock returns a copy of the service reading time from now (tests
 // and the demo use it to stand at another moment).
 func (s *Service) WithClock(now func() time.Time) *Service {
-	c := *s
-	c.now = now
-	return &c
+	c := &Service{db: s.db, audit: s.audit, registry: s.registry, findings: s.findings, files: s.files, pii: s.pii,
+		mail: s.mail, log: s.log, publicURL: s.publicURL, hosts: s.hosts, now: now}
+	return c
 }
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

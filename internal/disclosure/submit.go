@@ -198,36 +198,8 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Rece
 			email = s.pii.SealString(in.ReporterEmail, r.ID)
 		}
 	}
-	auditActor := a.AuditActor()
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		table := ""
-		if r.RewardTable != nil {
-			table = jsonText(r.RewardTable)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO reports (id, programme_id, system_id, agency_id, researcher_id, reporter_email,
-			token_hash, title, description, steps, impact, affected_url, endpoint_key, parameter, asset_type, cwe, cvss_vector,
-			cvss_score, severity, status, content_hash, reward_version, reward_table, submitted_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24)`,
-			r.ID, r.ProgrammeID, nullable(r.SystemID), r.AgencyID, r.ResearcherID, email, r.tokenHash, r.Title, r.Description,
-			r.Steps, r.Impact, r.AffectedURL, r.EndpointKey, r.Parameter, r.AssetType, r.CWE, r.CVSSVector, r.CVSSScore,
-			r.Severity, r.Status, r.ContentHash, r.RewardVersion, table, now.UnixMilli())
-		if err != nil {
-			return fmt.Errorf("insert report: %w", err)
-		}
-		for _, f := range files {
-			if err := insertAttachment(ctx, tx, f); err != nil {
-				return err
-			}
-		}
-		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ReportSubmitted, Actor: auditActor, AgencyID: r.AgencyID,
-			TargetType: "report", TargetID: r.ID, After: map[string]any{
-				"programme_id": r.ProgrammeID, "system_id": r.SystemID, "content_hash": r.ContentHash,
-				"submitted_at": r.SubmittedAt, "severity": r.Severity, "cvss_vector": r.CVSSVector, "cwe": r.CWE,
-				"reward_version": r.RewardVersion, "attachments": hashes, "anonymous": anonymous,
-			}})
-		return err
-	})
-	if err != nil {
+	job := &submitJob{r: &r, email: email, files: files, hashes: hashes, anonymous: anonymous, actor: a.AuditActor(), done: make(chan error, 1)}
+	if err := s.commit(ctx, job); err != nil {
 		return Receipt{}, err
 	}
 	if in.ReporterEmail != "" {
@@ -238,6 +210,37 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Rece
 	}
 	r.Attachments = attachmentsOf(files)
 	return Receipt{TrackingID: r.ID, Token: token, Report: r}, nil
+}
+
+// insertReport writes a submission and its audit entry inside tx.
+func (s *Service) insertReport(ctx context.Context, tx *sql.Tx, j *submitJob) error {
+	r := j.r
+	table := ""
+	if r.RewardTable != nil {
+		table = jsonText(r.RewardTable)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO reports (id, programme_id, system_id, agency_id, researcher_id, reporter_email,
+		token_hash, title, description, steps, impact, affected_url, endpoint_key, parameter, asset_type, cwe, cvss_vector,
+		cvss_score, severity, status, content_hash, reward_version, reward_table, submitted_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24)`,
+		r.ID, r.ProgrammeID, nullable(r.SystemID), r.AgencyID, r.ResearcherID, j.email, r.tokenHash, r.Title, r.Description,
+		r.Steps, r.Impact, r.AffectedURL, r.EndpointKey, r.Parameter, r.AssetType, r.CWE, r.CVSSVector, r.CVSSScore,
+		r.Severity, r.Status, r.ContentHash, r.RewardVersion, table, r.SubmittedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("insert report: %w", err)
+	}
+	for _, f := range j.files {
+		if err := insertAttachment(ctx, tx, f); err != nil {
+			return err
+		}
+	}
+	_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ReportSubmitted, Actor: j.actor, AgencyID: r.AgencyID,
+		TargetType: "report", TargetID: r.ID, After: map[string]any{
+			"programme_id": r.ProgrammeID, "system_id": r.SystemID, "content_hash": r.ContentHash,
+			"submitted_at": r.SubmittedAt, "severity": r.Severity, "cvss_vector": r.CVSSVector, "cwe": r.CWE,
+			"reward_version": r.RewardVersion, "attachments": j.hashes, "anonymous": j.anonymous,
+		}})
+	return err
 }
 
 func nullable(s string) any {

@@ -26,6 +26,7 @@ type consumeOpts struct {
 	maxDeliver int
 	filter     string
 	deliverNew bool
+	ackPending int
 }
 
 // WithBatchSize sets the most messages per handler call; default 100.
@@ -57,6 +58,13 @@ func WithMaxDeliver(n int) ConsumeOption { return func(o *consumeOpts) { o.maxDe
 // WithFilter consumes only subject (wildcards allowed), e.g. one agency's.
 func WithFilter(subject string) ConsumeOption { return func(o *consumeOpts) { o.filter = subject } }
 
+// WithMaxAckPending bounds the messages delivered but not yet acknowledged
+// (default max(1000, 2×batch size)). A single consumer that must see
+// messages in stream order, even after a crash or a handler error, sets it
+// to its batch size: the server then redelivers the unacknowledged ones
+// before anything newer.
+func WithMaxAckPending(n int) ConsumeOption { return func(o *consumeOpts) { o.ackPending = n } }
+
 // WithDeliverNew makes a newly created durable start at new messages
 // instead of everything retained. It has no effect on an existing durable.
 func WithDeliverNew() ConsumeOption { return func(o *consumeOpts) { o.deliverNew = true } }
@@ -71,6 +79,8 @@ func (o *consumeOpts) check() error {
 		return fmt.Errorf("eventlog: ack wait %v below 1s", o.ackWait)
 	case o.retryDelay < 0:
 		return fmt.Errorf("eventlog: retry delay %v is negative", o.retryDelay)
+	case o.ackPending < 0 || o.ackPending > 0 && o.ackPending < o.batch:
+		return fmt.Errorf("eventlog: max ack pending %d below the batch size %d", o.ackPending, o.batch)
 	case o.maxDeliver == 0 || o.maxDeliver < -1:
 		return fmt.Errorf("eventlog: max deliver %d: want -1 (unlimited) or at least 1", o.maxDeliver)
 	}
@@ -115,6 +125,9 @@ func (l *Log) Consume(ctx context.Context, durable string, h Handler, opts ...Co
 	}
 	if o.deliverNew {
 		cc.DeliverPolicy = jetstream.DeliverNewPolicy
+	}
+	if o.ackPending > 0 {
+		cc.MaxAckPending = o.ackPending
 	}
 	b := &batcher{l: l, cc: cc, n: o.batch, maxBytes: l.pullBytes(), maxWait: o.maxWait}
 	if err := b.open(ctx); err != nil {

@@ -6,9 +6,11 @@
 //
 //	rules := hunt.LoadRules(paths, hunt.RuleOptions{MinLevel: "medium"})
 //	if rules.Loaded == 0 { … }                 // rules.Failures says why
-//	res, err := hunt.Run(ctx, rules, inputs, hunt.RunOptions{})
-//	hunt.WriteJSONL(w, res.Detections)         // or WriteCSV, WriteTable
-//	res.WriteSummary(os.Stderr)
+//	report := rules.Check()                    // {rules_loaded, rules_failed, failures}
+//	res, err := hunt.Run(ctx, rules, inputs, hunt.RunOptions{Counters: &c})
+//	hunt.Write(w, "jsonl", res.Detections)     // or "csv", "table"
+//	res.WriteSummary(os.Stderr, load, took)    // and res.Stats(load, took)
+//	stop := hunt.StartProgress(tty, &c, 200*time.Millisecond)
 //
 // LoadRules walks rule files and folders (.yml/.yaml, recursively, hidden
 // folders skipped), parses the files in parallel, keeps the rules the
@@ -27,4 +29,10 @@
 // rule), correlation rules run over that timeline in time order, and the
 // result is written by the caller. A file that cannot be read is reported
 // in Result.Files and the other files are still processed.
+//
+// Rules of another product than Windows (zeek, linux, aws, …) are not
+// applied to Windows events (read from EVTX, in the evtx_dump shape, or
+// flat with EventID and Channel or Provider_Name): the sigma package tries
+// rules whose log source its mapping does not know on every event of an
+// unknown channel, and a "not selection" rule would fire on all of them.
 package hunt

@@ -195,15 +195,18 @@ type matchWorker struct {
 	scratch []byte
 	hits    []*sigma.Rule
 	onHit   func(*sigma.Rule)
-	windows bool // the event being matched is a Windows event
 	times   timeReader
+	// the event being matched, and whether it is known to be a Windows
+	// event: 0 unknown yet, 1 yes, 2 no
+	raw     []byte
+	windows uint8
 	found   []Detection
 }
 
 func newMatchWorker(rules *Rules, keepAll bool, cnt *Counters) *matchWorker {
 	w := &matchWorker{rules: rules, m: rules.Set.NewMatcher(), keepAll: keepAll, cnt: cnt}
 	w.onHit = func(r *sigma.Rule) {
-		if (w.keepAll || w.rules.report[r]) && !(w.windows && foreign(r)) {
+		if (w.keepAll || w.rules.report[r]) && !(foreign(r) && w.isWindows()) {
 			w.hits = append(w.hits, r)
 		}
 	}
@@ -214,9 +217,12 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 	var records, failed int64
 	for _, rm := range b.recs {
 		raw := b.buf[rm.off:rm.end]
-		w.windows = b.windows
+		w.windows = 0
+		if b.windows {
+			w.windows = 1
+		}
 		if isNested(raw) {
-			w.windows = true
+			w.windows = 1
 			flat, err := flattenNested(raw, w.scratch[:0])
 			if err != nil {
 				failed++
@@ -225,7 +231,7 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 			w.scratch = flat
 			raw = flat
 		}
-		w.hits = w.hits[:0]
+		w.hits, w.raw = w.hits[:0], raw
 		if err := w.m.MatchJSON(raw, w.onHit); err != nil {
 			failed++
 			continue
@@ -249,6 +255,20 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 	st.records.Add(records)
 	st.failed.Add(failed)
 	w.cnt.Records.Add(records)
+}
+
+// isWindows reports whether the event being matched is a Windows event:
+// read from EVTX, in the nested evtx_dump shape, or a flat object with an
+// EventID and a Channel or Provider_Name (it is only asked when a foreign
+// rule matched).
+func (w *matchWorker) isWindows() bool {
+	if w.windows == 0 {
+		w.windows = 2
+		if v, err := w.times.p.ParseBytes(w.raw); err == nil && v.Exists("EventID") && (v.Exists("Channel") || v.Exists("Provider_Name")) {
+			w.windows = 1
+		}
+	}
+	return w.windows == 1
 }
 
 // foreign reports whether r is written for another product than Windows.

@@ -94,18 +94,18 @@ func Discover(paths []string) ([]Input, []FileResult) {
 				bad = append(bad, FileResult{Path: p, Err: errText(err)})
 				return nil
 			}
-			if d.IsDir() || !d.Type().IsRegular() {
-				return nil
-			}
 			kind := kindByExt(p)
-			if kind == "" {
+			if d.IsDir() || kind == "" {
 				return nil
 			}
-			var size int64
-			if fi, err := d.Info(); err == nil {
-				size = fi.Size()
+			fi, err := os.Stat(p) // follows a symbolic link to a file
+			if err != nil {
+				bad = append(bad, FileResult{Path: p, Err: errText(err)})
+				return nil
 			}
-			add(p, kind, size)
+			if fi.Mode().IsRegular() {
+				add(p, kind, fi.Size())
+			}
 			return nil
 		})
 		if err != nil {

@@ -32,13 +32,21 @@ type docReader struct {
 	pos     int // next unread byte
 	end     int // end of the bytes read
 	eof     bool
-	started bool
 	inArray bool
 	max     int
 }
 
 func newDocReader(r io.Reader, max int) *docReader {
-	return &docReader{r: r, buf: make([]byte, 0, 64<<10), max: max}
+	return &docReader{r: skipBOM(r), buf: make([]byte, 0, min(64<<10, max)), max: max}
+}
+
+// skipBOM drops a UTF-8 byte order mark at the start of r.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReaderSize(r, 16)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	return br
 }
 
 // next returns the next document and its status; the bytes are valid until
@@ -178,12 +186,6 @@ func (d *docReader) fill() error {
 	n, err := d.r.Read(d.buf[d.end:cap(d.buf)])
 	d.end += n
 	d.buf = d.buf[:d.end]
-	if !d.started && d.end >= 3 {
-		d.started = true
-		if bytes.HasPrefix(d.buf[d.pos:d.end], []byte("\xef\xbb\xbf")) {
-			d.pos += 3
-		}
-	}
 	if errors.Is(err, io.EOF) {
 		d.eof = true
 		return nil
@@ -223,6 +225,9 @@ func (l *lineReader) next() (line []byte, no uint64, ok bool, err error) {
 				}
 			}
 			b = l.long
+		}
+		if len(b) > l.max {
+			tooLong = true
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, 0, false, err

@@ -143,7 +143,48 @@ func eventSummary(p *fastjson.Parser, d *Detection) string {
 			break
 		}
 	}
+	if len(parts) == 0 {
+		parts = leafSummary(v, "", parts)
+	}
 	return strings.Join(parts, " ")
+}
+
+// leafSummary lists the first leaves of an event none of whose fields is
+// in summaryFields (a JSON log of another kind), by dotted name, leaving
+// out its time.
+func leafSummary(v *fastjson.Value, prefix string, parts []string) []string {
+	o, err := v.Object()
+	if err != nil {
+		return parts
+	}
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		if len(parts) >= maxSummaryFields {
+			return
+		}
+		name := prefix + string(k)
+		switch x.Type() {
+		case fastjson.TypeObject:
+			parts = leafSummary(x, name+".", parts)
+		case fastjson.TypeString:
+			if s := string(x.GetStringBytes()); s != "" && !isTimeField(name) {
+				parts = append(parts, name+"="+s)
+			}
+		case fastjson.TypeArray:
+		default:
+			parts = append(parts, name+"="+x.String())
+		}
+	})
+	return parts
+}
+
+// isTimeField reports whether name is one of the fields eventTime reads.
+func isTimeField(name string) bool {
+	for _, f := range timeFields {
+		if len(f) == 1 && f[0] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // cell makes s safe for a terminal (control characters become spaces,

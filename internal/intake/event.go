@@ -2,6 +2,7 @@ package intake
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -112,42 +113,73 @@ type normaliser struct {
 // becomes {"message":value}. It returns the object, the host and time the
 // document names (when it names them), and false when doc is not JSON.
 func (n *normaliser) document(doc []byte) (obj []byte, host string, t time.Time, ok bool) {
+	// fastjson's parser alone is lenient (raw control characters, 01, …):
+	// validate, so every stored line is strict JSON.
+	if fastjson.ValidateBytes(doc) != nil || hasControl(doc) && !json.Valid(doc) {
+		return nil, "", time.Time{}, false
+	}
 	v, err := n.p.ParseBytes(doc)
 	if err != nil {
 		return nil, "", time.Time{}, false
 	}
+	// (fastjson's MarshalTo is avoided: it escapes some characters in
+	// ways JSON does not allow, e.g. \x7f.)
 	if v.Type() != fastjson.TypeObject {
 		n.tmp = append(n.tmp[:0], `{"message":`...)
-		n.tmp = v.MarshalTo(n.tmp)
+		n.tmp = appendCompact(n.tmp, doc)
 		n.tmp = append(n.tmp, '}')
 		return n.tmp, "", time.Time{}, true
 	}
 	t = docTime(v)
+	host = docHost(v)
 	if ev := v.Get("Event"); ev != nil && ev.Type() == fastjson.TypeObject && v.GetObject().Len() == 1 {
 		if flat, err := evtx.FlattenJSON(doc, n.flat[:0]); err == nil {
 			n.flat = flat
-			return n.windows(flat, t)
+			return n.windows(flat, t, host)
 		}
 	}
 	if flat, win := n.ecs.Flatten(doc, n.flat[:0]); win {
 		n.flat = flat
-		return n.windows(flat, t)
+		return n.windows(flat, t, host)
 	}
-	host = docHost(v)
 	if bytes.IndexByte(doc, '\n') >= 0 || bytes.IndexByte(doc, '\r') >= 0 {
-		n.tmp = v.MarshalTo(n.tmp[:0])
+		n.tmp = appendCompact(n.tmp[:0], doc)
 		return n.tmp, host, t, true
 	}
 	return doc, host, t, true
 }
 
-// windows finds host and time in a flat Windows event.
-func (n *normaliser) windows(flat []byte, t time.Time) ([]byte, string, time.Time, bool) {
+// hasControl reports whether b holds a control character, which JSON
+// allows only as whitespace between tokens (fastjson's validator lets raw
+// ones through inside strings).
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendCompact appends valid JSON without insignificant whitespace.
+func appendCompact(dst, doc []byte) []byte {
+	var b bytes.Buffer
+	if json.Compact(&b, doc) != nil {
+		return append(dst, bytes.TrimSpace(doc)...)
+	}
+	return append(dst, b.Bytes()...)
+}
+
+// windows finds host (Computer, else the shipper's host) and time in a
+// flat Windows event.
+func (n *normaliser) windows(flat []byte, t time.Time, host string) ([]byte, string, time.Time, bool) {
 	v, err := n.p.ParseBytes(flat)
 	if err != nil {
 		return nil, "", time.Time{}, false
 	}
-	host := string(v.GetStringBytes("Computer"))
+	if c := v.GetStringBytes("Computer"); len(c) > 0 {
+		host = string(c)
+	}
 	if tc := v.GetStringBytes("TimeCreated"); len(tc) > 0 {
 		if pt, ok := parseTime(string(tc)); ok {
 			t = pt

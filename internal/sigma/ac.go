@@ -25,7 +25,7 @@ type automaton struct {
 }
 
 // denseBudget bounds the dense part of an automaton (bytes).
-const denseBudget = 512 << 10
+const denseBudget = 32 << 10
 
 type acPattern struct {
 	n          int32 // pattern length in bytes
@@ -203,9 +203,9 @@ func (b *acBuilder) build() *automaton {
 }
 
 // scan runs the automaton over text (already case-folded if it holds
-// non-ASCII bytes) and marks mark[atom] = epoch for every atom whose
-// pattern occurs in the right place, appending newly true atoms to list.
-func (a *automaton) scan(text []byte, mark []uint32, epoch uint32, list *[]int32) {
+// non-ASCII bytes) and appends to hits every atom whose pattern occurs in
+// the right place, once (mark[atom] = stamp records it).
+func (a *automaton) scan(text []byte, mark []uint32, stamp uint32, hits *[]int32) {
 	s := int32(0)
 	n := int32(len(text))
 	nc := a.nclass
@@ -255,9 +255,9 @@ func (a *automaton) scan(text []byte, mark []uint32, epoch uint32, list *[]int32
 						continue
 					}
 				}
-				if mark[e.atom] != epoch {
-					mark[e.atom] = epoch
-					*list = append(*list, e.atom)
+				if mark[e.atom] != stamp {
+					mark[e.atom] = stamp
+					*hits = append(*hits, e.atom)
 				}
 			}
 		}

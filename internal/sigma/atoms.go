@@ -149,6 +149,26 @@ func atomScore(p *pred) float64 {
 	if p.field == routeEventID || p.field == routeChannel {
 		return 1e6 // routing already selects on these: true for every routed event
 	}
+	if lowCardinality[p.field] {
+		// the same few values in most events: a poor trigger, and one that
+		// makes every event scan the field
+		return 1e3 * atomLitScore(p)
+	}
+	return atomLitScore(p)
+}
+
+// lowCardinality names event fields that take few distinct values.
+var lowCardinality = map[string]bool{
+	"Provider_Name": true, "Provider_Guid": true, "Level": true, "Task": true, "Opcode": true,
+	"Keywords": true, "Version": true, "EventType": true, "LogonType": true, "Status": true,
+	"ObjectType": true, "ObjectServer": true, "AccessMask": true, "IntegrityLevel": true,
+	"Signed": true, "SignatureStatus": true, "State": true, "Type": true, "Protocol": true,
+	"Initiated": true, "AuthenticationPackageName": true, "LogonProcessName": true,
+	"ServiceType": true, "StartType": true, "AccountType": true, "ElevatedToken": true,
+	"ImpersonationLevel": true, "SubStatus": true, "FailureReason": true, "Source": true,
+}
+
+func atomLitScore(p *pred) float64 {
 	l := float64(len(p.lit))
 	if l == 0 {
 		return 1

@@ -3,7 +3,6 @@ package sigma
 import (
 	"errors"
 	"fmt"
-	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,7 +30,6 @@ type Set struct {
 	nested [][]string
 	acs    []*automaton // per slot, nil if no exact/prefilter atom
 	kwAC   *automaton
-	kwLazy []int32 // keyword atoms not decided by kwAC
 	trig   [][]int32
 	route  router
 	chSlot int32
@@ -59,7 +57,15 @@ type cnode struct {
 	atom int32
 	n    int32
 	kids []cnode
+	// OR nodes with many exact-atom children keep those as a sorted set,
+	// checked against the event's true atoms instead of one by one.
+	set   []int32
+	slots []int32 // fields of the set's atoms (-1: keyword)
 }
+
+// minAtomSet is the number of exact-atom children of an OR node from which
+// they are kept as a set.
+const minAtomSet = 8
 
 // Rules returns the compiled detection rules.
 func (s *Set) Rules() []*Rule { return append([]*Rule(nil), s.rules...) }
@@ -501,8 +507,36 @@ func (c *compiler) lower(e *expr) cnode {
 		return cnode{op: e.op}
 	}
 	n := cnode{op: e.op, n: int32(e.n)}
-	for _, k := range e.kids {
-		n.kids = append(n.kids, c.lower(k))
+	if e.op == eOr {
+		exact := 0
+		for _, k := range e.kids {
+			if k.op == ePred && acAble(k.p) {
+				exact++
+			}
+		}
+		if exact >= minAtomSet {
+			slots := map[int32]bool{}
+			for _, k := range e.kids {
+				if k.op == ePred && acAble(k.p) {
+					a := c.intern(k.p)
+					n.set = append(n.set, a)
+					slots[c.set.atoms[a].slot] = true
+					continue
+				}
+				n.kids = append(n.kids, c.lower(k))
+			}
+			sort.Slice(n.set, func(i, j int) bool { return n.set[i] < n.set[j] })
+			n.set = dedupInt32(n.set)
+			for sl := range slots {
+				n.slots = append(n.slots, sl)
+			}
+			sort.Slice(n.slots, func(i, j int) bool { return n.slots[i] < n.slots[j] })
+		}
+	}
+	if n.set == nil {
+		for _, k := range e.kids {
+			n.kids = append(n.kids, c.lower(k))
+		}
 	}
 	if n.op == eAnd || n.op == eOr {
 		sort.SliceStable(n.kids, func(i, j int) bool { return c.nodeCost(&n.kids[i]) < c.nodeCost(&n.kids[j]) })
@@ -514,137 +548,9 @@ func (c *compiler) nodeCost(n *cnode) int32 {
 	if n.op == ePred {
 		return c.set.atoms[n.atom].cost
 	}
-	var t int32 = 1
+	t := int32(1 + len(n.set))
 	for i := range n.kids {
 		t += c.nodeCost(&n.kids[i])
 	}
 	return t
-}
-
-// finishAtoms classifies atoms as exact or lazy, adds prefilter atoms and
-// builds the automata.
-func (c *compiler) finishAtoms() {
-	s := c.set
-	n := len(s.atoms) // prefilter atoms appended below are exact
-	for i := 0; i < n; i++ {
-		a := s.atoms[i]
-		if acAble(a.p) {
-			a.exact = true
-			a.cost = 1
-			continue
-		}
-		if a.p.kind == pRe {
-			if re, err := syntax.Parse(a.p.re.String(), syntax.Perl); err == nil {
-				a.run = reClassRun(re) // before Simplify, which unrolls x{n}
-				a.dotRun, a.dotAll = reDotRun(re)
-				a.minLen = int32(reMinLen(re.Simplify()))
-			}
-		}
-		lits, op := prefilterLits(a.p)
-		for _, l := range lits {
-			pf := c.intern(&pred{kind: pStr, field: a.p.field, op: op, lit: l})
-			s.atoms[pf].exact = true
-			s.atoms[pf].cost = 1
-			a.pf = append(a.pf, pf)
-		}
-	}
-	builders := map[int32]*acBuilder{}
-	kw := newACBuilder()
-	for i, a := range s.atoms {
-		if !a.exact {
-			if a.slot < 0 {
-				s.kwLazy = append(s.kwLazy, int32(i))
-			}
-			continue
-		}
-		b := kw
-		if a.slot >= 0 {
-			if builders[a.slot] == nil {
-				builders[a.slot] = newACBuilder()
-			}
-			b = builders[a.slot]
-		}
-		b.add(a.p.lit, int32(i), a.p.op)
-	}
-	s.acs = make([]*automaton, len(s.fields))
-	if len(kw.lits) > 0 {
-		s.kwAC = kw.build()
-		// Every field automaton also finds the keyword patterns, so a
-		// keyword search re-uses the scans of the fields it already did.
-		for slot := range s.acs {
-			s.acs[slot] = s.kwAC
-		}
-		for _, b := range builders {
-			for li, l := range kw.lits {
-				for _, e := range kw.entries[li] {
-					b.add(l, e.atom, e.op)
-				}
-			}
-		}
-	}
-	for slot, b := range builders {
-		s.acs[slot] = b.build()
-	}
-	s.trig = make([][]int32, len(s.atoms))
-}
-
-// chooseTriggers picks the atoms that gate a variant's evaluation.
-func (c *compiler) chooseTriggers(v *variant) {
-	atoms, _, ok := c.need(&v.cond)
-	if !ok {
-		v.always = true
-		return
-	}
-	seen := map[int32]bool{}
-	for _, a := range atoms {
-		if seen[a] {
-			continue
-		}
-		seen[a] = true
-		v.triggers = append(v.triggers, a)
-	}
-}
-
-// need returns exact atoms one of which is true whenever n is true.
-func (c *compiler) need(n *cnode) ([]int32, float64, bool) {
-	switch n.op {
-	case eFalse:
-		return nil, 0, true
-	case ePred:
-		a := c.set.atoms[n.atom]
-		if a.exact {
-			return []int32{n.atom}, atomScore(a.p), true
-		}
-		if len(a.pf) > 0 {
-			sc := 0.0
-			for _, pf := range a.pf {
-				sc += atomScore(c.set.atoms[pf].p)
-			}
-			return a.pf, sc, true
-		}
-		return nil, 0, false
-	case eAnd:
-		var best []int32
-		bestScore, found := 0.0, false
-		for i := range n.kids {
-			as, sc, ok := c.need(&n.kids[i])
-			if ok && (!found || sc < bestScore) {
-				best, bestScore, found = as, sc, true
-			}
-		}
-		return best, bestScore, found
-	case eOr, eAtLeast:
-		var all []int32
-		total := 0.0
-		for i := range n.kids {
-			as, sc, ok := c.need(&n.kids[i])
-			if !ok {
-				return nil, 0, false
-			}
-			all = append(all, as...)
-			total += sc
-		}
-		return all, total, true
-	}
-	return nil, 0, false
 }

@@ -72,23 +72,18 @@ func (c *compiler) compileCorrelations() []error {
 				err = fmt.Errorf("correlation refers to unknown rule %q", ref)
 				break
 			}
-			var names []string
-			for _, k := range []string{ref} {
-				names = append(names, k)
+			// an alias maps a rule, named by id or name, to its field
+			names := []string{ref}
+			if ri, ok := ruleByRef[ref]; ok {
+				names = append(names, s.rules[ri].ID, s.rules[ri].Name)
+			} else if ci, ok := corrByRef[ref]; ok {
+				names = append(names, s.corrRules[ci].ID, s.corrRules[ci].Name)
 			}
 			resolve := func(field string) string {
 				if al, ok := cr.Aliases[field]; ok {
 					for _, n := range names {
-						if f, ok := al[n]; ok {
+						if f, ok := al[n]; ok && n != "" {
 							return f
-						}
-					}
-					// the referenced rule may be named by id here and by name there
-					if ri, ok := ruleByRef[ref]; ok {
-						for _, k := range []string{s.rules[ri].ID, s.rules[ri].Name} {
-							if f, ok := al[k]; ok && k != "" {
-								return f
-							}
 						}
 					}
 				}

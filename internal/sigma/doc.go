@@ -88,12 +88,20 @@
 // and EventID to a bucket holding only the rules that can apply (rules
 // that require an EventID are indexed under it). Per field, one
 // Aho-Corasick automaton over case-folded bytes finds every
-// contains/startswith/endswith/equals pattern of all rules at once; regular
-// expressions, wildcard patterns and cased values get a literal from the
-// automaton as a prefilter. Each rule is evaluated only when one of its
-// trigger atoms (a set of which at least one must be true for the rule to
-// match) was found, or always when it has none. JSON is read with
-// fastjson into per-field slots, only for the fields the set uses;
-// steady-state matching does not allocate and the matcher keeps no state
-// between events beyond reusable scratch space.
+// contains/startswith/endswith/equals pattern of all rules at once;
+// regular expressions, wildcard patterns and cased values get a literal
+// from the automaton as a prefilter (and regular expressions a minimum
+// length and character-run check). Each rule is evaluated only when one of
+// its trigger atoms (a set of which at least one must be true for the
+// rule to match) was found, or always when it has none; only the fields
+// holding triggers are scanned up front, the others when a candidate rule
+// needs them. Large OR lists of literals are checked against the event's
+// true atoms rather than one by one. JSON is read with fastjson into
+// per-field slots, only for the fields the set uses.
+//
+// A Matcher keeps bounded scratch state between events: the last value
+// scanned per field (up to 64 KiB) with the atoms it hit, so a value that
+// repeats (Provider_Name, Image, Hashes, User, …) is not scanned again,
+// and the key order of the previous event. Steady-state matching does not
+// allocate (apart from the regexp package refilling its pool after a GC).
 package sigma

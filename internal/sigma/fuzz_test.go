@@ -76,16 +76,27 @@ func FuzzMatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := set.NewMatcher().MatchRules([]byte(event))
+		m := set.NewMatcher()
+		got, err := m.MatchRules([]byte(event))
 		if err != nil {
 			return
 		}
+		n1 := len(got)
 		want, err := newRefEngine(t, rules, Options{}).match([]byte(event))
 		if err != nil {
 			return
 		}
-		if len(got) != len(want) {
-			t.Fatalf("compiled %d matches, reference %d\ndetection:\n%s\nevent: %s", len(got), len(want), detection, event)
+		if n1 != len(want) {
+			t.Fatalf("compiled %d matches, reference %d\ndetection:\n%s\nevent: %s", n1, len(want), detection, event)
+		}
+		// again after another event: the matcher's per-field scan cache
+		// must not change the answer
+		if _, err := m.MatchRules([]byte(`{"A":"x","Image":"C:\\cmd.exe","CommandLine":"whoami"}`)); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := m.MatchRules([]byte(event))
+		if len(again) != n1 {
+			t.Fatalf("second match %d, first %d\ndetection:\n%s\nevent: %s", len(again), n1, detection, event)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/valyala/fastjson"
 )
@@ -31,23 +32,29 @@ type Matcher struct {
 	ruleSeen []uint32 // per rule
 	cands    []int32
 
-	arena  []byte
-	keyBuf []byte
-	lowBuf []byte
-	vbuf   []Value
+	arena     []byte
+	keyBuf    []byte
+	lowBuf    []byte
+	vbuf      []Value
 	kwVals    []fval
 	kwDone    uint32
 	kwScanned uint32
 	top       []topValue // top-level values of the JSON event, in order
-	scanned   []uint32 // per slot: epoch when its automaton ran
-	hits   []*Rule
-	err    error
+	scanned   []uint32   // per slot: epoch when its automaton ran
+	cache     []slotCache
+	kwCache   map[string]*slotCache
+	keySlots  []keySlot
+	scanMark  []uint32 // per atom: stamp of the scan that last hit it
+	scanStamp uint32
+	hitBuf    []int32
+	hits      []*Rule
 }
 
 // topValue is one top-level member of a JSON event; slot is -1 for a key
 // no rule uses (or one only reachable without its spaces).
 type topValue struct {
 	slot int32
+	key  []byte
 	v    *fastjson.Value
 }
 
@@ -69,6 +76,9 @@ func (s *Set) NewMatcher() *Matcher {
 		slotLoaded: make([]uint32, nf),
 		slotVals:   make([][]fval, nf),
 		scanned:    make([]uint32, nf),
+		cache:      make([]slotCache, nf),
+		kwCache:    map[string]*slotCache{},
+		scanMark:   make([]uint32, len(s.atoms)),
 		acTrue:     make([]uint32, len(s.atoms)),
 		evalSeen:   make([]uint32, len(s.atoms)),
 		evalVal:    make([]bool, len(s.atoms)),
@@ -109,11 +119,14 @@ func (m *Matcher) MatchJSON(raw []byte, fn func(*Rule)) error {
 	m.top = m.top[:0]
 	s := m.set
 	ep := m.epoch
+	pos := 0
 	obj.Visit(func(k []byte, v *fastjson.Value) {
-		if i, ok := s.fieldIdx[string(k)]; ok {
+		i, ok := m.slotOfKey(pos, k)
+		pos++
+		if ok {
 			m.slotSeen[i] = ep
 			m.slotJV[i] = v
-			m.top = append(m.top, topValue{slot: i, v: v})
+			m.top = append(m.top, topValue{slot: i, key: k, v: v})
 			return
 		}
 		// Sigma field names drop the spaces of event field names
@@ -125,7 +138,7 @@ func (m *Matcher) MatchJSON(raw []byte, fn func(*Rule)) error {
 				m.slotJV[i] = v
 			}
 		}
-		m.top = append(m.top, topValue{slot: -1, v: v})
+		m.top = append(m.top, topValue{slot: -1, key: k, v: v})
 	})
 	m.run(fn)
 	return nil
@@ -243,6 +256,9 @@ func (m *Matcher) eval(n *cnode) bool {
 		}
 		return true
 	case eOr:
+		if n.set != nil && m.anyInSet(n) {
+			return true
+		}
 		for i := range n.kids {
 			if m.eval(&n.kids[i]) {
 				return true
@@ -268,7 +284,10 @@ func (m *Matcher) eval(n *cnode) bool {
 	return false
 }
 
-// scanSlot runs a field's automaton over its values, once per event.
+// scanSlot runs a field's automaton over its values, once per event. A
+// single value equal to the one the slot scanned last reuses that scan's
+// hits: many fields (Provider_Name, Image, Hashes, User, …) repeat from
+// event to event.
 func (m *Matcher) scanSlot(sl int32) {
 	if m.scanned[sl] == m.epoch {
 		return
@@ -278,8 +297,31 @@ func (m *Matcher) scanSlot(sl int32) {
 	if ac == nil {
 		return
 	}
-	for i := range m.load(sl) {
-		fv := &m.slotVals[sl][i]
+	vals := m.load(sl)
+	if len(vals) == 1 {
+		fv := &vals[0]
+		if fv.kind == KindNull || fv.kind == KindObject {
+			return
+		}
+		c := &m.cache[sl]
+		if !c.valid || !bytes.Equal(c.text, fv.raw) {
+			text := fv.raw
+			if !isASCII(text) {
+				text = m.lower(fv)
+			}
+			c.hits = c.hits[:0]
+			ac.scan(text, m.scanMark, m.nextScanStamp(), &c.hits)
+			c.text = append(c.text[:0], fv.raw...)
+			c.valid = len(fv.raw) <= maxCachedValue
+			if !c.valid {
+				c.text = nil // do not keep a huge buffer
+			}
+		}
+		m.markAll(c.hits)
+		return
+	}
+	for i := range vals {
+		fv := &vals[i]
 		if fv.kind == KindNull || fv.kind == KindObject {
 			continue
 		}
@@ -287,7 +329,38 @@ func (m *Matcher) scanSlot(sl int32) {
 		if !isASCII(text) {
 			text = m.lower(fv)
 		}
-		ac.scan(text, m.acTrue, m.epoch, &m.trueList)
+		m.hitBuf = m.hitBuf[:0]
+		ac.scan(text, m.scanMark, m.nextScanStamp(), &m.hitBuf)
+		m.markAll(m.hitBuf)
+	}
+}
+
+// maxCachedValue bounds the value a slot cache keeps.
+const maxCachedValue = 64 << 10
+
+// slotCache remembers a slot's last scanned value and the atoms it hit.
+type slotCache struct {
+	valid bool
+	text  []byte
+	hits  []int32
+}
+
+func (m *Matcher) nextScanStamp() uint32 {
+	m.scanStamp++
+	if m.scanStamp == 0 {
+		clear(m.scanMark)
+		m.scanStamp = 1
+	}
+	return m.scanStamp
+}
+
+// markAll marks atoms true for this event.
+func (m *Matcher) markAll(atoms []int32) {
+	for _, a := range atoms {
+		if m.acTrue[a] != m.epoch {
+			m.acTrue[a] = m.epoch
+			m.trueList = append(m.trueList, a)
+		}
 	}
 }
 
@@ -310,6 +383,9 @@ func (m *Matcher) scanKeywords() {
 					m.scanSlot(tv.slot)
 					continue
 				}
+				if m.scanKeywordValue(tv) {
+					continue
+				}
 			}
 			m.kwVals = m.kwVals[:0]
 			m.walkJSON(tv.v)
@@ -321,6 +397,42 @@ func (m *Matcher) scanKeywords() {
 	m.scanKW(m.keywordValues())
 }
 
+// maxKeywordCache bounds the per-key cache of keyword scans of fields no
+// rule names.
+const maxKeywordCache = 1024
+
+// scanKeywordValue scans one scalar top-level value of a field no rule
+// names with the keyword automaton, reusing the last scan of the same key
+// when the value repeats. It reports false when it did not handle tv.
+func (m *Matcher) scanKeywordValue(tv topValue) bool {
+	c := m.kwCache[string(tv.key)]
+	if c == nil {
+		if len(m.kwCache) >= maxKeywordCache {
+			return false
+		}
+		c = &slotCache{}
+		m.kwCache[string(tv.key)] = c
+	}
+	m.kwVals = m.appendJSON(m.kwVals[:0], tv.v, false)
+	fv := &m.kwVals[0]
+	if !c.valid || !bytes.Equal(c.text, fv.raw) {
+		text := fv.raw
+		if !isASCII(text) {
+			text = foldLower(m.lowBuf[:0], text)
+			m.lowBuf = text
+		}
+		c.hits = c.hits[:0]
+		m.set.kwAC.scan(text, m.scanMark, m.nextScanStamp(), &c.hits)
+		c.text = append(c.text[:0], fv.raw...)
+		c.valid = len(fv.raw) <= maxCachedValue
+		if !c.valid {
+			c.text = nil
+		}
+	}
+	m.markAll(c.hits)
+	return true
+}
+
 func (m *Matcher) scanKW(vals []fval) {
 	for _, fv := range vals {
 		text := fv.raw
@@ -328,7 +440,9 @@ func (m *Matcher) scanKW(vals []fval) {
 			text = foldLower(m.lowBuf[:0], text)
 			m.lowBuf = text
 		}
-		m.set.kwAC.scan(text, m.acTrue, m.epoch, &m.trueList)
+		m.hitBuf = m.hitBuf[:0]
+		m.set.kwAC.scan(text, m.scanMark, m.nextScanStamp(), &m.hitBuf)
+		m.markAll(m.hitBuf)
 	}
 }
 
@@ -371,3 +485,60 @@ func appendNoSpace(dst, k []byte) []byte {
 	}
 	return dst
 }
+
+// anyInSet reports whether an atom of the node's exact set is true: the
+// fields are scanned, then the event's (few) true atoms are looked up in
+// the (large) sorted set.
+func (m *Matcher) anyInSet(n *cnode) bool {
+	for _, sl := range n.slots {
+		if sl >= 0 {
+			m.scanSlot(sl)
+		} else {
+			m.scanKeywords()
+		}
+	}
+	if len(m.trueList) < len(n.set)/4 {
+		for _, a := range m.trueList {
+			if _, ok := slices.BinarySearch(n.set, a); ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range n.set {
+		if m.acTrue[a] == m.epoch {
+			return true
+		}
+	}
+	return false
+}
+
+// keySlot caches the slot of the key at one position of the previous
+// event: events of one source repeat their shape, so most keys are found
+// with one comparison instead of a map lookup.
+type keySlot struct {
+	key  []byte
+	slot int32
+	ok   bool
+}
+
+func (m *Matcher) slotOfKey(pos int, k []byte) (int32, bool) {
+	if pos < len(m.keySlots) {
+		ks := &m.keySlots[pos]
+		if bytes.Equal(ks.key, k) {
+			return ks.slot, ks.ok
+		}
+		i, ok := m.set.fieldIdx[string(k)]
+		ks.key = append(ks.key[:0], k...)
+		ks.slot, ks.ok = i, ok
+		return i, ok
+	}
+	i, ok := m.set.fieldIdx[string(k)]
+	if pos < maxKeySlots {
+		m.keySlots = append(m.keySlots, keySlot{key: append([]byte(nil), k...), slot: i, ok: ok})
+	}
+	return i, ok
+}
+
+// maxKeySlots bounds the key positions cached.
+const maxKeySlots = 256

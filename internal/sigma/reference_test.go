@@ -3,6 +3,7 @@ package sigma
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -38,7 +39,7 @@ func newRefEngine(tb testing.TB, rules []*Rule, opts Options) *refEngine {
 	ph := func(name string) ([]string, error) {
 		v, ok := opts.Placeholders[name]
 		if !ok {
-			return nil, errNoIdents
+			return nil, fmt.Errorf("placeholder %%%s%% has no values", name)
 		}
 		return v, nil
 	}

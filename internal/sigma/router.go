@@ -15,7 +15,6 @@ type bucket struct {
 	always  []int32  // variants without triggers, evaluated every time
 	acSlots []int32  // field slots whose automata run for every event (trigger fields)
 	kw      bool     // some trigger is a keyword atom
-	size    int
 }
 
 func (b *bucket) has(v int32) bool { return b.member[v>>6]&(1<<(uint(v)&63)) != 0 }
@@ -100,7 +99,7 @@ func dedupInt32(v []int32) []int32 {
 
 func (c *compiler) newBucket(vs []int32) *bucket {
 	s := c.set
-	b := &bucket{member: make([]uint64, (len(s.variants)+63)/64), size: len(vs)}
+	b := &bucket{member: make([]uint64, (len(s.variants)+63)/64)}
 	// Fields holding a trigger atom of one of the bucket's rules are
 	// scanned for every event; the others only when a candidate rule
 	// needs one of their atoms (Matcher.atomTrue scans them then).

@@ -24,8 +24,9 @@ type trendChart struct {
 }
 
 type chartTick struct {
-	Pos   float64 // y of a horizontal gridline, or x of a label
-	Label string
+	Pos    float64 // y of a horizontal gridline, or x of a label
+	Label  string
+	Anchor string // text-anchor of an x label: the end labels stay inside the chart
 }
 
 type chartDot struct{ X, Y float64 }
@@ -42,7 +43,7 @@ const (
 
 // newTrendChart lays out pts. what names the scope, e.g. "Ministry of Health".
 func newTrendChart(id, what string, pts []findings.TrendPoint) trendChart {
-	c := trendChart{ID: id, Width: chartWidth, Height: chartHeight, Left: 48, Right: chartWidth - 16, Top: 44, Bottom: chartHeight - 36}
+	c := trendChart{ID: id, Width: chartWidth, Height: chartHeight, Left: 56, Right: chartWidth - 8, Top: 56, Bottom: chartHeight - 36}
 	c.Title = "Open and overdue findings, " + what
 	maxV := 0
 	for _, p := range pts {
@@ -61,7 +62,14 @@ func newTrendChart(id, what string, pts []findings.TrendPoint) trendChart {
 		c.OpenDots = append(c.OpenDots, chartDot{X: round1(x), Y: round1(c.y(p.Open, top))})
 		c.OverdueDots = append(c.OverdueDots, chartDot{X: round1(x), Y: round1(c.y(p.Overdue, top))})
 		if i%4 == 0 || i == len(pts)-1 && len(pts) < 4 {
-			c.XTicks = append(c.XTicks, chartTick{Pos: round1(x), Label: p.At.UTC().Format("2 Jan")})
+			anchor := "middle"
+			switch i {
+			case 0:
+				anchor = "start"
+			case len(pts) - 1:
+				anchor = "end"
+			}
+			c.XTicks = append(c.XTicks, chartTick{Pos: round1(x), Label: p.At.UTC().Format("2 Jan"), Anchor: anchor})
 		}
 	}
 	c.Open = strings.Join(open, " ")

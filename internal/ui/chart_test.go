@@ -42,7 +42,7 @@ func TestTrendChart(t *testing.T) {
 		t.Errorf("desc %q, want %q", c.Desc, wantDesc)
 	}
 	// The axis runs to 25 in fives; the first point sits on the left edge at
-	// 10 of 25 (y = 244 - 200*10/25), the last on the right edge.
+	// 10 of 25 (y = 244 - 188*10/25), the last on the right edge.
 	var labels []string
 	for _, tk := range c.YTicks {
 		labels = append(labels, tk.Label)
@@ -50,7 +50,7 @@ func TestTrendChart(t *testing.T) {
 	if diff := cmp.Diff([]string{"0", "5", "10", "15", "20", "25"}, labels); diff != "" {
 		t.Errorf("y labels (-want +got):\n%s", diff)
 	}
-	if c.OpenDots[0] != (chartDot{X: 48, Y: 164}) || c.OpenDots[12].X != chartWidth-16 {
+	if c.OpenDots[0] != (chartDot{X: 56, Y: 168.8}) || c.OpenDots[12].X != chartWidth-8 {
 		t.Errorf("dots: first %+v, last %+v", c.OpenDots[0], c.OpenDots[12])
 	}
 	if len(c.XTicks) != 4 || c.XTicks[0].Label != "5 Jan" || c.XTicks[3].Label != "22 Jun" {
@@ -76,7 +76,7 @@ func TestChartTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`role="img" aria-labelledby="c-title c-desc"`, `<title id="c-title">Open and overdue findings, MOH</title>`,
-		`class="chart-line chart-open" points="48.0,94.0 624.0,44.0"`, `class="chart-line chart-overdue"`,
+		`class="chart-line chart-open" points="56.0,103.0 632.0,56.0"`, `class="chart-line chart-overdue"`,
 		`<th scope="row">1 Jan 2026</th><td>3</td><td>1</td>`, `<figcaption class="visually-hidden">`} {
 		if !bytes.Contains(b.Bytes(), []byte(want)) {
 			t.Errorf("chart lacks %q:\n%s", want, b.String())

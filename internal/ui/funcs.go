@@ -33,6 +33,7 @@ func (u *ui) funcs() template.FuncMap {
 			return fmt.Sprintf("%d %s", n, many)
 		},
 		"title":    humanise,
+		"source":   sourceLabel,
 		"lines":    func(list []string) string { return strings.Join(list, "\n") },
 		"contacts": formatContacts,
 		"fe":       func(p page, id string) fieldErr { return fieldErr{ID: id, Msg: p.FieldError(id)} },
@@ -112,4 +113,13 @@ type pager struct {
 	Base         string
 	Query        url.Values
 	Cursor, Next string
+}
+
+// sourceLabel names a finding source for people.
+func sourceLabel(s string) string {
+	switch s {
+	case "vdp", "vrp":
+		return strings.ToUpper(s)
+	}
+	return humanise(s)
 }

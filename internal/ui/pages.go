@@ -24,7 +24,7 @@ func (u *ui) registerPages(rt *web.Router) {
 	rt.Handle(web.UI, "POST /systems", authz.SystemCreate, u.systemCreate)
 	rt.Handle(web.UI, "GET /systems/{id}", authz.SystemRead, u.systemDetail)
 	rt.Handle(web.UI, "GET /systems/{id}/edit", authz.SystemUpdate, u.systemEditForm)
-	rt.Handle(web.UI, "POST /systems/{id}", authz.SystemUpdate, u.systemUpdate)
+	rt.Handle(web.UI, "POST /systems/{id}/edit", authz.SystemUpdate, u.systemUpdate)
 
 	rt.Handle(web.UI, "GET /findings", authz.FindingRead, u.findingList)
 	rt.Handle(web.UI, "GET /findings/new", authz.FindingCreate, u.findingNewForm)

@@ -146,7 +146,7 @@ func TestOtherAgencyIsNotFound(t *testing.T) {
 	}
 	// The other agency's admin cannot change A's system.
 	cb := e.signIn(t, "b-admin")
-	if res := cb.post("/systems/"+sysA.ID, map[string][]string{"name": {"Taken over"}}); res.status != http.StatusNotFound {
+	if res := cb.post("/systems/"+sysA.ID+"/edit", map[string][]string{"name": {"Taken over"}}); res.status != http.StatusNotFound {
 		t.Errorf("b-admin changing A's system answered %d, want 404", res.status)
 	}
 }

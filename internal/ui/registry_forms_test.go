@@ -55,7 +55,7 @@ func TestSystemForms(t *testing.T) {
 		upd.Set("name", "Clinic Booking App")
 		upd.Del("internet_facing")
 		upd.Set("criticality", "critical")
-		page = c.follow(res.location, upd)
+		page = c.follow(res.location+"/edit", upd)
 		mustContain(t, "updated system", page.body, "System “Clinic Booking App” saved.", "Critical")
 		s, _ = e.app.Registry.System(context.Background(), root, s.ID)
 		if s.Name != "Clinic Booking App" || s.InternetFacing || s.Criticality != "critical" {

@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/disclosure"
+	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -37,7 +40,7 @@ func (p page) FieldError(anchor string) string {
 	var msgs []string
 	for _, pr := range p.Problems {
 		if pr.Anchor == anchor {
-			msgs = append(msgs, pr.Message)
+			msgs = append(msgs, pr.Text())
 		}
 	}
 	return strings.Join(msgs, "; ")
@@ -63,6 +66,15 @@ func nav(a authz.Actor, current string) []navItem {
 	add("/agencies", "Agencies", authz.AgencyRead)
 	add("/systems", "Systems", authz.SystemRead)
 	add("/findings", "Findings", authz.FindingRead)
+	add("/alerts", "Alerts", detect.ActAlertRead)
+	add("/rules", "Rules", detect.ActRuleRead)
+	add("/hunts", "Hunts", detect.ActHuntRead)
+	add("/intake", "Intake", intake.ActRead)
+	add("/reports", "Reports", disclosure.ReportRead)
+	add("/programmes", "Programmes", disclosure.ProgrammeRead)
+	add("/rewards", "Rewards", disclosure.RewardRead)
+	add("/community", "Community", disclosure.ProgrammeMetrics)
+	add("/researcher", "Dashboard", disclosure.ResearcherSelf)
 	add("/users", "People", authz.UserRead)
 	add("/audit", "Audit", authz.AuditRead)
 	add("/account", "Account", authz.SignedIn)

@@ -111,6 +111,16 @@ func (u *ui) systemCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	p := page{Title: "Add a system", Data: f}
 	in, probs := f.input()
+	if strings.TrimSpace(f.Agency) == "" {
+		// The registry checks the agency before anything else; say what
+		// else is missing too.
+		c := check{list: probs}
+		c.add("agency", "choose the agency the system belongs to")
+		if strings.TrimSpace(f.Name) == "" {
+			c.add("name", "is required")
+		}
+		probs = c.list
+	}
 	if len(probs) > 0 {
 		p.Problems = probs
 		u.render(w, r, http.StatusBadRequest, "system_form.html", p)

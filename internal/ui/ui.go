@@ -38,6 +38,9 @@ type Deps struct {
 	Audit    *audit.Log
 	Auth     *web.Authenticator
 	Log      *slog.Logger
+
+	Community  *CommunityDeps  // the community programmes' pages (nil: absent)
+	Monitoring *MonitoringDeps // alerts, rules, hunts and intake pages (nil: absent)
 }
 
 type ui struct {
@@ -68,4 +71,6 @@ func Register(rt *web.Router, d Deps) {
 
 	rt.Handle(web.UI, "GET /{$}", authz.SignedIn, u.home)
 	u.registerPages(rt)
+	u.registerCommunity(rt)
+	u.registerMonitoring(rt)
 }

@@ -1,0 +1,421 @@
+// Command pipelinebench measures kubu's monitoring pipeline end to end on
+// this machine: HEC intake → durable event log (embedded JetStream) →
+// detection with every SigmaHQ Windows rule → alerts, and then a
+// retro-hunt with one new rule over about a million retained events.
+//
+// Events are the corpus EVTX records flattened with internal/evtx and
+// replayed. Load comes from -senders HTTP clients posting -batch events per
+// request for -duration; probe events, each matching a rule of their own,
+// are sent among them every -probe-every to time event-to-alert latency
+// (accepted by kubu → alert written).
+//
+//	go run ./bench/pipelinebench                      # 60 s, defaults
+//	go run ./bench/pipelinebench -duration 20s -hunt-events 200000
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kubu-gov/kubu/internal/app"
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/config"
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/evtx"
+	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/sigma"
+)
+
+var operator = authz.Actor{UserID: "bench", Email: "pipelinebench", Role: authz.WogAdmin}
+
+const probeRuleID = "b0b0b0b0-0000-4000-8000-00000000b0b0"
+
+const probeRule = `title: Pipeline bench probe
+id: ` + probeRuleID + `
+level: informational
+detection:
+  selection: {kubu_probe|exists: true}
+  condition: selection
+`
+
+const huntRule = `title: Retro-hunt bench rule (new technique)
+id: b0b0b0b0-0000-4000-8000-0000000000b1
+level: high
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|contains: ' -enc'
+  condition: selection
+`
+
+func main() {
+	def := os.Getenv("KUBU_CORPUS_DIR")
+	if def == "" {
+		def = filepath.Join("..", "shared", "corpus")
+	}
+	corpusDir := flag.String("corpus", def, "shared corpus directory (sigma/ and evtx/ inside)")
+	duration := flag.Duration("duration", 60*time.Second, "how long to send")
+	senders := flag.Int("senders", 4, "concurrent HTTP senders")
+	rate := flag.Int("rate", 55000, "events per second to send (0: as fast as kubu accepts)")
+	batch := flag.Int("batch", 1000, "events per HEC request")
+	probeEvery := flag.Duration("probe-every", 100*time.Millisecond, "interval of latency probes")
+	huntEvents := flag.Int("hunt-events", 1_000_000, "retained events the retro-hunt scans (0: no hunt)")
+	syncInterval := flag.Duration("sync-interval", 0, "embedded log fsync interval (0: fsync before every acknowledgement)")
+	keep := flag.Bool("keep", false, "keep the data dir")
+	flag.Parse()
+	if err := run(*corpusDir, *duration, *senders, *batch, *rate, *probeEvery, *huntEvents, *syncInterval, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "pipelinebench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(corpusDir string, duration time.Duration, senders, batch, rate int, probeEvery time.Duration, huntEvents int, syncInterval time.Duration, keep bool) error {
+	ctx := context.Background()
+	data, err := os.MkdirTemp("", "pipelinebench-")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(data)
+	}
+	rulesDir := filepath.Join(data, "rules")
+	nrules, err := windowsRules(filepath.Join(corpusDir, "sigma"), rulesDir)
+	if err != nil {
+		return err
+	}
+	os.WriteFile(filepath.Join(rulesDir, "probe.yml"), []byte(probeRule), 0o600)
+	events, err := flatEvents(filepath.Join(corpusDir, "evtx"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("machine: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Printf("corpus: %d Windows rule files, %d EVTX records\n", nrules, len(events))
+
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	cfg := &config.Config{DataDir: filepath.Join(data, "kubu"), Addr: "127.0.0.1:0", Rules: []string{rulesDir}, EventStream: "KUBU_EVENTS",
+		EventMaxAge: 24 * time.Hour, EventMaxBytes: 4 << 30, EventSyncInterval: syncInterval, SecretKey: secret,
+		IntakeRate: 0, IntakeMaxBody: 64 << 20, SilenceAfter: 0, AlertGroupWindow: time.Hour}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if _, err := a.Registry.CreateAgency(ctx, operator, registry.NewAgency{Code: "MOH", Name: "Ministry of Health"}); err != nil {
+		return err
+	}
+	token, _, err := a.Intake.CreateToken(ctx, operator, "MOH", "bench")
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	mon, err := a.StartMonitoring(ctx)
+	if err != nil {
+		return err
+	}
+	defer mon.Stop(context.Background())
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	err = a.Detect.WaitRules(wctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("rules stored and compiled in %.1f s\n", time.Since(t0).Seconds())
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/services/collector/event"
+
+	bodies := hecBodies(events, batch)
+	fmt.Printf("load: %d senders × %d events per request for %v, offered rate %s\n", senders, batch, duration, rateText(rate))
+	// Pacing: one token per request at rate/batch requests per second
+	// (ticks that find every sender busy are dropped: the offered rate is
+	// then simply not reached, which the accepted rate shows).
+	var tokens <-chan time.Time
+	if rate > 0 {
+		tk := time.NewTicker(time.Duration(float64(time.Second) * float64(batch) / float64(rate)))
+		defer tk.Stop()
+		tokens = tk.C
+	}
+	var accepted, requests, failures atomic.Int64
+	var huntFrom, huntTo time.Time
+	var huntMu sync.Mutex
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	startLoad := time.Now()
+	huntFrom = startLoad.Add(-time.Second)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders + 2}, Timeout: time.Minute}
+	for i := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := i; ; k += senders {
+				if tokens != nil {
+					select {
+					case <-stop:
+						return
+					case <-tokens:
+					}
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if post(client, url, token, bodies[k%len(bodies)]) {
+					n := accepted.Add(int64(batch))
+					if huntEvents > 0 && n >= int64(huntEvents) && n-int64(batch) < int64(huntEvents) {
+						huntMu.Lock()
+						huntTo = time.Now()
+						huntMu.Unlock()
+					}
+				} else {
+					failures.Add(1)
+				}
+				requests.Add(1)
+			}
+		}()
+	}
+	// Probes: one event each, matching the probe rule, in their own group.
+	type probe struct {
+		n    int
+		sent time.Time
+	}
+	var probes []probe
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(probeEvery)
+		defer t.Stop()
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			body := fmt.Sprintf(`{"host":"probe-%d","event":{"kubu_probe":%d,"EventID":1}}`, n, n)
+			sent := time.Now()
+			if post(client, url, token, []byte(body)) {
+				probes = append(probes, probe{n, sent})
+			}
+		}
+	}()
+	var evalAt []int64
+	tick := time.NewTicker(time.Second)
+	for range int(duration / time.Second) {
+		<-tick.C
+		evalAt = append(evalAt, a.Detect.Evaluated())
+	}
+	tick.Stop()
+	close(stop)
+	wg.Wait()
+	loadTime := time.Since(startLoad)
+	sentEvents := accepted.Load()
+	evaluatedAtEnd := a.Detect.Evaluated()
+	// Let detection finish what was accepted.
+	drainStart := time.Now()
+	for a.Detect.Evaluated() < sentEvents+int64(len(probes)) && time.Since(drainStart) < 5*time.Minute {
+		time.Sleep(50 * time.Millisecond)
+	}
+	drain := time.Since(drainStart)
+	fmt.Printf("\naccepted (2xx after durable): %d events in %.1f s = %.0f events/s (%d requests, %d failed)\n",
+		sentEvents, loadTime.Seconds(), float64(sentEvents)/loadTime.Seconds(), requests.Load(), failures.Load())
+	fmt.Printf("evaluated during the load: %d events = %.0f events/s; backlog at the end %d events, drained in %.1f s\n",
+		evaluatedAtEnd, float64(evaluatedAtEnd)/loadTime.Seconds(), sentEvents-evaluatedAtEnd, drain.Seconds())
+	if len(evalAt) > 10 {
+		steady := float64(evalAt[len(evalAt)-1]-evalAt[9]) / float64(len(evalAt)-10)
+		fmt.Printf("evaluated per second after the first 10 s: %.0f events/s\n", steady)
+	}
+
+	// Event-to-alert latency of the probes.
+	time.Sleep(500 * time.Millisecond)
+	alerted := map[string]time.Time{}
+	rows, err := a.DB.R().QueryContext(ctx, `SELECT group_fields, created_at FROM alerts WHERE rule_id = $1`, probeRuleID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var g string
+		var at int64
+		rows.Scan(&g, &at)
+		var m map[string]string
+		json.Unmarshal([]byte(g), &m)
+		alerted[m["host"]] = time.UnixMilli(at)
+	}
+	rows.Close()
+	var lat []time.Duration
+	missing := 0
+	for _, p := range probes {
+		at, ok := alerted[fmt.Sprintf("probe-%d", p.n)]
+		if !ok {
+			missing++
+			continue
+		}
+		lat = append(lat, at.Sub(p.sent))
+	}
+	slices.Sort(lat)
+	pct := func(q float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(q*float64(len(lat))))]
+	}
+	fmt.Printf("event-to-alert latency over %d probes (%d without alert): p50 %v, p99 %v, max %v\n",
+		len(lat), missing, pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), pct(1).Round(time.Millisecond))
+	var nAlerts, nAlertEvents int64
+	a.DB.R().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(event_count),0) FROM alerts`).Scan(&nAlerts, &nAlertEvents)
+	fmt.Printf("alerts: %d, holding %d matches\n", nAlerts, nAlertEvents)
+
+	if huntEvents <= 0 {
+		return nil
+	}
+	huntMu.Lock()
+	to := huntTo
+	huntMu.Unlock()
+	if to.IsZero() {
+		to = time.Now()
+	}
+	start := time.Now()
+	h, err := a.Detect.CreateHunt(ctx, operator, detect.NewHunt{Rule: huntRule, From: huntFrom, To: to})
+	if err != nil {
+		return err
+	}
+	for {
+		h, err = a.Detect.HuntByID(ctx, operator, h.ID)
+		if err != nil {
+			return err
+		}
+		if h.Status != detect.HuntRunning {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	fmt.Printf("\nretro-hunt (1 new rule): %s, %d events scanned, %d matches in %.2f s = %.0f events/s\n",
+		h.Status, h.EventsScanned, h.Matches, took.Seconds(), float64(h.EventsScanned)/took.Seconds())
+	return nil
+}
+
+func rateText(r int) string {
+	if r <= 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%d events/s", r)
+}
+
+func post(c *http.Client, url, token string, body []byte) bool {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Splunk "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// windowsRules copies the SigmaHQ rule files whose documents are all for
+// product windows into dir (a temp dir outside the project).
+func windowsRules(sigmaDir, dir string) (int, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sub := range []string{"rules", "rules-emerging-threats", "rules-threat-hunting"} {
+		err := filepath.WalkDir(filepath.Join(sigmaDir, sub), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yml") {
+				return err
+			}
+			rules, errs := sigma.ParseFile(p)
+			if len(errs) > 0 || len(rules) == 0 {
+				return nil
+			}
+			for _, r := range rules {
+				if r.Logsource.Product != "windows" {
+					return nil
+				}
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			var h [6]byte
+			rand.Read(h[:])
+			n++
+			return os.WriteFile(filepath.Join(dir, hex.EncodeToString(h[:])+"-"+filepath.Base(p)), b, 0o600)
+		})
+		if err != nil {
+			return n, fmt.Errorf("rules in %s: %w", sub, err)
+		}
+	}
+	return n, nil
+}
+
+// flatEvents reads every corpus EVTX record in the flat form.
+func flatEvents(dir string) ([][]byte, error) {
+	var out [][]byte
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(strings.ToLower(p), ".evtx") {
+			return err
+		}
+		r, err := evtx.Open(p)
+		if err != nil {
+			return nil
+		}
+		defer r.Close()
+		for rec, err := range r.Records() {
+			if err != nil {
+				continue
+			}
+			out = append(out, rec.AppendFlatJSON(nil))
+		}
+		return nil
+	})
+	if len(out) == 0 && err == nil {
+		err = fmt.Errorf("no EVTX records under %s", dir)
+	}
+	return out, err
+}
+
+// hecBodies builds request bodies of batch events each, cycling through
+// the events.
+func hecBodies(events [][]byte, batch int) [][]byte {
+	nb := max(1, (len(events)+batch-1)/batch)
+	var bodies [][]byte
+	k := 0
+	for range nb {
+		var b []byte
+		for range batch {
+			b = append(b, `{"event":`...)
+			b = append(b, events[k%len(events)]...)
+			b = append(b, '}')
+			k++
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies
+}

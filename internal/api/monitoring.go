@@ -1,0 +1,135 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/intake"
+	"github.com/kubu-gov/kubu/internal/web"
+)
+
+// registerMonitoring adds the 24/7 monitoring routes: the shippers' intake
+// protocols (intake surface, intake tokens), and the JSON API of intake
+// counters and tokens, rules, alerts and retro-hunts.
+func registerMonitoring(rt *web.Router, a *api) {
+	if a.Intake == nil || a.Detect == nil {
+		return
+	}
+	in := a.Intake
+	for _, r := range []struct {
+		pattern string
+		h       http.HandlerFunc
+	}{
+		{"POST /services/collector", in.HECEvent},
+		{"POST /services/collector/event", in.HECEvent},
+		{"POST /services/collector/event/1.0", in.HECEvent},
+		{"POST /services/collector/raw", in.HECRaw},
+		{"POST /services/collector/raw/1.0", in.HECRaw},
+		{"GET /services/collector/health", in.HECHealth},
+		{"GET /services/collector/health/1.0", in.HECHealth},
+		{"POST /services/collector/ack", in.HECAck},
+		{"POST /_bulk", in.Bulk},
+		{"PUT /_bulk", in.Bulk},
+		{"POST /{index}/_bulk", in.Bulk},
+		{"PUT /{index}/_bulk", in.Bulk},
+		{"POST /v1/logs", in.OTLPLogs},
+	} {
+		rt.Handle(web.Intake, r.pattern, intake.ActSend, r.h)
+	}
+
+	rt.Handle(web.API, "GET /api/v1/intake/stats", intake.ActRead, a.intakeStats)
+	rt.Handle(web.API, "GET /api/v1/intake/tokens", intake.ActIntakeManage, a.listIntakeTokens)
+	rt.Handle(web.API, "POST /api/v1/intake/tokens", intake.ActIntakeManage, a.createIntakeToken)
+	rt.Handle(web.API, "DELETE /api/v1/intake/tokens/{id}", intake.ActIntakeManage, a.revokeIntakeToken)
+	rt.Handle(web.API, "GET /api/v1/intake/unassigned", intake.ActUnassigned, a.listUnassigned)
+	rt.Handle(web.API, "GET /api/v1/intake/sources", detect.ActAlertRead, a.listSources)
+
+	rt.Handle(web.API, "GET /api/v1/rules", detect.ActRuleRead, a.listRules)
+	rt.Handle(web.API, "POST /api/v1/rules", detect.ActRuleManage, a.createRule)
+	rt.Handle(web.API, "GET /api/v1/rules/{id}", detect.ActRuleRead, a.getRule)
+	rt.Handle(web.API, "PUT /api/v1/rules/{id}", detect.ActRuleManage, a.replaceRule)
+	rt.Handle(web.API, "PATCH /api/v1/rules/{id}", detect.ActRuleManage, a.patchRule)
+
+	rt.Handle(web.API, "GET /api/v1/alerts", detect.ActAlertRead, a.listAlerts)
+	rt.Handle(web.API, "GET /api/v1/alerts/{id}", detect.ActAlertRead, a.getAlert)
+	rt.Handle(web.API, "GET /api/v1/alerts/{id}/events", detect.ActAlertRead, a.alertEvents)
+	rt.Handle(web.API, "PATCH /api/v1/alerts/{id}", detect.ActAlertUpdate, a.updateAlert)
+
+	rt.Handle(web.API, "GET /api/v1/hunts", detect.ActHuntRead, a.listHunts)
+	rt.Handle(web.API, "POST /api/v1/hunts", detect.ActHuntCreate, a.createHunt)
+	rt.Handle(web.API, "GET /api/v1/hunts/{id}", detect.ActHuntRead, a.getHunt)
+}
+
+// monitoringError maps the monitoring services' own errors to API errors.
+func monitoringError(err error) error {
+	var re *detect.RuleError
+	if errors.As(err, &re) {
+		return web.BadRequest("invalid_rule", "%s", re.Msg)
+	}
+	return err
+}
+
+func (a *api) intakeStats(w http.ResponseWriter, r *http.Request) {
+	st, err := a.Intake.Stats(r.Context(), web.ActorFrom(r.Context()))
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, st)
+}
+
+func (a *api) listIntakeTokens(w http.ResponseWriter, r *http.Request) {
+	toks, err := a.Intake.Tokens(r.Context(), web.ActorFrom(r.Context()))
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"items": toks})
+}
+
+func (a *api) createIntakeToken(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Agency string `json:"agency"`
+		Name   string `json:"name"`
+	}
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	secret, t, err := a.Intake.CreateToken(r.Context(), web.ActorFrom(r.Context()), in.Agency, in.Name)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusCreated, struct {
+		intake.Token
+		Secret string `json:"token"`
+	}{t, secret})
+}
+
+func (a *api) revokeIntakeToken(w http.ResponseWriter, r *http.Request) {
+	if err := a.Intake.RevokeToken(r.Context(), web.ActorFrom(r.Context()), r.PathValue("id")); err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *api) listUnassigned(w http.ResponseWriter, r *http.Request) {
+	items, err := a.Intake.Unassigned(r.Context(), web.ActorFrom(r.Context()))
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (a *api) listSources(w http.ResponseWriter, r *http.Request) {
+	items, err := a.Detect.Sources(r.Context(), web.ActorFrom(r.Context()))
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+}

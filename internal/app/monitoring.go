@@ -1,0 +1,178 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/kubu-gov/kubu/internal/config"
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/eventlog"
+	"github.com/kubu-gov/kubu/internal/intake"
+)
+
+// openMonitoring builds the intake and detection services. They need no
+// event log to manage tokens, rules, alerts and hunts; StartMonitoring
+// attaches one and starts the listeners and consumers.
+func (a *App) openMonitoring(cfg *config.Config, log *slog.Logger) error {
+	var sources *intake.SourceTable
+	if cfg.SourceNetworks != "" {
+		t, err := intake.LoadSourceTable(cfg.SourceNetworks)
+		if err != nil {
+			return fmt.Errorf("--source-networks: %w", err)
+		}
+		sources = t
+	}
+	rate := cfg.IntakeRate
+	if rate == 0 {
+		rate = -1 // unlimited
+	}
+	a.Intake = intake.New(a.DB, a.Audit, a.Registry, log, intake.Options{MaxBody: cfg.IntakeMaxBody, Rate: rate, Sources: sources})
+	silence := cfg.SilenceAfter
+	if silence == 0 {
+		silence = -1 // off
+	}
+	a.Detect = detect.New(a.DB, a.Audit, log, detect.Options{Workers: cfg.DetectWorkers, GroupWindow: cfg.AlertGroupWindow,
+		SilenceAfter: silence, NodeID: nodeID(cfg)})
+	return nil
+}
+
+// nodeID names this node in detection leases: the host and data dir, so a
+// node restarted on the same data dir takes its lease back at once.
+func nodeID(cfg *config.Config) string {
+	host, _ := os.Hostname()
+	return host + ":" + cfg.DataDir
+}
+
+// Monitoring is the running intake and detection of a serving node.
+type Monitoring struct {
+	Log       *eventlog.Log
+	Listeners *intake.Listeners
+
+	a       *App
+	cancel  context.CancelFunc
+	stats   sync.WaitGroup
+	detect  sync.WaitGroup
+	stopped bool
+}
+
+// StartMonitoring opens the event log (embedded, or the external NATS of
+// --nats-url), loads the --rules files, and starts detection and the
+// syslog listeners. Stop ends them.
+func (a *App) StartMonitoring(ctx context.Context) (*Monitoring, error) {
+	cfg := a.Cfg
+	elog, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, URL: cfg.NATSURL, Stream: cfg.EventStream,
+		MaxAge: cfg.EventMaxAge, MaxBytes: cfg.EventMaxBytes, SyncInterval: cfg.EventSyncInterval, Logger: a.Log})
+	if err != nil {
+		return nil, fmt.Errorf("event log: %w", err)
+	}
+	m := &Monitoring{Log: elog, a: a}
+	if len(cfg.Rules) > 0 {
+		res, err := a.Detect.LoadRuleFiles(ctx, cfg.Rules)
+		if err != nil {
+			elog.Close()
+			return nil, err
+		}
+		a.Log.Info("rules files read", "files", res.Files, "changed", res.Changed, "failed", len(res.Failed), "skipped", len(res.Skipped))
+		for _, f := range res.Failed {
+			a.Log.Warn("rule file not loaded", "reason", f)
+		}
+	}
+	a.Intake.Attach(elog)
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	m.stats.Add(1)
+	go func() { defer m.stats.Done(); a.Intake.RunStats(runCtx) }()
+	m.detect.Add(1)
+	go func() {
+		defer m.detect.Done()
+		if err := a.Detect.Run(runCtx, elog); err != nil && runCtx.Err() == nil {
+			a.Log.Error("detection stopped", "err", err)
+		}
+	}()
+	lc := intake.ListenerConfig{UDP: cfg.SyslogUDP, TCP: cfg.SyslogTCP, TLS: cfg.SyslogTLS}
+	if cfg.SyslogTLS != "" {
+		tc, err := syslogTLS(cfg)
+		if err != nil {
+			m.Stop(context.Background())
+			return nil, err
+		}
+		lc.TLSConfig = tc
+	}
+	if lc.UDP != "" || lc.TCP != "" || lc.TLS != "" {
+		l, err := a.Intake.ListenSyslog(lc)
+		if err != nil {
+			m.Stop(context.Background())
+			return nil, err
+		}
+		m.Listeners = l
+		a.Log.Info("syslog listening", "udp", l.Addr(intake.ProtoSyslogUDP), "tcp", l.Addr(intake.ProtoSyslogTCP), "tls", l.Addr(intake.ProtoSyslogTLS))
+	}
+	return m, nil
+}
+
+// syslogTLS builds the TLS listener's configuration: the server
+// certificate, and client certificates checked against --syslog-client-ca
+// when given (optional for senders; a verified one may map the sender to an
+// agency).
+func syslogTLS(cfg *config.Config) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.SyslogClientCA != "" {
+		pem, err := os.ReadFile(cfg.SyslogClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--syslog-client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("--syslog-client-ca: no PEM certificate in the file")
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
+}
+
+// Stop drains the intake (HTTP requests storing events finish, new ones
+// are told to retry; syslog connections end after what they sent), stops
+// detection after its current batches, writes the counters and closes
+// the event log, within ctx.
+func (m *Monitoring) Stop(ctx context.Context) error {
+	if m == nil || m.stopped {
+		return nil
+	}
+	m.stopped = true
+	var errs []error
+	m.a.Intake.Drain(ctx)
+	if m.Listeners != nil {
+		if err := m.Listeners.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	m.cancel()
+	wait(ctx, &m.detect)
+	wait(ctx, &m.stats)
+	if err := m.Log.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func wait(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+	}
+}

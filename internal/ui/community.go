@@ -1,0 +1,117 @@
+package ui
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/disclosure"
+	"github.com/kubu-gov/kubu/internal/ratelimit"
+	"github.com/kubu-gov/kubu/internal/web"
+)
+
+// CommunityDeps are what the community programmes' pages need.
+type CommunityDeps struct {
+	Disclosure  *disclosure.Service
+	Limits      *ratelimit.Policy
+	SecurityTxt disclosure.SecurityTxt
+	SafeHarbour string // the VDP's safe-harbour text; empty means the built-in one
+}
+
+// community serves the community programmes' pages.
+type community struct {
+	*ui
+	CommunityDeps
+}
+
+// registerCommunity adds the pages of the community programmes: the
+// public VDP (no account, no JavaScript needed; rate-limited per client
+// address and overall), researchers' pages and the triage pages.
+func (u *ui) registerCommunity(rt *web.Router) {
+	if u.Community == nil || u.Community.Disclosure == nil {
+		return
+	}
+	c := &community{ui: u, CommunityDeps: *u.Community}
+	pub := func(pattern string, write bool, h http.HandlerFunc) {
+		rt.Handle(web.UI, pattern, authz.Public, c.publicLimit(write, h))
+	}
+	pub("GET /.well-known/security.txt", false, c.securityTxt)
+	pub("GET /vdp", false, c.vdpPolicy)
+	pub("POST /vdp/reports", true, c.vdpSubmit)
+	pub("GET /vdp/track", false, c.vdpTrackForm)
+	pub("POST /vdp/track", true, c.vdpTrack)
+	pub("GET /vdp/reports/{id}", false, c.vdpReport)
+	pub("POST /vdp/reports/{id}/messages", true, c.vdpReply)
+	pub("POST /vdp/reports/{id}/token", true, c.vdpRotate)
+	pub("POST /vdp/reports/{id}/disclosure", true, c.vdpConsent)
+	pub("GET /vdp/reports/{id}/attachments/{aid}", false, c.vdpAttachment)
+	pub("GET /vdp/stats", false, c.vdpStats)
+	pub("GET /vdp/disclosures", false, c.vdpDisclosures)
+	pub("GET /vdp/cvss", false, c.cvssCalculator)
+	pub("GET /researchers/register", false, c.registerForm)
+	pub("POST /researchers/register", true, c.register)
+	pub("GET /researchers/verify", false, c.verifyForm)
+	pub("POST /researchers/verify", true, c.verify)
+
+	in := func(pattern string, act authz.Action, h http.HandlerFunc) {
+		rt.Handle(web.UI, pattern, act, c.userLimit(h))
+	}
+	in("GET /reports", disclosure.ReportRead, c.reportList)
+	in("GET /reports/new", disclosure.ReportSubmit, c.reportNewForm)
+	in("POST /reports", disclosure.ReportSubmit, c.reportCreate)
+	in("GET /reports/{id}", disclosure.ReportRead, c.reportDetail)
+	in("POST /reports/{id}/messages", disclosure.ReportComment, c.reportMessage)
+	in("POST /reports/{id}/disclosure", disclosure.ReportRead, c.reportConsent)
+	in("GET /reports/{id}/attachments/{aid}", disclosure.ReportRead, c.reportAttachment)
+	in("POST /reports/{id}/transition", disclosure.ReportTriage, c.reportTransition)
+	in("POST /reports/{id}/severity", disclosure.ReportTriage, c.reportSeverity)
+	in("POST /reports/{id}/triage", disclosure.ReportTriage, c.reportTriage)
+	in("POST /reports/{id}/publish", disclosure.ReportTriage, c.reportPublish)
+	in("POST /reports/{id}/rewards", disclosure.RewardPropose, c.rewardPropose)
+	in("GET /rewards", disclosure.RewardRead, c.rewardList)
+	in("POST /rewards/{id}/decision", disclosure.RewardApprove, c.rewardDecide)
+	in("GET /rewards/export.csv", disclosure.RewardExport, c.rewardExport)
+	in("GET /programmes", disclosure.ProgrammeRead, c.programmeList)
+	in("GET /programmes/{id}", disclosure.ProgrammeRead, c.programmeDetail)
+	in("POST /programmes/{id}/invitations", disclosure.ProgrammeInvite, c.programmeInvite)
+	in("GET /researcher", disclosure.ResearcherSelf, c.researcherDashboard)
+	in("POST /researcher/profile", disclosure.ResearcherSelf, c.researcherProfile)
+	in("GET /community", disclosure.ProgrammeMetrics, c.metricsPage)
+	in("POST /notifications/{id}/read", authz.SignedIn, c.notificationRead)
+}
+
+func (c *community) publicLimit(write bool, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		check := c.Limits.CheckRead
+		if write {
+			check = c.Limits.CheckSubmit
+		}
+		if ok, wait := check(r); !ok {
+			c.tooMany(w, r, wait)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (c *community) userLimit(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ok, wait := c.Limits.CheckUser(web.ActorFrom(r.Context()).UserID); !ok {
+			c.tooMany(w, r, wait)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (c *community) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	w.Header().Set("Retry-After", ratelimit.RetryAfter(wait))
+	c.render(w, r, http.StatusTooManyRequests, "error.html", page{Title: "Too many requests",
+		Error: "You have sent too many requests. Please wait a minute and try again."})
+}
+
+func (c *community) securityTxt(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write([]byte(c.SecurityTxt.Render(time.Now())))
+}

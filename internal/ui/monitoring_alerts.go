@@ -1,0 +1,201 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/validate"
+	"github.com/kubu-gov/kubu/internal/web"
+)
+
+type alertListData struct {
+	Query                         url.Values
+	Agency, Level, RuleID, Status string
+	Retro                         string // "", "yes", "no"
+	Cursor                        string
+	Page                          store.Page[detect.Alert]
+	Empty                         bool
+	Agencies                      []registry.Agency
+	Levels, Statuses              []string
+}
+
+func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), web.ActorFrom(r.Context())
+	q := r.URL.Query()
+	d := alertListData{Agency: q.Get("agency"), Level: q.Get("level"), RuleID: q.Get("rule_id"), Status: q.Get("status"),
+		Retro: q.Get("retro"), Cursor: q.Get("cursor"), Levels: detect.Levels, Statuses: detect.Statuses, Query: url.Values{}}
+	if _, ok := q["status"]; !ok {
+		d.Status = "active" // the queue: what still needs someone
+	}
+	for _, k := range []string{"agency", "level", "rule_id", "status", "retro"} {
+		if v := q.Get(k); v != "" {
+			d.Query.Set(k, v)
+		}
+	}
+	f := detect.AlertFilter{RuleID: d.RuleID, Cursor: d.Cursor, Limit: pageSize}
+	if d.Level != "" {
+		f.Levels = []string{d.Level}
+	}
+	switch d.Status {
+	case "active":
+		f.Statuses = []string{detect.StatusOpen, detect.StatusAcknowledged}
+	case "":
+	default:
+		f.Statuses = []string{d.Status}
+	}
+	switch d.Retro {
+	case "yes", "no":
+		b := d.Retro == "yes"
+		f.Retro = &b
+	}
+	if authz.ScopeOf(a, detect.ActAlertRead).All {
+		ags, err := m.Registry.ListAgencies(ctx, a)
+		if err != nil {
+			m.fail(w, r, err)
+			return
+		}
+		d.Agencies = ags
+	}
+	if d.Agency != "" {
+		ag, err := m.Registry.AgencyByCode(ctx, a, d.Agency)
+		switch {
+		case errors.Is(err, authz.ErrNotFound):
+			d.Empty = true
+		case err != nil:
+			m.fail(w, r, err)
+			return
+		default:
+			f.AgencyID = ag.ID
+		}
+	}
+	p := page{Title: "Alerts", Data: &d}
+	if !d.Empty {
+		res, err := m.Detect.ListAlerts(ctx, a, f)
+		if errors.Is(err, store.ErrBadCursor) {
+			redirect(w, r, "/alerts"+queryWith(d.Query))
+			return
+		}
+		if _, ok := validate.As(err); ok {
+			p.Problems, _ = problemsOf(err, "", "")
+			m.render(w, r, http.StatusBadRequest, "alert_list.html", p)
+			return
+		}
+		if err != nil {
+			m.fail(w, r, err)
+			return
+		}
+		d.Page = res
+	}
+	m.render(w, r, http.StatusOK, "alert_list.html", p)
+}
+
+type alertDetailData struct {
+	Alert     detect.Alert
+	Events    []shownEvent
+	CanUpdate bool
+	Mine      bool
+	Assignee  string
+	Reason    string
+	Hunt      huntForm
+	CanHunt   bool
+}
+
+// shownEvent is a matched event, pretty-printed.
+type shownEvent struct {
+	ID, Time, JSON string
+}
+
+func (m *monitoring) alertPage(r *http.Request, id string) (*alertDetailData, error) {
+	ctx, a := r.Context(), web.ActorFrom(r.Context())
+	al, err := m.Detect.AlertByID(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := m.Detect.AlertEvents(ctx, a, id, 50)
+	if err != nil {
+		return nil, err
+	}
+	d := &alertDetailData{Alert: al, CanUpdate: authz.Check(a, detect.ActAlertUpdate, authz.Resource{AgencyID: al.AgencyID}) == nil,
+		Mine: al.AssigneeID == a.UserID, Hunt: newHuntForm(al.RuleID, time.Now()),
+		CanHunt: al.Kind == detect.KindDetection && authz.Check(a, detect.ActHuntCreate, authz.Resource{}) == nil}
+	if al.AssigneeID != "" {
+		d.Assignee = al.AssigneeID
+		if u, err := m.Accounts.User(ctx, a, al.AssigneeID); err == nil {
+			d.Assignee = u.Email
+		}
+	}
+	for _, e := range evs {
+		se := shownEvent{ID: e.EventID, Time: e.Time.UTC().Format(time.RFC3339Nano)}
+		if e.Event != nil {
+			var b bytes.Buffer
+			if json.Indent(&b, e.Event, "", "  ") == nil {
+				se.JSON = b.String()
+			}
+		}
+		d.Events = append(d.Events, se)
+	}
+	return d, nil
+}
+
+func (m *monitoring) alertDetail(w http.ResponseWriter, r *http.Request) {
+	d, err := m.alertPage(r, r.PathValue("id"))
+	if err != nil {
+		m.fail(w, r, err)
+		return
+	}
+	m.render(w, r, http.StatusOK, "alert_detail.html", page{Title: d.Alert.RuleTitle, Data: d})
+}
+
+// alertAction runs the alert page's buttons: acknowledge, assign to me,
+// unassign, close with a reason, reopen.
+func (m *monitoring) alertAction(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	a := web.ActorFrom(r.Context())
+	id := r.PathValue("id")
+	var ch detect.AlertChange
+	notice := ""
+	switch r.PostFormValue("action") {
+	case "acknowledge":
+		ch, notice = detect.AlertChange{Status: detect.StatusAcknowledged}, "Alert acknowledged."
+	case "assign-me":
+		ch, notice = detect.AlertChange{Assignee: a.UserID}, "Alert assigned to you."
+	case "unassign":
+		ch, notice = detect.AlertChange{Assignee: "-"}, "Alert unassigned."
+	case "close":
+		ch, notice = detect.AlertChange{Status: detect.StatusClosed, Reason: r.PostFormValue("reason")}, "Alert closed."
+	case "reopen":
+		ch, notice = detect.AlertChange{Status: detect.StatusOpen}, "Alert reopened."
+	default:
+		http.Error(w, "unknown action", http.StatusBadRequest)
+		return
+	}
+	_, err := m.Detect.UpdateAlert(r.Context(), a, id, ch)
+	if _, ok := validate.As(err); ok {
+		d, perr := m.alertPage(r, id)
+		if perr != nil {
+			m.fail(w, r, perr)
+			return
+		}
+		d.Reason = ch.Reason
+		p := page{Title: d.Alert.RuleTitle, Data: d}
+		p.Problems, _ = problemsOf(err, "close-", "")
+		m.render(w, r, http.StatusBadRequest, "alert_detail.html", p)
+		return
+	}
+	if err != nil {
+		m.fail(w, r, err)
+		return
+	}
+	m.flash(r, notice)
+	redirect(w, r, "/alerts/"+id)
+}
