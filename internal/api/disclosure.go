@@ -1,10 +1,8 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/disclosure"
@@ -116,32 +114,9 @@ func disclosureError(w http.ResponseWriter, r *http.Request, err error) {
 	web.WriteError(w, r, err)
 }
 
-type publicTokenKey struct{}
-
-// PublicBearer moves the Authorization header of requests to the public
-// community routes (/api/v1/public/) into the request context before the
-// API authenticates them: on those routes the bearer is a report's
-// follow-up token, not an API token, and a wrong one must answer 404 like
-// an unknown report, never 401. App.Handler installs it in front of the
-// router.
-func PublicBearer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/v1/public/") {
-			if h := r.Header.Get("Authorization"); h != "" {
-				tok := ""
-				if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-					tok = strings.TrimSpace(h[7:])
-				}
-				r = r.Clone(context.WithValue(r.Context(), publicTokenKey{}, tok))
-				r.Header.Del("Authorization")
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // publicToken is the follow-up token a public request carried.
 func publicToken(r *http.Request) string {
-	s, _ := r.Context().Value(publicTokenKey{}).(string)
-	return s
+	tok, _ := web.BearerToken(r)
+	return tok
 }

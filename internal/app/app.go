@@ -134,7 +134,7 @@ func (a *App) Handler() http.Handler {
 	if a.router == nil {
 		a.router = a.buildRouter()
 	}
-	var h http.Handler = api.PublicBearer(a.router)
+	var h http.Handler = a.router
 	h = a.Sessions.LoadAndSave(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = web.SecurityHeaders(h)

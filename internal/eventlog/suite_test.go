@@ -51,6 +51,9 @@ func TestEmbedded(t *testing.T) {
 func TestExternal(t *testing.T) {
 	url := os.Getenv(externalURLEnv)
 	if url == "" {
+		if os.Getenv("KUBU_TEST_REQUIRE_SERVICES") != "" {
+			t.Fatalf("%s not set but KUBU_TEST_REQUIRE_SERVICES is: CI must run the external NATS suite", externalURLEnv)
+		}
 		t.Skipf("%s not set; set it to a NATS server with JetStream (e.g. nats://127.0.0.1:4222) to run the suite against it", externalURLEnv)
 	}
 	for _, b := range suite {

@@ -91,6 +91,9 @@ func cspViolations(entries []string) []string {
 func TestBrowser(t *testing.T) {
 	chromium := findChromium()
 	if chromium == "" {
+		if os.Getenv("KUBU_TEST_REQUIRE_SERVICES") != "" {
+			t.Fatal("no Chromium found but KUBU_TEST_REQUIRE_SERVICES is set: CI must run the browser test")
+		}
 		t.Skip("no Chromium found (looked for chromium, chromium-browser, google-chrome and KUBU_CHROMIUM): " +
 			"install it (Debian: apt-get install -y chromium) to run the browser test")
 	}
