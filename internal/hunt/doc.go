@@ -30,9 +30,7 @@
 // result is written by the caller. A file that cannot be read is reported
 // in Result.Files and the other files are still processed.
 //
-// Rules of another product than Windows (zeek, linux, aws, …) are not
-// applied to Windows events (read from EVTX, in the evtx_dump shape, or
-// flat with EventID and Channel or Provider_Name): the sigma package tries
-// rules whose log source its mapping does not know on every event of an
-// unknown channel, and a "not selection" rule would fire on all of them.
+// Rules of another product than Windows (zeek, linux, aws, …) never fire
+// on Windows events (anything with a Channel): the sigma package's router
+// keeps them off.
 package hunt

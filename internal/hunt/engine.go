@@ -3,7 +3,6 @@ package hunt
 import (
 	"context"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,10 +80,8 @@ type recMeta struct {
 
 type batch struct {
 	file int
-	// windows: the records are Windows events (read from EVTX)
-	windows bool
-	recs    []recMeta
-	buf     []byte
+	recs []recMeta
+	buf  []byte
 }
 
 func (b *batch) full() bool { return len(b.recs) >= batchRecords || len(b.buf) >= batchBytes }
@@ -196,17 +193,13 @@ type matchWorker struct {
 	hits    []*sigma.Rule
 	onHit   func(*sigma.Rule)
 	times   timeReader
-	// the event being matched, and whether it is known to be a Windows
-	// event: 0 unknown yet, 1 yes, 2 no
-	raw     []byte
-	windows uint8
 	found   []Detection
 }
 
 func newMatchWorker(rules *Rules, keepAll bool, cnt *Counters) *matchWorker {
 	w := &matchWorker{rules: rules, m: rules.Set.NewMatcher(), keepAll: keepAll, cnt: cnt}
 	w.onHit = func(r *sigma.Rule) {
-		if (w.keepAll || w.rules.report[r]) && !(foreign(r) && w.isWindows()) {
+		if w.keepAll || w.rules.report[r] {
 			w.hits = append(w.hits, r)
 		}
 	}
@@ -217,12 +210,7 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 	var records, failed int64
 	for _, rm := range b.recs {
 		raw := b.buf[rm.off:rm.end]
-		w.windows = 0
-		if b.windows {
-			w.windows = 1
-		}
 		if isNested(raw) {
-			w.windows = 1
 			flat, err := flattenNested(raw, w.scratch[:0])
 			if err != nil {
 				failed++
@@ -231,7 +219,7 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 			w.scratch = flat
 			raw = flat
 		}
-		w.hits, w.raw = w.hits[:0], raw
+		w.hits = w.hits[:0]
 		if err := w.m.MatchJSON(raw, w.onHit); err != nil {
 			failed++
 			continue
@@ -257,30 +245,6 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 	w.cnt.Records.Add(records)
 }
 
-// isWindows reports whether the event being matched is a Windows event:
-// read from EVTX, in the nested evtx_dump shape, or a flat object with an
-// EventID and a Channel or Provider_Name (it is only asked when a foreign
-// rule matched).
-func (w *matchWorker) isWindows() bool {
-	if w.windows == 0 {
-		w.windows = 2
-		if v, err := w.times.p.ParseBytes(w.raw); err == nil && v.Exists("EventID") && (v.Exists("Channel") || v.Exists("Provider_Name")) {
-			w.windows = 1
-		}
-	}
-	return w.windows == 1
-}
-
-// foreign reports whether r is written for another product than Windows.
-// The sigma package applies rules of log sources its mapping does not
-// know (zeek, linux, cloud, …) to events of channels it does not know;
-// events read from EVTX are known to be Windows events, so such rules are
-// not applied to them.
-func foreign(r *sigma.Rule) bool {
-	p := r.Logsource.Product
-	return p != "" && !strings.EqualFold(p, "windows")
-}
-
 // batchPool recycles batches; it holds at most a fixed number so memory
 // stays bounded.
 type batchPool struct{ free chan *batch }
@@ -290,7 +254,7 @@ func newBatchPool(n int) *batchPool { return &batchPool{free: make(chan *batch, 
 func (p *batchPool) get(file int) *batch {
 	select {
 	case b := <-p.free:
-		b.file, b.windows = file, false
+		b.file = file
 		return b
 	default:
 		return &batch{file: file, buf: make([]byte, 0, batchBytes+batchBytes/4)}

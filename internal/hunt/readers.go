@@ -148,7 +148,6 @@ func (r *fileReader) readJSON() error {
 func (r *fileReader) batch() *batch {
 	if r.cur == nil {
 		r.cur = r.pool.get(r.idx)
-		r.cur.windows = r.in.Kind == KindEVTX
 	}
 	return r.cur
 }

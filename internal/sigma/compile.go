@@ -125,6 +125,7 @@ func Compile(rules []*Rule, opts Options) (*Set, error) {
 		v        int32
 		routes   []routeKey
 		fallback bool
+		foreign  bool
 	}
 	var all []routed
 	for _, r := range detections {
@@ -143,7 +144,7 @@ func Compile(rules []*Rule, opts Options) (*Set, error) {
 			v.v.rule = idx
 			vi := int32(len(s.variants))
 			s.variants = append(s.variants, v.v)
-			all = append(all, routed{v: vi, routes: v.routes, fallback: v.fallback})
+			all = append(all, routed{v: vi, routes: v.routes, fallback: v.fallback, foreign: foreignProduct(r)})
 		}
 	}
 	c.finishAtoms()
@@ -160,7 +161,7 @@ func Compile(rules []*Rule, opts Options) (*Set, error) {
 	}
 	for _, r := range all {
 		if r.fallback {
-			rb.addFallback(r.v)
+			rb.addFallback(r.v, r.foreign)
 		}
 		for _, k := range r.routes {
 			rb.add(k, r.v)
@@ -170,6 +171,14 @@ func Compile(rules []*Rule, opts Options) (*Set, error) {
 	s.hidden = make([]bool, len(s.rules))
 	errs = append(errs, c.compileCorrelations()...)
 	return s, errors.Join(errs...)
+}
+
+// foreignProduct reports whether r is written for a product other than
+// Windows (zeek, linux, aws, …): such rules never apply to Windows events,
+// even of a channel the mapping does not know.
+func foreignProduct(r *Rule) bool {
+	p := r.Logsource.Product
+	return p != "" && !strings.EqualFold(p, "windows")
 }
 
 // builtVariant says where a variant applies: its Channel routes, and

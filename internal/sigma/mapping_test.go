@@ -178,6 +178,20 @@ detection:
 			t.Errorf("product-wide rule on %s: %d matches, want %d", ev, len(got), want)
 		}
 	}
+	// A rule for another product (here Zeek, whose negated condition is true
+	// of almost anything) never applies to Windows events, even of a channel
+	// the mapping does not know; it still applies to events without a Channel.
+	zeek := mustParse(t, "title: RDP not from private\nlogsource:\n    product: zeek\n    service: rdp\ndetection:\n    sel:\n        id.orig_h|cidr: '10.0.0.0/8'\n    condition: not sel\n")
+	for ev, want := range map[string]int{
+		`{"Channel":"Microsoft-Windows-Unknown/Operational","EventID":1}`: 0,
+		`{"Channel":"Security","EventID":4624}`:                           0,
+		`{"id.orig_h":"203.0.113.9"}`:                                     1,
+		`{"id.orig_h":"10.1.2.3"}`:                                        0,
+	} {
+		if got := matchBoth(t, zeek, Options{}, ev); len(got) != want {
+			t.Errorf("zeek rule on %s: %d matches, want %d", ev, len(got), want)
+		}
+	}
 }
 
 func TestMetaFilter(t *testing.T) {

@@ -209,13 +209,16 @@ func sortInt32(a []int32) {
 func (m *Matcher) routeBucket() *bucket {
 	r := &m.set.route
 	chv := m.load(m.set.chSlot)
-	if len(chv) != 1 || chv[0].kind != KindString {
+	if len(chv) == 0 {
 		return r.fallback
+	}
+	if len(chv) != 1 || chv[0].kind != KindString {
+		return r.unknownChannel
 	}
 	m.lowBuf = foldLower(m.lowBuf[:0], chv[0].raw)
 	cr, ok := r.channels[string(m.lowBuf)]
 	if !ok {
-		return r.fallback
+		return r.unknownChannel
 	}
 	idv := m.load(m.set.idSlot)
 	if len(idv) == 1 && idv[0].kind != KindObject {

@@ -27,6 +27,7 @@ type refRule struct {
 type refVariant struct {
 	channels []string // folded channels the variant applies to
 	fallback bool     // also applies to events of channels the mapping does not know
+	foreign  bool     // written for a product other than Windows: never on events with a Channel
 	cond     *expr
 }
 
@@ -95,7 +96,7 @@ func newRefEngine(tb testing.TB, rules []*Rule, opts Options) *refEngine {
 					parts = append(parts, fe)
 				}
 			}
-			v := refVariant{}
+			v := refVariant{foreign: foreignProduct(r)}
 			if ent != nil {
 				plain := true
 				for _, c := range ent.Conditions[routeChannel] {
@@ -172,11 +173,13 @@ func (e *refEngine) applies(ev *refEvent, v refVariant) bool {
 		vals, ok := ev.Lookup(routeChannel, nil)
 		if ok && len(vals) == 1 && vals[0].Kind == KindString {
 			ch = foldString(vals[0].Text)
+		} else if ok && len(vals) > 0 {
+			ch = "\x00other"
 		}
 		ev.channel = &ch
 	}
 	if !e.known[*ev.channel] {
-		return v.fallback
+		return v.fallback && (*ev.channel == "\x00none" || !v.foreign)
 	}
 	for _, c := range v.channels {
 		if c == *ev.channel {

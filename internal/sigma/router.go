@@ -27,13 +27,19 @@ type chanRoutes struct {
 
 type router struct {
 	channels map[string]*chanRoutes
-	fallback *bucket
+	// fallback: events without a Channel (not Windows events) get every
+	// variant without a channel route; unknownChannel: Windows events of a
+	// channel the mapping does not know get those of them that are not
+	// written for another product.
+	fallback       *bucket
+	unknownChannel *bucket
 }
 
 type routeBuilder struct {
 	byKey    map[routeKey][]int32
 	channels map[string]bool
 	fallback []int32
+	windows  []int32 // the fallback variants that may apply to Windows events
 }
 
 func newRouteBuilder() *routeBuilder {
@@ -45,7 +51,12 @@ func (rb *routeBuilder) add(k routeKey, v int32) {
 	rb.channels[k.ch] = true
 }
 func (rb *routeBuilder) addChannel(ch string) { rb.channels[ch] = true }
-func (rb *routeBuilder) addFallback(v int32)  { rb.fallback = append(rb.fallback, v) }
+func (rb *routeBuilder) addFallback(v int32, foreign bool) {
+	rb.fallback = append(rb.fallback, v)
+	if !foreign {
+		rb.windows = append(rb.windows, v)
+	}
+}
 
 func (rb *routeBuilder) build(c *compiler) router {
 	r := router{channels: map[string]*chanRoutes{}}
@@ -84,6 +95,7 @@ func (rb *routeBuilder) build(c *compiler) router {
 		cr.all = mk(every, anyList)
 	}
 	r.fallback = mk(rb.fallback)
+	r.unknownChannel = mk(rb.windows)
 	return r
 }
 
