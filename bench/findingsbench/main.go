@@ -67,15 +67,22 @@ func main() {
 	}
 	fmt.Printf("engine %s: loaded %d findings across %d agencies in %.1fs\n", db.Engine, *n, *nAg, time.Since(start).Seconds())
 
+	for _, sort := range findings.Sorts {
+		measure(ctx, svc, db.Engine, agencyIDs, sort, *queries, *pages)
+	}
+}
+
+// measure times List for random agencies and statuses with one sort order.
+func measure(ctx context.Context, svc *findings.Service, engine store.Engine, agencyIDs []string, sort string, queries, pages int) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	statuses := findings.Statuses
 	var lat []time.Duration
 	var rows int
-	for range *queries {
+	for range queries {
 		ag := agencyIDs[rnd.IntN(len(agencyIDs))]
 		member := authz.Actor{UserID: "m", Role: authz.AgencyMember, AgencyID: ag}
-		f := findings.Filter{Statuses: []string{statuses[rnd.IntN(len(statuses))]}, Limit: 50}
-		for range *pages {
+		f := findings.Filter{Statuses: []string{statuses[rnd.IntN(len(statuses))]}, Sort: sort, Limit: 50}
+		for range pages {
 			t := time.Now()
 			p, err := svc.List(ctx, member, f)
 			if err != nil {
@@ -91,9 +98,8 @@ func main() {
 	}
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
-	fmt.Printf("engine %s: %d list requests (agency + status filter, 50 per page, up to %d pages deep), %d rows\n", db.Engine, len(lat), *pages, rows)
-	fmt.Printf("engine %s: p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", db.Engine,
-		ms(pct(0.50)), ms(pct(0.95)), ms(pct(0.99)), ms(lat[len(lat)-1]))
+	fmt.Printf("engine %s sort %-9s: %d requests (agency + status filter, 50 per page, up to %d pages deep), %d rows: p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+		engine, sort, len(lat), pages, rows, ms(pct(0.50)), ms(pct(0.95)), ms(pct(0.99)), ms(lat[len(lat)-1]))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
