@@ -27,7 +27,12 @@ func (b *batcher) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(b.n, b.maxBytes))
+	// nats.go buffers a pull in a channel as long as the pull is in
+	// messages, and status messages share it: pulling exactly one batch's
+	// worth overflowed it under load ("slow consumer, messages dropped",
+	// then a redelivery after AckWait). Pull several batches ahead; the
+	// byte limit still bounds the memory held.
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(max(4*b.n, 64), b.maxBytes))
 	if err != nil {
 		return fmt.Errorf("eventlog: consumer %s: %w", b.cc.Durable, err)
 	}
