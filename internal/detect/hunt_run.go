@@ -93,7 +93,7 @@ func (s *Service) runHunt(ctx context.Context, log *eventlog.Log, huntID string)
 			docs = append(docs, r)
 		}
 	}
-	set, err := sigma.Compile(docs, sigma.Options{Mapping: s.opts.Mapping, Placeholders: s.opts.Placeholders})
+	set, err := sigma.Compile(docs, sigma.Options{Mapping: s.opts.Mapping, Placeholders: s.opts.Placeholders, EmptyMissingPlaceholders: true})
 	if set == nil || len(set.Rules()) == 0 {
 		return fmt.Errorf("compile the hunt's rule: %w", err)
 	}

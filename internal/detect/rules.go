@@ -105,7 +105,7 @@ func parseRule(name string, data []byte, rowID string, check bool) (*parsed, err
 		}
 	}
 	if check {
-		if _, err := sigma.Compile(rules, sigma.Options{}); err != nil {
+		if _, err := sigma.Compile(rules, sigma.Options{EmptyMissingPlaceholders: true}); err != nil {
 			return nil, &RuleError{err.Error()}
 		}
 	}

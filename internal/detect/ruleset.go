@@ -64,7 +64,7 @@ func (s *Service) loadRuleSet(ctx context.Context) (*ruleSet, error) {
 	}
 	s.parsed = next
 	rs := &ruleSet{version: version}
-	set, err := sigma.Compile(all, sigma.Options{Mapping: s.opts.Mapping, Placeholders: s.opts.Placeholders})
+	set, err := sigma.Compile(all, sigma.Options{Mapping: s.opts.Mapping, Placeholders: s.opts.Placeholders, EmptyMissingPlaceholders: true})
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -76,7 +76,7 @@ func (s *Service) loadRuleSet(ctx context.Context) (*ruleSet, error) {
 	rs.failed = countErrs(err)
 	rs.loadErr = errors.Join(errs...)
 	if corr := correlationRules(all, set); len(corr) > 0 {
-		cs, err := sigma.Compile(corr, sigma.Options{Mapping: s.opts.Mapping, Placeholders: s.opts.Placeholders})
+		cs, err := sigma.Compile(corr, sigma.Options{Mapping: s.opts.Mapping, Placeholders: s.opts.Placeholders, EmptyMissingPlaceholders: true})
 		if cs != nil && len(cs.Correlations()) > 0 {
 			rs.corr = cs
 		}
@@ -164,6 +164,9 @@ func (s *Service) reload(ctx context.Context) error {
 		"left_out", rs.failed, "seconds", time.Since(start).Seconds())
 	if rs.loadErr != nil {
 		s.log.Warn("some detection rules were left out", "err", rs.loadErr)
+	}
+	for name, rules := range rs.set.MissingPlaceholders() {
+		s.log.Warn("a Sigma expand placeholder has no values; matched as an empty list", "placeholder", name, "rules", len(rules))
 	}
 	return nil
 }

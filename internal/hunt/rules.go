@@ -71,16 +71,12 @@ func LoadRules(paths []string, opts RuleOptions) *Rules {
 
 	parsed := parseFiles(files, opts.Workers)
 	var all []*sigma.Rule
-	withExpand := map[*sigma.Rule]bool{}
 	for _, p := range parsed {
 		for _, err := range p.errs {
 			rs.Failures = append(rs.Failures, failureOf(p.file, err))
 		}
 		for _, r := range p.rules {
 			all = append(all, r)
-			if p.expand {
-				withExpand[r] = true
-			}
 		}
 	}
 
@@ -93,14 +89,10 @@ func LoadRules(paths []string, opts RuleOptions) *Rules {
 		}
 	}
 
-	copts := sigma.Options{Mapping: opts.Mapping, Placeholders: map[string][]string{}}
-	for k, v := range opts.Placeholders {
-		copts.Placeholders[k] = v
-	}
-	rs.Warnings = append(rs.Warnings, fillPlaceholders(chosen, withExpand, copts)...)
-
+	copts := sigma.Options{Mapping: opts.Mapping, Placeholders: opts.Placeholders, EmptyMissingPlaceholders: true}
 	set, err := sigma.Compile(chosen, copts)
 	rs.Set = set
+	rs.Warnings = append(rs.Warnings, placeholderWarnings(set)...)
 	failed := map[*sigma.Rule]bool{}
 	if err != nil {
 		for _, e := range unjoin(err) {
@@ -182,7 +174,6 @@ type parsedFile struct {
 	file   string
 	rules  []*sigma.Rule
 	errs   []error
-	expand bool // the file uses the expand modifier
 }
 
 // parseFiles parses rule files on several goroutines, keeping file order.
@@ -216,7 +207,6 @@ func parseFile(path string) parsedFile {
 		return p
 	}
 	p.rules, p.errs = sigma.Parse(path, data)
-	p.expand = strings.Contains(string(data), "expand")
 	return p
 }
 

@@ -17,6 +17,17 @@ func TestNewSortsByTime(t *testing.T) {
 	}
 }
 
+func TestNewSortsWithinAMillisecond(t *testing.T) {
+	prev := New()
+	for range 10000 {
+		next := New()
+		if next <= prev {
+			t.Fatalf("%s made after %s sorts before it", next, prev)
+		}
+		prev = next
+	}
+}
+
 func TestShape(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {

@@ -14,14 +14,21 @@ type Options struct {
 	// built-in WindowsMapping.
 	Mapping *Mapping
 	// Placeholders gives the values of %name% placeholders for the expand
-	// modifier. A rule using a placeholder missing here fails to compile.
+	// modifier. A rule using a placeholder missing here fails to compile,
+	// unless EmptyMissingPlaceholders is set.
 	Placeholders map[string][]string
+	// EmptyMissingPlaceholders treats a placeholder missing from
+	// Placeholders as an empty list of values, so the rule loads: a
+	// selection on it never matches and a filter on it never excludes.
+	// Set.MissingPlaceholders lists what was filled in, to warn about it.
+	EmptyMissingPlaceholders bool
 }
 
 // Set is a compiled rule set. It is read-only and safe for concurrent
 // use; each goroutine matches with its own Matcher.
 type Set struct {
-	rules    []*Rule // detection rules, by rule index
+	missing  map[string][]*Rule // placeholders filled in as empty lists
+	rules    []*Rule            // detection rules, by rule index
 	variants []*variant
 	atoms    []*atom
 	fields   []string
@@ -89,6 +96,7 @@ type compiler struct {
 	opts    Options
 	mapping *Mapping
 	atomIdx map[string]int32
+	rule    *Rule // the rule being compiled
 }
 
 // Compile compiles detection, correlation and filter rules into one Set.
@@ -181,6 +189,31 @@ func foreignProduct(r *Rule) bool {
 	return p != "" && !strings.EqualFold(p, "windows")
 }
 
+// MissingPlaceholderError is a rule's use of an expand placeholder that
+// Options.Placeholders does not define.
+type MissingPlaceholderError struct{ Name string }
+
+func (e *MissingPlaceholderError) Error() string {
+	return fmt.Sprintf("placeholder %%%s%% has no values (set Options.Placeholders[%q])", e.Name, e.Name)
+}
+
+// MissingPlaceholders lists, by placeholder name, the rules that used a
+// placeholder Options.Placeholders did not define (only with
+// EmptyMissingPlaceholders; otherwise those rules failed to compile).
+func (s *Set) MissingPlaceholders() map[string][]*Rule { return s.missing }
+
+func (s *Set) noteMissing(name string, r *Rule) {
+	if s.missing == nil {
+		s.missing = map[string][]*Rule{}
+	}
+	for _, x := range s.missing[name] {
+		if x == r {
+			return
+		}
+	}
+	s.missing[name] = append(s.missing[name], r)
+}
+
 // builtVariant says where a variant applies: its Channel routes, and
 // (fallback) events whose Channel the mapping does not know.
 type builtVariant struct {
@@ -200,6 +233,7 @@ func (c *compiler) compileRule(r *Rule, filters []*Rule) ([]builtVariant, bool, 
 	if len(entries) == 0 {
 		entries = []*LogsourceMapping{nil}
 	}
+	c.rule = r
 	ph := c.placeholders()
 	var out []builtVariant
 	for _, e := range entries {
@@ -271,7 +305,11 @@ func (c *compiler) placeholders() placeholderFunc {
 	return func(name string) ([]string, error) {
 		v, ok := c.opts.Placeholders[name]
 		if !ok {
-			return nil, fmt.Errorf("placeholder %%%s%% has no values (set Options.Placeholders[%q])", name, name)
+			if c.opts.EmptyMissingPlaceholders {
+				c.set.noteMissing(name, c.rule)
+				return []string{}, nil
+			}
+			return nil, &MissingPlaceholderError{Name: name}
 		}
 		return v, nil
 	}
