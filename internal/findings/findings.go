@@ -116,7 +116,7 @@ func validateCVSS(v *validate.Errors, vector string, score *float64, cwe *int) {
 	if vector != "" && !strings.HasPrefix(vector, "CVSS:3.") && !strings.HasPrefix(vector, "CVSS:4.") {
 		v.Add("cvss_vector", "must be a CVSS 3.x or 4.0 vector starting with CVSS:")
 	}
-	if score != nil && (*score < 0 || *score > 10) {
+	if score != nil && !(*score >= 0 && *score <= 10) { // also refuses NaN
 		v.Add("cvss_score", "must be between 0.0 and 10.0")
 	}
 	if cwe != nil && (*cwe < 1 || *cwe > 100000) {
