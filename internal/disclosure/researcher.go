@@ -73,7 +73,6 @@ func (s *Service) Register(ctx context.Context, in Registration) error {
 	token := verifyToken()
 	now := s.stamp()
 	uid := id.New()
-	hash := accounts.HashPassword(in.Password)
 	var n int
 	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, in.Email).Scan(&n); err != nil {
 		return err
@@ -83,9 +82,8 @@ func (s *Service) Register(ctx context.Context, in Registration) error {
 		if exists {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$7)`, uid, in.Email, in.Handle, string(authz.Researcher), hash, true, now.UnixMilli())
-		if isUnique(err) {
+		err := accounts.InsertPendingResearcher(ctx, tx, uid, in.Email, in.Handle, in.Password, now)
+		if errors.Is(err, validate.ErrConflict) {
 			return errSkip // registered a moment ago by another request
 		}
 		if err != nil {
@@ -149,7 +147,7 @@ func (s *Service) Verify(ctx context.Context, token string) (Researcher, error) 
 		if _, err := tx.ExecContext(ctx, `UPDATE researchers SET verified_at = $1, verify_hash = '', verify_expires_at = NULL WHERE user_id = $2`, now.UnixMilli(), uid); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3`, false, now.UnixMilli(), uid); err != nil {
+		if err := accounts.EnableTx(ctx, tx, uid, now); err != nil {
 			return err
 		}
 		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ResearcherVerified, Actor: audit.Actor{ID: uid, Label: "researcher"},
