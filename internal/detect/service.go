@@ -15,6 +15,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/eventlog"
 	"github.com/kubu-gov/kubu/internal/sigma"
+	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 )
 
@@ -104,8 +105,7 @@ type Service struct {
 	elog     atomic.Pointer[eventlog.Log]
 	huntWake chan struct{}
 
-	codesMu sync.Mutex
-	ids     map[string]string // agency code → id
+	codes *registry.Codes
 
 	evaluated atomic.Int64 // events matched by this node's workers
 }
@@ -117,7 +117,7 @@ func New(db *store.DB, log *audit.Log, logger *slog.Logger, opts Options) *Servi
 	}
 	opts = opts.withDefaults()
 	return &Service{db: db, audit: log, log: logger.With("component", "detect"), opts: opts, now: opts.Now,
-		parsed: parseCache{}, changed: make(chan struct{}, 1), huntWake: make(chan struct{}, 1), ids: map[string]string{}}
+		parsed: parseCache{}, changed: make(chan struct{}, 1), huntWake: make(chan struct{}, 1), codes: registry.NewCodes(db)}
 }
 
 // Evaluated is how many events this node's workers have matched.
@@ -167,17 +167,5 @@ func (s *Service) agencyID(ctx context.Context, code string) string {
 	if code == "" || code == Unassigned {
 		return ""
 	}
-	s.codesMu.Lock()
-	id, ok := s.ids[code]
-	s.codesMu.Unlock()
-	if ok {
-		return id
-	}
-	if err := s.db.R().QueryRowContext(ctx, `SELECT id FROM agencies WHERE code = $1`, code).Scan(&id); err != nil {
-		return ""
-	}
-	s.codesMu.Lock()
-	s.ids[code] = id
-	s.codesMu.Unlock()
-	return id
+	return s.codes.ID(ctx, code)
 }

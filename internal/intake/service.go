@@ -92,8 +92,7 @@ type Service struct {
 	norms  sync.Pool // *normaliser
 	bufs   sync.Pool // *pending
 
-	codesMu sync.Mutex
-	codes   map[string]string // agency id → code
+	codes *registry.Codes
 
 	unassigned *unassignedLog
 	draining   atomic.Bool
@@ -108,7 +107,7 @@ func New(db *store.DB, log *audit.Log, reg *registry.Registry, logger *slog.Logg
 	}
 	opts = opts.withDefaults()
 	s := &Service{db: db, audit: log, reg: reg, log: logger.With("component", "intake"), opts: opts, now: opts.Now,
-		tokens: &tokenCache{entries: map[string]tokenEntry{}}, codes: map[string]string{}}
+		tokens: &tokenCache{entries: map[string]tokenEntry{}}, codes: registry.NewCodes(db)}
 	s.stats = newStats(db, opts.Now)
 	s.acks = newAckStore(maxAckChannels, maxAcksPerChannel)
 	if opts.Rate > 0 {
@@ -125,24 +124,13 @@ func (s *Service) Attach(l *eventlog.Log) { s.elog.Store(l) }
 
 func (s *Service) eventLog() *eventlog.Log { return s.elog.Load() }
 
-// agencyCode returns the code of an agency id ("" when unknown).
+// agencyCode returns the code of an agency id (Unassigned for none, ""
+// when unknown).
 func (s *Service) agencyCode(ctx context.Context, agencyID string) string {
 	if agencyID == "" {
 		return Unassigned
 	}
-	s.codesMu.Lock()
-	code, ok := s.codes[agencyID]
-	s.codesMu.Unlock()
-	if ok {
-		return code
-	}
-	if err := s.db.R().QueryRowContext(ctx, `SELECT code FROM agencies WHERE id = $1`, agencyID).Scan(&code); err != nil {
-		return ""
-	}
-	s.codesMu.Lock()
-	s.codes[agencyID] = code
-	s.codesMu.Unlock()
-	return code
+	return s.codes.Code(ctx, agencyID)
 }
 
 // agencyID returns the id of an agency code ("" for Unassigned or unknown).
@@ -150,22 +138,7 @@ func (s *Service) agencyID(ctx context.Context, code string) string {
 	if code == Unassigned {
 		return ""
 	}
-	s.codesMu.Lock()
-	for id, c := range s.codes {
-		if c == code {
-			s.codesMu.Unlock()
-			return id
-		}
-	}
-	s.codesMu.Unlock()
-	var id string
-	if err := s.db.R().QueryRowContext(ctx, `SELECT id FROM agencies WHERE code = $1`, code).Scan(&id); err != nil {
-		return ""
-	}
-	s.codesMu.Lock()
-	s.codes[id] = code
-	s.codesMu.Unlock()
-	return id
+	return s.codes.ID(ctx, code)
 }
 
 // Drain makes the HTTP handlers refuse new requests (503, "retry") and

@@ -4,9 +4,10 @@ import (
 	"encoding/base64"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	commonv1 "go.opentelemetry.io/proto/otlp/common/v1"
+
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 )
 
 // appendAttributes writes key/value pairs as one JSON object. Keys repeat
@@ -17,7 +18,7 @@ func appendAttributes(dst []byte, kvs []*commonv1.KeyValue) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, kv.GetKey())
+		dst = jsonw.AppendString(dst, kv.GetKey())
 		dst = append(dst, ':')
 		dst = appendAnyValue(dst, kv.GetValue())
 	}
@@ -31,7 +32,7 @@ func appendAttributes(dst []byte, kvs []*commonv1.KeyValue) []byte {
 func appendAnyValue(dst []byte, v *commonv1.AnyValue) []byte {
 	switch x := v.GetValue().(type) {
 	case *commonv1.AnyValue_StringValue:
-		return appendJSONString(dst, x.StringValue)
+		return jsonw.AppendString(dst, x.StringValue)
 	case *commonv1.AnyValue_BoolValue:
 		return strconv.AppendBool(dst, x.BoolValue)
 	case *commonv1.AnyValue_IntValue:
@@ -73,49 +74,5 @@ func appendDouble(dst []byte, f float64) []byte {
 func appendBase64(dst []byte, b []byte) []byte {
 	dst = append(dst, '"')
 	dst = base64.StdEncoding.AppendEncode(dst, b)
-	return append(dst, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }

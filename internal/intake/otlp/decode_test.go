@@ -12,6 +12,8 @@ import (
 	resourcev1 "go.opentelemetry.io/proto/otlp/resource/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 )
 
 func sv(s string) *commonv1.AnyValue {
@@ -222,8 +224,8 @@ func TestAppendAnyValueDoubles(t *testing.T) {
 			t.Errorf("double %v = %s, want %s", tt.in, got, tt.want)
 		}
 	}
-	if got := string(appendJSONString(nil, "a\x01\xffb")); got != `"a\u0001\ufffdb"` {
-		t.Errorf("appendJSONString = %s", got)
+	if got := string(jsonw.AppendString(nil, "a\x01\xffb")); got != `"a\u0001\ufffdb"` {
+		t.Errorf("AppendString = %s", got)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 )
 
 // Field numbers of the OTLP logs protos (opentelemetry/proto/logs/v1,
@@ -357,7 +359,7 @@ func appendKeyValue(dst []byte, m []byte, depth int) (key, str string, isStr boo
 	if err != nil {
 		return "", "", false, dst, err
 	}
-	dst = appendJSONString(dst, key)
+	dst = jsonw.AppendString(dst, key)
 	dst = append(dst, ':')
 	if !hasValue {
 		return key, "", false, append(dst, "null"...), nil
@@ -367,7 +369,7 @@ func appendKeyValue(dst []byte, m []byte, depth int) (key, str string, isStr boo
 		return "", "", false, dst, err
 	}
 	if kind == fAnyString {
-		return key, string(s), true, appendJSONString(dst, string(s)), nil
+		return key, string(s), true, jsonw.AppendString(dst, string(s)), nil
 	}
 	dst, err = appendAnyValueProto(dst, value, depth)
 	return key, "", false, dst, err
@@ -393,7 +395,7 @@ func appendAnyValueProto(dst []byte, m []byte, depth int) ([]byte, error) {
 	}
 	switch kind {
 	case fAnyString:
-		return appendJSONString(dst, string(v)), nil
+		return jsonw.AppendString(dst, string(v)), nil
 	case fAnyBool:
 		return strconv.AppendBool(dst, x != 0), nil
 	case fAnyInt:

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/kubu-gov/kubu/internal/intake/jsonw"
 )
 
 // Response is an ExportLogsServiceResponse. The zero value is full success
@@ -53,7 +55,7 @@ func (r Response) MarshalJSON() ([]byte, error) {
 			b = append(b, ',')
 		}
 		b = append(b, `"errorMessage":`...)
-		b = appendJSONString(b, r.ErrorMessage)
+		b = jsonw.AppendString(b, r.ErrorMessage)
 	}
 	return append(b, "}}"...), nil
 }
