@@ -114,7 +114,6 @@ func disclosureError(w http.ResponseWriter, r *http.Request, err error) {
 	web.WriteError(w, r, err)
 }
 
-
 // publicToken is the follow-up token a public request carried.
 func publicToken(r *http.Request) string {
 	tok, _ := web.BearerToken(r)

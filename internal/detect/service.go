@@ -14,8 +14,8 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/eventlog"
-	"github.com/kubu-gov/kubu/internal/sigma"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/sigma"
 	"github.com/kubu-gov/kubu/internal/store"
 )
 

@@ -171,9 +171,9 @@ func ruleFiles(paths []string) ([]string, []Failure) {
 }
 
 type parsedFile struct {
-	file   string
-	rules  []*sigma.Rule
-	errs   []error
+	file  string
+	rules []*sigma.Rule
+	errs  []error
 }
 
 // parseFiles parses rule files on several goroutines, keeping file order.
