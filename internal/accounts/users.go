@@ -10,7 +10,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -188,28 +187,24 @@ func (s *Service) ListUsers(ctx context.Context, a authz.Actor, agencyID string,
 	if sc.None() {
 		return page, nil
 	}
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	var wh store.Where
 	if !sc.All {
-		where = append(where, "u.agency_id = "+arg(sc.AgencyID))
+		wh.And("u.agency_id = " + wh.Arg(sc.AgencyID))
 	}
 	if agencyID != "" {
-		where = append(where, "u.agency_id = "+arg(agencyID))
+		wh.And("u.agency_id = " + wh.Arg(agencyID))
 	}
 	if cursor != "" {
 		var c string
 		if err := store.DecodeCursor(cursor, &c); err != nil {
 			return page, err
 		}
-		where = append(where, "u.email > "+arg(c))
+		wh.And("u.email > " + wh.Arg(c))
 	}
 	n := store.Limit(limit)
 	q := `SELECT ` + userCols + userFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.db.R().QueryContext(ctx, q+" ORDER BY u.email LIMIT "+arg(n+1), args...)
+	q += wh.SQL()
+	rows, err := s.db.R().QueryContext(ctx, q+" ORDER BY u.email LIMIT "+wh.Arg(n+1), wh.Args()...)
 	if err != nil {
 		return page, err
 	}

@@ -2,9 +2,9 @@ package audit
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // Filter selects audit records for reading. AgencyID "" with AllAgencies
@@ -22,40 +22,33 @@ type Filter struct {
 
 // List returns records newest first.
 func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var wh store.Where
 	if !f.AllAgencies {
-		where = append(where, "agency_id = "+arg(f.AgencyID))
+		wh.And("agency_id = " + wh.Arg(f.AgencyID))
 	}
 	if f.Code != "" {
-		where = append(where, "code = "+arg(f.Code))
+		wh.And("code = " + wh.Arg(f.Code))
 	}
 	if f.TargetType != "" {
-		where = append(where, "target_type = "+arg(f.TargetType))
+		wh.And("target_type = " + wh.Arg(f.TargetType))
 	}
 	if f.TargetID != "" {
-		where = append(where, "target_id = "+arg(f.TargetID))
+		wh.And("target_id = " + wh.Arg(f.TargetID))
 	}
 	if f.ActorID != "" {
-		where = append(where, "actor_id = "+arg(f.ActorID))
+		wh.And("actor_id = " + wh.Arg(f.ActorID))
 	}
 	if f.BeforeSeq > 0 {
-		where = append(where, "seq < "+arg(f.BeforeSeq))
+		wh.And("seq < " + wh.Arg(f.BeforeSeq))
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
 	q := `SELECT seq, at, code, actor_id, actor_label, agency_id, target_type, target_id, before_json, after_json, leaf_hash FROM audit_log`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY seq DESC LIMIT " + arg(limit)
-	rows, err := l.db.R().QueryContext(ctx, q, args...)
+	q += wh.SQL()
+	q += " ORDER BY seq DESC LIMIT " + wh.Arg(limit)
+	rows, err := l.db.R().QueryContext(ctx, q, wh.Args()...)
 	if err != nil {
 		return nil, err
 	}

@@ -121,60 +121,49 @@ func (s *Service) ListAlerts(ctx context.Context, a authz.Actor, f AlertFilter) 
 	if err := v.Err(); err != nil {
 		return store.Page[Alert]{}, err
 	}
-	var where []string
-	var args []any
-	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
-	in := func(col string, vals []string) {
-		ph := make([]string, len(vals))
-		for i, x := range vals {
-			ph[i] = arg(x)
-		}
-		where = append(where, col+" IN ("+strings.Join(ph, ",")+")")
-	}
+	var wh store.Where
 	if !sc.All {
-		where = append(where, "agency_id = "+arg(sc.AgencyID))
+		wh.And("agency_id = " + wh.Arg(sc.AgencyID))
 	}
 	if f.AgencyID != "" {
-		where = append(where, "agency_id = "+arg(f.AgencyID))
+		wh.And("agency_id = " + wh.Arg(f.AgencyID))
 	}
 	if len(f.Levels) > 0 {
-		in("level", f.Levels)
+		wh.In("level", f.Levels)
 	}
 	if len(f.Statuses) > 0 {
-		in("status", f.Statuses)
+		wh.In("status", f.Statuses)
 	}
 	if f.RuleID != "" {
-		where = append(where, "rule_id = "+arg(f.RuleID))
+		wh.And("rule_id = " + wh.Arg(f.RuleID))
 	}
 	if f.HuntID != "" {
-		where = append(where, "hunt_id = "+arg(f.HuntID))
+		wh.And("hunt_id = " + wh.Arg(f.HuntID))
 	}
 	if f.Retro != nil {
 		if *f.Retro {
-			where = append(where, "hunt_id <> ''")
+			wh.And("hunt_id <> ''")
 		} else {
-			where = append(where, "hunt_id = ''")
+			wh.And("hunt_id = ''")
 		}
 	}
 	if !f.From.IsZero() {
-		where = append(where, "last_seen >= "+arg(f.From.UnixMilli()))
+		wh.And("last_seen >= " + wh.Arg(f.From.UnixMilli()))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "last_seen < "+arg(f.To.UnixMilli()))
+		wh.And("last_seen < " + wh.Arg(f.To.UnixMilli()))
 	}
 	if f.Cursor != "" {
 		var after string
 		if err := store.DecodeCursor(f.Cursor, &after); err != nil {
 			return store.Page[Alert]{}, err
 		}
-		where = append(where, "id < "+arg(after))
+		wh.And("id < " + wh.Arg(after))
 	}
 	q := `SELECT ` + alertCols + ` FROM alerts`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q += wh.SQL()
 	n := store.Limit(f.Limit)
-	rows, err := s.db.R().QueryContext(ctx, q+fmt.Sprintf(" ORDER BY id DESC LIMIT %d", n+1), args...)
+	rows, err := s.db.R().QueryContext(ctx, q+fmt.Sprintf(" ORDER BY id DESC LIMIT %d", n+1), wh.Args()...)
 	if err != nil {
 		return store.Page[Alert]{}, err
 	}

@@ -367,33 +367,29 @@ func (s *Service) ListRules(ctx context.Context, a authz.Actor, f RuleFilter) (s
 	if err := authz.Check(a, ActRuleRead, authz.Resource{}); err != nil {
 		return store.Page[Rule]{}, err
 	}
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var wh store.Where
 	if f.Query != "" {
 		p := "%" + store.LikeEscape(f.Query) + "%"
-		where = append(where, fmt.Sprintf(`(title %s %s ESCAPE '\' OR id = %s)`, s.db.Dialect.ILike, arg(p), arg(f.Query)))
+		wh.And(fmt.Sprintf(`(title %s %s ESCAPE '\' OR id = %s)`, s.db.Dialect.ILike, wh.Arg(p), wh.Arg(f.Query)))
 	}
 	if f.Enabled != nil {
-		where = append(where, "enabled = "+arg(boolInt(*f.Enabled)))
+		wh.And("enabled = " + wh.Arg(boolInt(*f.Enabled)))
 	}
 	if f.Level != "" {
-		where = append(where, "level = "+arg(f.Level))
+		wh.And("level = " + wh.Arg(f.Level))
 	}
 	if f.Cursor != "" {
 		var c ruleCursor
 		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
 			return store.Page[Rule]{}, err
 		}
-		where = append(where, fmt.Sprintf("(title > %s OR (title = %s AND id > %s))", arg(c.Title), arg(c.Title), arg(c.ID)))
+		wh.And(fmt.Sprintf("(title > %s OR (title = %s AND id > %s))", wh.Arg(c.Title), wh.Arg(c.Title), wh.Arg(c.ID)))
 	}
 	q := `SELECT ` + ruleCols + ` FROM detect_rules`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q += wh.SQL()
 	n := store.Limit(f.Limit)
 	q += fmt.Sprintf(" ORDER BY title, id LIMIT %d", n+1)
-	rows, err := s.db.R().QueryContext(ctx, q, args...)
+	rows, err := s.db.R().QueryContext(ctx, q, wh.Args()...)
 	if err != nil {
 		return store.Page[Rule]{}, err
 	}

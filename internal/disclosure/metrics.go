@@ -3,11 +3,10 @@ package disclosure
 import (
 	"context"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // Metrics are a programme's or an agency's numbers (the BOD 20-01 set):
@@ -91,24 +90,20 @@ func (s *Service) PublicStats(ctx context.Context) (Metrics, error) {
 }
 
 func (s *Service) metrics(ctx context.Context, f MetricsFilter) (Metrics, error) {
-	var where []string
-	var args []any
-	arg := func(x any) string { args = append(args, x); return "$" + strconv.Itoa(len(args)) }
+	var wh store.Where
 	if f.ProgrammeID != "" {
-		where = append(where, "r.programme_id = "+arg(f.ProgrammeID))
+		wh.And("r.programme_id = " + wh.Arg(f.ProgrammeID))
 	}
 	if f.AgencyID != "" {
-		where = append(where, "r.agency_id = "+arg(f.AgencyID))
+		wh.And("r.agency_id = " + wh.Arg(f.AgencyID))
 	}
 	if f.Kind != "" {
-		where = append(where, "p.kind = "+arg(f.Kind))
+		wh.And("p.kind = " + wh.Arg(f.Kind))
 	}
 	q := `SELECT r.status, r.fixed_then_denied, r.submitted_at, r.first_response_at, r.triaged_at, r.rewarded_at, r.resolved_at,
 		p.targets, r.severity, r.reward_table, r.escalations FROM reports r JOIN programmes p ON p.id = r.programme_id`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.db.R().QueryContext(ctx, q, args...)
+	q += wh.SQL()
+	rows, err := s.db.R().QueryContext(ctx, q, wh.Args()...)
 	if err != nil {
 		return Metrics{}, err
 	}

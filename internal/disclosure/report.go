@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -227,56 +226,42 @@ func (s *Service) ListReports(ctx context.Context, a authz.Actor, f ReportFilter
 	if err := v.Err(); err != nil {
 		return page, err
 	}
-	var where []string
-	var args []any
-	arg := func(x any) string { args = append(args, x); return "$" + strconv.Itoa(len(args)) }
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		ph := make([]string, len(vals))
-		for i, x := range vals {
-			ph[i] = arg(x)
-		}
-		where = append(where, col+" IN ("+strings.Join(ph, ",")+")")
-	}
+	var wh store.Where
 	if !sc.All {
-		where = append(where, "r.researcher_id = "+arg(sc.OwnerID))
+		wh.And("r.researcher_id = " + wh.Arg(sc.OwnerID))
 	}
 	if f.ProgrammeID != "" {
-		where = append(where, "r.programme_id = "+arg(f.ProgrammeID))
+		wh.And("r.programme_id = " + wh.Arg(f.ProgrammeID))
 	}
 	if f.SystemID != "" {
-		where = append(where, "r.system_id = "+arg(f.SystemID))
+		wh.And("r.system_id = " + wh.Arg(f.SystemID))
 	}
 	if f.AgencyID != "" {
-		where = append(where, "r.agency_id = "+arg(f.AgencyID))
+		wh.And("r.agency_id = " + wh.Arg(f.AgencyID))
 	}
-	in("r.status", f.Statuses)
-	in("r.severity", f.Severities)
+	wh.In("r.status", f.Statuses)
+	wh.In("r.severity", f.Severities)
 	if q := strings.TrimSpace(f.Query); q != "" {
-		where = append(where, "r.title "+s.db.Dialect.ILike+" "+arg("%"+store.LikeEscape(q)+"%")+` ESCAPE '\'`)
+		wh.And("r.title " + s.db.Dialect.ILike + " " + wh.Arg("%"+store.LikeEscape(q)+"%") + ` ESCAPE '\'`)
 	}
 	if f.Cursor != "" {
 		var c reportCursor
 		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
 			return page, err
 		}
-		where = append(where, "(r.submitted_at < "+arg(c.N)+" OR (r.submitted_at = "+arg(c.N)+" AND r.id < "+arg(c.I)+"))")
+		wh.And("(r.submitted_at < " + wh.Arg(c.N) + " OR (r.submitted_at = " + wh.Arg(c.N) + " AND r.id < " + wh.Arg(c.I) + "))")
 	}
 	n := store.Limit(f.Limit)
 	q := `SELECT ` + reportCols + reportFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q += wh.SQL()
 	// Overdue is a property of the clocks, computed in Go: read more rows
 	// and filter, still keyset-paginated.
 	fetch := n + 1
 	if f.Overdue {
 		fetch = 1000
 	}
-	q += " ORDER BY r.submitted_at DESC, r.id DESC LIMIT " + arg(fetch)
-	rows, err := s.db.R().QueryContext(ctx, q, args...)
+	q += " ORDER BY r.submitted_at DESC, r.id DESC LIMIT " + wh.Arg(fetch)
+	rows, err := s.db.R().QueryContext(ctx, q, wh.Args()...)
 	if err != nil {
 		return page, err
 	}

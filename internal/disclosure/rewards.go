@@ -241,34 +241,30 @@ func (s *Service) Ledger(ctx context.Context, a authz.Actor, f RewardFilter) (st
 	if sc.None() {
 		return page, nil
 	}
-	var where []string
-	var args []any
-	arg := func(x any) string { args = append(args, x); return "$" + strconv.Itoa(len(args)) }
+	var wh store.Where
 	if !sc.All {
-		where = append(where, "w.researcher_id = "+arg(sc.OwnerID))
+		wh.And("w.researcher_id = " + wh.Arg(sc.OwnerID))
 	}
 	if f.ProgrammeID != "" {
-		where = append(where, "w.programme_id = "+arg(f.ProgrammeID))
+		wh.And("w.programme_id = " + wh.Arg(f.ProgrammeID))
 	}
 	if f.ResearcherID != "" {
-		where = append(where, "w.researcher_id = "+arg(f.ResearcherID))
+		wh.And("w.researcher_id = " + wh.Arg(f.ResearcherID))
 	}
 	if f.Status != "" {
-		where = append(where, "w.status = "+arg(f.Status))
+		wh.And("w.status = " + wh.Arg(f.Status))
 	}
 	if f.Cursor != "" {
 		var c string
 		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
 			return page, err
 		}
-		where = append(where, "w.id < "+arg(c))
+		wh.And("w.id < " + wh.Arg(c))
 	}
 	n := store.Limit(f.Limit)
 	q := `SELECT ` + rewardCols + rewardFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.db.R().QueryContext(ctx, q+" ORDER BY w.id DESC LIMIT "+arg(n+1), args...)
+	q += wh.SQL()
+	rows, err := s.db.R().QueryContext(ctx, q+" ORDER BY w.id DESC LIMIT "+wh.Arg(n+1), wh.Args()...)
 	if err != nil {
 		return page, err
 	}

@@ -3,7 +3,6 @@ package findings
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/kubu-gov/kubu/internal/authz"
@@ -66,38 +65,26 @@ func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page
 	if err := f.validate(); err != nil {
 		return page, err
 	}
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		ph := make([]string, len(vals))
-		for i, v := range vals {
-			ph[i] = arg(v)
-		}
-		where = append(where, col+" IN ("+strings.Join(ph, ",")+")")
-	}
+	var wh store.Where
 	if !sc.All {
-		where = append(where, "f.agency_id = "+arg(sc.AgencyID))
+		wh.And("f.agency_id = " + wh.Arg(sc.AgencyID))
 	}
 	if f.AgencyID != "" {
-		where = append(where, "f.agency_id = "+arg(f.AgencyID))
+		wh.And("f.agency_id = " + wh.Arg(f.AgencyID))
 	}
 	if f.SystemID != "" {
-		where = append(where, "f.system_id = "+arg(f.SystemID))
+		wh.And("f.system_id = " + wh.Arg(f.SystemID))
 	}
 	statuses := f.Statuses
 	if f.Overdue {
 		statuses = intersectOpen(statuses)
-		where = append(where, "f.due_at < "+arg(s.now().UnixMilli()))
+		wh.And("f.due_at < " + wh.Arg(s.now().UnixMilli()))
 	}
-	in("f.status", statuses)
-	in("f.source", f.Sources)
-	in("f.severity", f.Severities)
+	wh.In("f.status", statuses)
+	wh.In("f.source", f.Sources)
+	wh.In("f.severity", f.Severities)
 	if q := strings.TrimSpace(f.Query); q != "" {
-		where = append(where, "LOWER(f.title) LIKE "+arg("%"+store.LikeEscape(strings.ToLower(q))+"%")+` ESCAPE '\'`)
+		wh.And("LOWER(f.title) LIKE " + wh.Arg("%"+store.LikeEscape(strings.ToLower(q))+"%") + ` ESCAPE '\'`)
 	}
 	var order, keyCol, cmp string
 	switch f.Sort {
@@ -116,18 +103,16 @@ func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page
 			return page, err
 		}
 		if keyCol == "" {
-			where = append(where, "f.id "+cmp+" "+arg(c.I))
+			wh.And("f.id " + cmp + " " + wh.Arg(c.I))
 		} else {
-			where = append(where, "("+keyCol+" "+cmp+" "+arg(c.N)+" OR ("+keyCol+" = "+arg(c.N)+" AND f.id "+cmp+" "+arg(c.I)+"))")
+			wh.And("(" + keyCol + " " + cmp + " " + wh.Arg(c.N) + " OR (" + keyCol + " = " + wh.Arg(c.N) + " AND f.id " + cmp + " " + wh.Arg(c.I) + "))")
 		}
 	}
 	limit := store.Limit(f.Limit)
 	q := `SELECT ` + findingCols + findingFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY " + order + " LIMIT " + arg(limit+1)
-	rows, err := s.db.R().QueryContext(ctx, q, args...)
+	q += wh.SQL()
+	q += " ORDER BY " + order + " LIMIT " + wh.Arg(limit+1)
+	rows, err := s.db.R().QueryContext(ctx, q, wh.Args()...)
 	if err != nil {
 		return page, err
 	}

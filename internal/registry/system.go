@@ -253,24 +253,22 @@ func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilte
 		}
 		return page, nil
 	}
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	var wh store.Where
 	if !sc.All {
-		where = append(where, "s.agency_id = "+arg(sc.AgencyID))
+		wh.And("s.agency_id = " + wh.Arg(sc.AgencyID))
 	}
 	if f.AgencyID != "" {
-		where = append(where, "s.agency_id = "+arg(f.AgencyID))
+		wh.And("s.agency_id = " + wh.Arg(f.AgencyID))
 	}
 	if f.AssetType != "" {
-		where = append(where, "s.asset_type = "+arg(f.AssetType))
+		wh.And("s.asset_type = " + wh.Arg(f.AssetType))
 	}
 	if f.Criticality != "" {
-		where = append(where, "s.criticality = "+arg(f.Criticality))
+		wh.And("s.criticality = " + wh.Arg(f.Criticality))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		p := "%" + store.LikeEscape(strings.ToLower(q)) + "%"
-		where = append(where, "(LOWER(s.name) LIKE "+arg(p)+` ESCAPE '\' OR LOWER(s.hostnames) LIKE `+arg(p)+` ESCAPE '\')`)
+		wh.And("(LOWER(s.name) LIKE " + wh.Arg(p) + ` ESCAPE '\' OR LOWER(s.hostnames) LIKE ` + wh.Arg(p) + ` ESCAPE '\')`)
 	}
 	order := "s.name, s.id"
 	if f.Sort == "-created" {
@@ -282,18 +280,16 @@ func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilte
 			return page, err
 		}
 		if f.Sort == "-created" {
-			where = append(where, "(s.created_at < "+arg(c.N)+" OR (s.created_at = "+arg(c.N)+" AND s.id < "+arg(c.I)+"))")
+			wh.And("(s.created_at < " + wh.Arg(c.N) + " OR (s.created_at = " + wh.Arg(c.N) + " AND s.id < " + wh.Arg(c.I) + "))")
 		} else {
-			where = append(where, "(s.name > "+arg(c.K)+" OR (s.name = "+arg(c.K)+" AND s.id > "+arg(c.I)+"))")
+			wh.And("(s.name > " + wh.Arg(c.K) + " OR (s.name = " + wh.Arg(c.K) + " AND s.id > " + wh.Arg(c.I) + "))")
 		}
 	}
 	limit := store.Limit(f.Limit)
 	q := `SELECT ` + systemCols + ` FROM systems s JOIN agencies a ON a.id = s.agency_id`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY " + order + " LIMIT " + arg(limit+1)
-	rows, err := r.db.R().QueryContext(ctx, q, args...)
+	q += wh.SQL()
+	q += " ORDER BY " + order + " LIMIT " + wh.Arg(limit+1)
+	rows, err := r.db.R().QueryContext(ctx, q, wh.Args()...)
 	if err != nil {
 		return page, err
 	}
