@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/kubu-gov/kubu/internal/accounts"
@@ -21,6 +22,7 @@ import (
 // testApp is a running kubu on one engine with a bearer token per role.
 type testApp struct {
 	*app.App
+	logs   *syncBuffer // everything kubu logged, at debug level
 	srv    *httptest.Server
 	tokens map[string]string
 	ids    map[string]string
@@ -32,12 +34,13 @@ func newTestApp(t *testing.T, engine store.Engine) *testApp {
 	t.Helper()
 	opts := storetest.Options(t, engine)
 	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: opts.URL, Addr: "127.0.0.1:0", RequireTOTP: true}
-	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logs := &syncBuffer{}
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	ta := &testApp{App: a, tokens: map[string]string{}, ids: map[string]string{}}
+	ta := &testApp{App: a, logs: logs, tokens: map[string]string{}, ids: map[string]string{}}
 	ta.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(ta.srv.Close)
 	ctx := context.Background()
@@ -102,4 +105,22 @@ func (ta *testApp) do(t *testing.T, who, method, path string, body any) (int, ma
 	raw, _ := io.ReadAll(resp.Body)
 	json.Unmarshal(raw, &out)
 	return resp.StatusCode, out
+}
+
+// syncBuffer collects log output from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
