@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -71,20 +70,16 @@ func (u *ui) auditList(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case sc.All:
 		f.AllAgencies = true
-		if d.Agencies, err = u.Registry.ListAgencies(ctx, a); err != nil {
+		var unknown bool
+		if d.Agencies, f.AgencyID, unknown, err = agencyFilter(ctx, u.Registry, a, authz.AuditRead, d.Agency); err != nil {
 			u.fail(w, r, err)
 			return
 		}
 		if d.Agency != "" {
-			ag, err := u.Registry.AgencyByCode(ctx, a, d.Agency)
-			if err != nil && !errors.Is(err, authz.ErrNotFound) {
-				u.fail(w, r, err)
-				return
-			}
-			f.AllAgencies, f.AgencyID = false, ag.ID
-			if f.AgencyID == "" {
-				f.AgencyID = "-none-"
-			}
+			f.AllAgencies = false
+		}
+		if unknown {
+			f.AgencyID = "-none-"
 		}
 		cps, err := u.Audit.Checkpoints(ctx)
 		if err != nil {

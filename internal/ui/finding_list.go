@@ -68,26 +68,13 @@ func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
 	if d.Status == statusUnresolved {
 		f.Statuses = findings.OpenStatuses
 	}
-	if authz.ScopeOf(a, authz.FindingRead).All {
-		ags, err := u.Registry.ListAgencies(ctx, a)
-		if err != nil {
-			u.fail(w, r, err)
-			return
-		}
-		d.Agencies = ags
+	var unknown bool
+	var err error
+	if d.Agencies, f.AgencyID, unknown, err = agencyFilter(ctx, u.Registry, a, authz.FindingRead, d.Agency); err != nil {
+		u.fail(w, r, err)
+		return
 	}
-	if d.Agency != "" {
-		ag, err := u.Registry.AgencyByCode(ctx, a, d.Agency)
-		switch {
-		case errors.Is(err, authz.ErrNotFound):
-			d.Empty = true
-		case err != nil:
-			u.fail(w, r, err)
-			return
-		default:
-			f.AgencyID = ag.ID
-		}
-	}
+	d.Empty = d.Empty || unknown
 	if d.SystemID != "" {
 		s, err := u.Registry.System(ctx, a, d.SystemID)
 		switch {

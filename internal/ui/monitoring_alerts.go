@@ -56,26 +56,13 @@ func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
 		b := d.Retro == "yes"
 		f.Retro = &b
 	}
-	if authz.ScopeOf(a, detect.ActAlertRead).All {
-		ags, err := m.Registry.ListAgencies(ctx, a)
-		if err != nil {
-			m.fail(w, r, err)
-			return
-		}
-		d.Agencies = ags
+	var unknown bool
+	var err error
+	if d.Agencies, f.AgencyID, unknown, err = agencyFilter(ctx, m.Registry, a, detect.ActAlertRead, d.Agency); err != nil {
+		m.fail(w, r, err)
+		return
 	}
-	if d.Agency != "" {
-		ag, err := m.Registry.AgencyByCode(ctx, a, d.Agency)
-		switch {
-		case errors.Is(err, authz.ErrNotFound):
-			d.Empty = true
-		case err != nil:
-			m.fail(w, r, err)
-			return
-		default:
-			f.AgencyID = ag.ID
-		}
-	}
+	d.Empty = d.Empty || unknown
 	p := page{Title: "Alerts", Data: &d}
 	if !d.Empty {
 		res, err := m.Detect.ListAlerts(ctx, a, f)

@@ -44,25 +44,10 @@ func (u *ui) systemList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f := registry.SystemFilter{AssetType: d.AssetType, Criticality: d.Criticality, Query: d.Text, Sort: d.Sort, Cursor: d.Cursor, Limit: pageSize}
-	if authz.ScopeOf(a, authz.SystemRead).All {
-		ags, err := u.Registry.ListAgencies(ctx, a)
-		if err != nil {
-			u.fail(w, r, err)
-			return
-		}
-		d.Agencies = ags
-	}
-	if d.Agency != "" {
-		ag, err := u.Registry.AgencyByCode(ctx, a, d.Agency)
-		switch {
-		case errors.Is(err, authz.ErrNotFound):
-			d.UnknownAgency = true
-		case err != nil:
-			u.fail(w, r, err)
-			return
-		default:
-			f.AgencyID = ag.ID
-		}
+	var err error
+	if d.Agencies, f.AgencyID, d.UnknownAgency, err = agencyFilter(ctx, u.Registry, a, authz.SystemRead, d.Agency); err != nil {
+		u.fail(w, r, err)
+		return
 	}
 	if !d.UnknownAgency {
 		page, err := u.Registry.ListSystems(ctx, a, f)

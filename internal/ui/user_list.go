@@ -36,23 +36,17 @@ func (u *ui) userList(w http.ResponseWriter, r *http.Request) {
 		CanCreate: authz.Check(a, authz.UserManage, authz.Resource{}) == nil}
 	agencyID := ""
 	if authz.ScopeOf(a, authz.UserRead).All {
-		ags, err := u.Registry.ListAgencies(ctx, a)
-		if err != nil {
+		var unknown bool
+		var err error
+		if d.Agencies, agencyID, unknown, err = agencyFilter(ctx, u.Registry, a, authz.UserRead, d.Agency); err != nil {
 			u.fail(w, r, err)
 			return
 		}
-		d.Agencies = ags
 		if d.Agency != "" {
 			d.Query.Set("agency", d.Agency)
-			ag, err := u.Registry.AgencyByCode(ctx, a, d.Agency)
-			if err != nil && !errors.Is(err, authz.ErrNotFound) {
-				u.fail(w, r, err)
-				return
-			}
-			agencyID = ag.ID
-			if agencyID == "" {
-				agencyID = "-none-"
-			}
+		}
+		if unknown {
+			agencyID = "-none-"
 		}
 	}
 	res, err := u.Accounts.ListUsers(ctx, a, agencyID, pageSize, d.Cursor)
