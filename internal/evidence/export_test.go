@@ -13,3 +13,6 @@ func (s *Service) ExportBundleTo(t *testing.T, ctx context.Context, a authz.Acto
 	_, err := s.ExportBundle(ctx, a, incidentID, io.Discard)
 	return err
 }
+
+// ReadFields is readFields, for the fuzz test.
+var ReadFields = readFields

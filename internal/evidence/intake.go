@@ -65,6 +65,12 @@ type intakeRecord struct {
 // bounded memory); then the item and its intake audit entry, which records
 // the hashes, commit together.
 func (s *Service) Add(ctx context.Context, a authz.Actor, incidentID string, in Intake, r io.Reader) (Item, error) {
+	return s.add(ctx, a, incidentID, in, r, nil)
+}
+
+// add is Add with a last check between storing the bytes and recording
+// the item: when stored fails, nothing is recorded.
+func (s *Service) add(ctx context.Context, a authz.Actor, incidentID string, in Intake, r io.Reader, stored func() error) (Item, error) {
 	inc, err := s.incident(ctx, incidentID)
 	if err != nil {
 		return Item{}, err
@@ -82,6 +88,11 @@ func (s *Service) Add(ctx context.Context, a authz.Actor, incidentID string, in 
 	}
 	if err != nil {
 		return Item{}, fmt.Errorf("evidence: store the file: %w", err)
+	}
+	if stored != nil {
+		if err := stored(); err != nil {
+			return Item{}, err // the object stays unreferenced, never served
+		}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var collected *time.Time
