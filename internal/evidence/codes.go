@@ -10,4 +10,6 @@ var (
 	ContentRead     = audit.Define("V1002I", "evidence.content_read")
 	IntegrityFailed = audit.Define("V1003W", "evidence.integrity_failed")
 	BundleExported  = audit.Define("V1004I", "evidence.bundle_exported")
+	UploadStarted   = audit.Define("V1005I", "evidence.upload_started")
+	UploadAborted   = audit.Define("V1006W", "evidence.upload_aborted")
 )

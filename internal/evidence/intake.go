@@ -94,6 +94,13 @@ func (s *Service) add(ctx context.Context, a authz.Actor, incidentID string, in 
 			return Item{}, err // the object stays unreferenced, never served
 		}
 	}
+	return s.record(ctx, a, inc, in, obj, nil)
+}
+
+// record writes the item of a stored object and its intake audit entry in
+// one transaction; also runs in that transaction when set.
+func (s *Service) record(ctx context.Context, a authz.Actor, inc Incident, in Intake, obj blob.Object, also func(tx *sql.Tx) error) (Item, error) {
+	evID := obj.ID
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var collected *time.Time
 	if in.CollectedAt != nil {
@@ -104,7 +111,7 @@ func (s *Service) add(ctx context.Context, a authz.Actor, incidentID string, in 
 		CollectedAt: collected, CollectedBy: in.CollectedBy, SourceSystem: in.SourceSystem, Method: in.Method,
 		Size: obj.Size, SHA256: obj.SHA256, SHA1: obj.SHA1, MD5: obj.MD5, CreatedAt: now, CreatedBy: a.AuditActor().Label,
 		Custody: []Custody{}}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		seq, err := s.audit.Append(ctx, tx, audit.Entry{Code: Received, Actor: a.AuditActor(), AgencyID: firstAgency(inc),
 			TargetType: "evidence", TargetID: evID, After: intakeRecord{ID: evID, IncidentID: inc.ID, Name: it.Name, Size: it.Size,
 				SHA256: it.SHA256, SHA1: it.SHA1, MD5: it.MD5, Description: it.Description, CollectedAt: collected,
@@ -118,7 +125,10 @@ func (s *Service) add(ctx context.Context, a authz.Actor, incidentID string, in 
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
 			it.ID, it.IncidentID, it.Name, it.ContentType, it.Description, millis(collected), it.CollectedBy, it.SourceSystem,
 			it.Method, it.Size, it.SHA256, it.SHA1, it.MD5, s.storage, it.IntakeSeq, a.UserID, it.CreatedBy, now.UnixMilli())
-		return err
+		if err != nil || also == nil {
+			return err
+		}
+		return also(tx)
 	})
 	if err != nil {
 		// The stored object has no record and is never served; it stays as

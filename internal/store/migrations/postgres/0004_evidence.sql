@@ -38,6 +38,18 @@ CREATE TABLE evidence_custody (
     PRIMARY KEY (evidence_id, n)
 );
 
+-- Resumable uploads in progress (the bytes are in the blob store's
+-- uploads/ folder until finished).
+CREATE TABLE evidence_uploads (
+    id          TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL,
+    intake      TEXT NOT NULL,
+    length      BIGINT,
+    created_by  TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE evidence_uploads;
 DROP TABLE evidence_custody;
 DROP TABLE evidence;
