@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/app"
 	"github.com/kubu-gov/kubu/internal/audit"
+	"github.com/kubu-gov/kubu/internal/audit/witness"
 	"github.com/kubu-gov/kubu/internal/config"
 )
 
@@ -81,7 +83,9 @@ func auditCheckpoint(e *Env, args []string) error {
 	fs := flags(e, "audit checkpoint")
 	config.Common(fs, &cfg, e.Getenv)
 	out := fs.String("out", "", "write the signed checkpoint to this file instead of standard output")
-	publish := fs.String("publish", "", "also POST the signed checkpoint (text/plain) to this URL, e.g. a witness or an archive")
+	publish := fs.String("publish", "", "also POST the signed checkpoint (text/plain) to this URL, e.g. an archive")
+	var witnesses urlList
+	fs.Var(&witnesses, "witness", "a witness's add-checkpoint URL (C2SP tlog-witness; repeatable): its cosignature is added to the checkpoint, and a witness that saw a longer or other log refuses")
 	if err := parse(e, fs, &cfg, args); err != nil {
 		return err
 	}
@@ -98,6 +102,13 @@ func auditCheckpoint(e *Env, args []string) error {
 		return err
 	}
 	key := a.Audit.VerifierKey()
+	for _, u := range witnesses {
+		cosig, err := cosign(e.Context, a.Audit, cp, note, u)
+		if err != nil {
+			return err
+		}
+		note = append(note, cosig...)
+	}
 	if *out != "" {
 		if err := writeFileAtomic(*out, note); err != nil {
 			return err
@@ -157,4 +168,38 @@ func publishNote(ctx context.Context, url string, note []byte) error {
 		return fmt.Errorf("%s answered %s", url, resp.Status)
 	}
 	return nil
+}
+
+// urlList is a repeatable flag.
+type urlList []string
+
+func (l *urlList) String() string     { return strings.Join(*l, ",") }
+func (l *urlList) Set(v string) error { *l = append(*l, v); return nil }
+
+// cosign asks the witness at url to cosign the checkpoint: first from the
+// size the witness says it holds, then with the consistency proof from there.
+func cosign(ctx context.Context, log *audit.Log, cp audit.Checkpoint, note []byte, url string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	client := &http.Client{Timeout: 30 * time.Second}
+	cosig, err := witness.Submit(ctx, client, url, 0, nil, note)
+	var ce *witness.ConflictError
+	if !errors.As(err, &ce) {
+		if err != nil {
+			return nil, fmt.Errorf("witness %s: %w", url, err)
+		}
+		return cosig, nil
+	}
+	if int64(ce.Size) > cp.TreeSize {
+		return nil, fmt.Errorf("witness %s already cosigned a tree of %d entries and the log now has %d: the audit log was rolled back", url, ce.Size, cp.TreeSize)
+	}
+	proof, _, err := log.ConsistencyProof(ctx, int64(ce.Size), cp.TreeSize)
+	if err != nil {
+		return nil, err
+	}
+	cosig, err = witness.Submit(ctx, client, url, ce.Size, proof, note)
+	if err != nil {
+		return nil, fmt.Errorf("witness %s refused the checkpoint of %d entries (it cosigned %d before; the log may have been rewritten): %w", url, cp.TreeSize, ce.Size, err)
+	}
+	return cosig, nil
 }

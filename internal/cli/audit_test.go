@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"io"
 	"net/http"
@@ -13,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/kubu-gov/kubu/internal/audit/audittest"
+	"github.com/kubu-gov/kubu/internal/audit/tlog"
+	"github.com/kubu-gov/kubu/internal/audit/witness"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
 )
@@ -101,5 +105,59 @@ func mustRun(t *testing.T, env map[string]string, args ...string) {
 	t.Helper()
 	if r := run(t, env, "", args...); r.code != 0 {
 		t.Fatalf("kubu %s: %+v", strings.Join(args, " "), r)
+	}
+}
+
+// TestAuditCheckpointWitness has another agency's witness cosign this
+// log's checkpoints (`kubu audit checkpoint --witness URL`), then restores
+// an old copy of the audit tables and regrows the log: the witness refuses,
+// and the command exits 1 saying so.
+func TestAuditCheckpointWitness(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"KUBU_DATA": dir}
+	mustRun(t, env, "user", "add", "--email", "a@example.gov", "--role", "analyst")
+	r := run(t, env, "", "audit", "checkpoint")
+	vkey := regexp.MustCompile(`verifier key (\S+)`).FindStringSubmatch(r.stderr)
+	if r.code != 0 || vkey == nil {
+		t.Fatalf("audit checkpoint: %+v", r)
+	}
+	logKey, err := tlog.ParsePublicKey(vkey[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cos, _ := witness.NewCosigner("kubu.mof.example/witness", ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)))
+	srv := httptest.NewServer(witness.New(cos, witness.NewFileState(filepath.Join(t.TempDir(), "w.json")), witness.Log{Origin: tlog.Origin, Key: logKey}))
+	defer srv.Close()
+	url := srv.URL + "/add-checkpoint"
+
+	r = run(t, env, "", "audit", "checkpoint", "--witness", url)
+	if r.code != 0 {
+		t.Fatalf("checkpoint --witness: %+v", r)
+	}
+	if who, err := witness.Cosigned([]byte(r.stdout), []*witness.Key{cos.Key()}); err != nil || len(who) != 1 {
+		t.Fatalf("no valid cosignature in\n%s(%v)", r.stdout, err)
+	}
+	db, err := store.Open(context.Background(), store.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	old := audittest.Take(t, db.R())
+	mustRun(t, env, "user", "add", "--email", "b@example.gov", "--role", "analyst")
+	if r := run(t, env, "", "audit", "checkpoint", "--witness", url); r.code != 0 { // the witness learns the longer log
+		t.Fatalf("second checkpoint --witness: %+v", r)
+	}
+	if err := db.Tx(context.Background(), func(tx *sql.Tx) error { old.Restore(t, tx); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, env, "", "audit", "checkpoint", "--witness", url)
+	if r.code != 1 || !strings.Contains(r.stderr, "rolled back") {
+		t.Fatalf("checkpoint of a rolled-back log: %+v", r)
+	}
+	mustRun(t, env, "user", "add", "--email", "c@example.gov", "--role", "analyst")
+	mustRun(t, env, "user", "add", "--email", "d@example.gov", "--role", "analyst")
+	r = run(t, env, "", "audit", "checkpoint", "--witness", url)
+	if r.code != 1 || !strings.Contains(r.stderr, "refused") {
+		t.Fatalf("checkpoint of a rewritten log: %+v", r)
 	}
 }
