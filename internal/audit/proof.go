@@ -2,10 +2,11 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/audit/tlog"
@@ -123,27 +124,36 @@ type Target struct {
 }
 
 // Entries returns, oldest first, every entry up to upTo (0 = all) about
-// any of targets, each re-checked against its stored leaf hash.
+// any of targets, each re-checked against its stored leaf hash. Long id
+// lists are asked in pieces (SQLite allows so many placeholders a query).
 func (l *Log) Entries(ctx context.Context, upTo int64, targets ...Target) ([]Record, error) {
+	seen := map[int64]bool{}
+	var out []Record
+	for _, t := range targets {
+		for ids := range slices.Chunk(t.IDs, 500) {
+			recs, err := l.entries(ctx, upTo, t.Type, ids)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range recs {
+				if !seen[r.Seq] {
+					seen[r.Seq] = true
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Record) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
+func (l *Log) entries(ctx context.Context, upTo int64, targetType string, ids []string) ([]Record, error) {
 	var wh store.Where
 	if upTo > 0 {
 		wh.And("seq <= " + wh.Arg(upTo))
 	}
-	var ors []string
-	for _, t := range targets {
-		if len(t.IDs) == 0 {
-			continue
-		}
-		ph := make([]string, len(t.IDs))
-		for i, id := range t.IDs {
-			ph[i] = wh.Arg(id)
-		}
-		ors = append(ors, "(target_type = "+wh.Arg(t.Type)+" AND target_id IN ("+strings.Join(ph, ",")+"))")
-	}
-	if len(ors) == 0 {
-		return nil, nil
-	}
-	wh.And("(" + strings.Join(ors, " OR ") + ")")
+	wh.And("target_type = " + wh.Arg(targetType))
+	wh.In("target_id", ids)
 	rows, err := l.db.R().QueryContext(ctx, `SELECT seq, at, code, actor_id, actor_label, agency_id, target_type, target_id,
 		before_json, after_json, leaf_hash FROM audit_log`+wh.SQL()+` ORDER BY seq`, wh.Args()...)
 	if err != nil {

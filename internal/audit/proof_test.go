@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -179,5 +180,26 @@ func restore(t *testing.T, db *store.DB, s *audittest.Snapshot) {
 	t.Helper()
 	if err := db.Tx(context.Background(), func(tx *sql.Tx) error { s.Restore(t, tx); return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Entries asks long id lists in pieces and still answers oldest first,
+// once each.
+func TestEntriesManyTargets(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	l := audit.New(db, ring(t))
+	appendN(t, db, l, 4)
+	ids := []string{"t3"}
+	for i := range 1200 {
+		ids = append(ids, fmt.Sprint("t", 1199-i))
+	}
+	recs, err := l.Entries(context.Background(), 0, audit.Target{Type: "thing", IDs: ids}, audit.Target{Type: "thing", IDs: []string{"t0"}})
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("Entries: %d records, %v", len(recs), err)
+	}
+	for i, r := range recs {
+		if r.Seq != int64(i+1) {
+			t.Fatalf("record %d has seq %d", i, r.Seq)
+		}
 	}
 }
