@@ -272,14 +272,16 @@ func (c *Catalog) Text(p *Part) string {
 				label = pr.Value + " "
 			}
 		}
+		next := depth
 		if line != "" || label != "" {
 			b.WriteString(strings.Repeat("  ", depth))
 			b.WriteString(label)
 			b.WriteString(line)
 			b.WriteByte('\n')
+			next++
 		}
 		for i := range p.Parts {
-			walk(&p.Parts[i], depth+1)
+			walk(&p.Parts[i], next)
 		}
 	}
 	walk(p, 0)
