@@ -158,7 +158,7 @@ var ErrUnknownFormat = errors.New("unknown import format (want sarif, trivy, nuc
 // error (of the file or of emit); a caller must not reconcile an import
 // whose parse failed, since items after the error were not seen.
 func Parse(format Format, r io.Reader, emit func(Item) error) (Stats, error) {
-	p := &parser{format: format, emit: emit, seen: map[string]int{}}
+	p := &parser{format: format, emit: emit, seen: map[[32]byte]uint32{}}
 	p.stats.Format = format
 	var err error
 	switch format {
@@ -185,7 +185,7 @@ type parser struct {
 	format Format
 	emit   func(Item) error
 	stats  Stats
-	seen   map[string]int // identity key → times seen in this file
+	seen   map[[32]byte]uint32 // identity key hash → times seen in this file
 }
 
 func (p *parser) errAt(where, format string, a ...any) error {
@@ -199,12 +199,12 @@ func (p *parser) errAt(where, format string, a ...any) error {
 // matches each one (DefectDojo #12924 matched only the first).
 func (p *parser) add(it Item, key ...string) error {
 	k := string(p.format) + "\x00" + strings.Join(key, "\x00")
-	n := p.seen[k]
-	p.seen[k] = n + 1
-	if n > 0 {
-		k += "\x00#" + strconv.Itoa(n+1)
-	}
 	sum := sha256.Sum256([]byte(k))
+	n := p.seen[sum]
+	p.seen[sum] = n + 1
+	if n > 0 {
+		sum = sha256.Sum256([]byte(k + "\x00#" + strconv.Itoa(int(n)+1)))
+	}
 	it.Fingerprint = hex.EncodeToString(sum[:])
 	normalise(&it)
 	p.stats.Items++
