@@ -9,6 +9,7 @@ package imports
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -158,7 +159,7 @@ var ErrUnknownFormat = errors.New("unknown import format (want sarif, trivy, nuc
 // error (of the file or of emit); a caller must not reconcile an import
 // whose parse failed, since items after the error were not seen.
 func Parse(format Format, r io.Reader, emit func(Item) error) (Stats, error) {
-	p := &parser{format: format, emit: emit, seen: map[[32]byte]uint32{}}
+	p := &parser{format: format, emit: emit, seen: map[uint64]uint32{}}
 	p.stats.Format = format
 	var err error
 	switch format {
@@ -185,7 +186,7 @@ type parser struct {
 	format Format
 	emit   func(Item) error
 	stats  Stats
-	seen   map[[32]byte]uint32 // identity key hash → times seen in this file
+	seen   map[uint64]uint32 // first 8 bytes of the identity key hash → times seen in this file
 }
 
 func (p *parser) errAt(where, format string, a ...any) error {
@@ -200,8 +201,9 @@ func (p *parser) errAt(where, format string, a ...any) error {
 func (p *parser) add(it Item, key ...string) error {
 	k := string(p.format) + "\x00" + strings.Join(key, "\x00")
 	sum := sha256.Sum256([]byte(k))
-	n := p.seen[sum]
-	p.seen[sum] = n + 1
+	short := binary.BigEndian.Uint64(sum[:8])
+	n := p.seen[short]
+	p.seen[short] = n + 1
 	if n > 0 {
 		sum = sha256.Sum256([]byte(k + "\x00#" + strconv.Itoa(int(n)+1)))
 	}
