@@ -77,7 +77,9 @@ func (c *Catalog) check(root string) error {
 				return err
 			}
 			for _, m := range insertRE.FindAllStringSubmatch(p.Prose, -1) {
-				inserts = append(inserts, insert{pp + ".prose", m[2]})
+				if m[1] == "param" {
+					inserts = append(inserts, insert{pp + ".prose", m[2]})
+				}
 			}
 			if err := walkParts(pp, p.Parts); err != nil {
 				return err

@@ -140,3 +140,33 @@ func TestChildPromotedWhenParentNotSelected(t *testing.T) {
 		t.Errorf("flat: %d groups, %d controls", len(c.Groups), len(c.Controls))
 	}
 }
+
+// TestFlatMergeKeepsSharedParamsOnce: two imports of one catalog with
+// catalog- and group-level parameters resolve without duplicate ids, and
+// a link insertion is not taken for a parameter.
+func TestFlatMergeKeepsSharedParamsOnce(t *testing.T) {
+	cat, err := ReadCatalog(strings.NewReader(catalogDoc(`,"params":[{"id":"org-name","label":"organisation"}],
+		"groups":[{"id":"g","title":"G","params":[{"id":"g-freq","label":"frequency"}],"controls":[
+		{"id":"g-1","title":"One","parts":[{"name":"statement","prose":"{{ insert: param, org-name }} reviews {{ insert: param, g-freq }}; see {{ insert: link, ref-1 }}."}]},
+		{"id":"g-2","title":"Two"}]}]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := Library{"c.json": {Catalog: cat}}
+	p := &Profile{UUID: "5a0b7c64-5d2e-4a1c-8e9b-6b7d5c4a3e22", Metadata: Metadata{Title: "t"}, Imports: []Import{
+		{Href: "c.json", IncludeControls: []SelectControl{{WithIDs: []string{"g-1"}}}},
+		{Href: "c.json", IncludeControls: []SelectControl{{WithIDs: []string{"g-2"}}}},
+	}, Modify: &Modify{SetParameters: []SetParameter{{ParamID: "g-freq", Values: []string{"yearly"}}}}}
+	c, err := p.Resolve(lib.Load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Params) != 2 || c.ControlCount() != 2 {
+		t.Fatalf("params %+v, controls %d", c.Params, c.ControlCount())
+	}
+	g1, _ := c.Control("g-1")
+	stmt, _ := g1.Part("statement")
+	if got := c.Text(stmt); got != "[Assignment: organisation] reviews yearly; see {{ insert: link, ref-1 }}." {
+		t.Errorf("statement %q", got)
+	}
+}

@@ -73,8 +73,15 @@ func (p *Profile) resolve(load Loader, visiting map[string]bool, depth int) (*Ca
 			}
 		}
 	default: // flat (the default) and custom start from the flat list
+		addParams := func(ps []Param) {
+			for _, p := range ps {
+				if !slices.ContainsFunc(out.Params, func(x Param) bool { return x.ID == p.ID }) {
+					out.Params = append(out.Params, p)
+				}
+			}
+		}
 		for _, c := range parts {
-			out.Params = append(out.Params, c.Params...)
+			addParams(c.Params)
 			var err error
 			c.Walk(func(gs []*Group, _ *Control, ctl *Control) {
 				if err != nil {
@@ -93,7 +100,7 @@ func (p *Profile) resolve(load Loader, visiting map[string]bool, depth int) (*Ca
 			var groupParams func(gs []Group)
 			groupParams = func(gs []Group) {
 				for _, g := range gs {
-					out.Params = append(out.Params, g.Params...)
+					addParams(g.Params)
 					groupParams(g.Groups)
 				}
 			}
