@@ -215,3 +215,16 @@ func TestEmitErrorStops(t *testing.T) {
 		t.Errorf("err %v after %d items", err, n)
 	}
 }
+
+func TestParseFormat(t *testing.T) {
+	for _, s := range []string{"sarif", "trivy", "nuclei", "zap", "cyclonedx-vex", "XCCDF"} {
+		if _, err := ParseFormat(s); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "cyclonedx", "nessus"} {
+		if _, err := ParseFormat(s); !errors.Is(err, ErrUnknownFormat) {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}

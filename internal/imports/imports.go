@@ -347,3 +347,12 @@ func severityWord(s string) (string, bool) {
 	}
 	return "", false
 }
+
+// ParseFormat checks a format name as given to the API or `kubu import`.
+func ParseFormat(s string) (Format, error) {
+	f := Format(strings.ToLower(strings.TrimSpace(s)))
+	if !slices.Contains(Formats, f) {
+		return "", fmt.Errorf("%q: %w", s, ErrUnknownFormat)
+	}
+	return f, nil
+}
