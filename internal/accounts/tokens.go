@@ -52,12 +52,17 @@ func NewSecret(prefix string) string {
 // once. Users make their own; admins may make them for accounts they manage.
 // ttl 0 means the longest allowed.
 func (s *Service) CreateToken(ctx context.Context, a authz.Actor, userID, name string, ttl time.Duration) (string, Token, error) {
+	if userID != a.UserID {
+		if err := authz.Check(a, authz.UserManage, authz.Collection()); err != nil { // no grant: refused before any lookup
+			return "", Token{}, err
+		}
+	}
 	u, err := s.ActiveUser(ctx, userID)
 	if err != nil {
 		return "", Token{}, err
 	}
 	if u.ID != a.UserID {
-		if err := authz.Check(a, authz.UserManage, authz.Resource{AgencyID: u.AgencyID}); err != nil {
+		if err := authz.Check(a, authz.UserManage, authz.Record(u.AgencyID)); err != nil {
 			return "", Token{}, err
 		}
 	}
@@ -149,7 +154,7 @@ func (s *Service) RevokeToken(ctx context.Context, a authz.Actor, tokenID string
 		return err
 	}
 	if u.ID != a.UserID {
-		if err := authz.Check(a, authz.UserManage, authz.Resource{AgencyID: u.AgencyID}); err != nil {
+		if err := authz.Check(a, authz.UserManage, authz.Record(u.AgencyID)); err != nil {
 			return err
 		}
 	}

@@ -170,11 +170,14 @@ func (s *Service) checkCode(sealed, userID, code string, last int64) (int64, boo
 // ResetTOTP removes a user's second factor so they can enrol again
 // (an administrator's action, e.g. for a lost phone).
 func (s *Service) ResetTOTP(ctx context.Context, a authz.Actor, userID string) error {
+	if err := authz.Check(a, authz.UserManage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return err
+	}
 	u, err := s.User(ctx, a, userID)
 	if err != nil {
 		return err
 	}
-	if err := authz.Check(a, authz.UserManage, authz.Resource{AgencyID: u.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.UserManage, authz.Record(u.AgencyID)); err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {

@@ -105,11 +105,8 @@ func (s *Service) CreateUser(ctx context.Context, a authz.Actor, in NewUser) (Us
 	if err := v.Err(); err != nil {
 		return User{}, err
 	}
-	if err := authz.Check(a, authz.UserManage, authz.Resource{AgencyID: u.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.UserManage, authz.Record(u.AgencyID)); err != nil {
 		return User{}, err
-	}
-	if a.Role != authz.WogAdmin && (u.AgencyID == "" || u.AgencyID != a.AgencyID) {
-		return User{}, authz.ErrForbidden
 	}
 	hash := HashPassword(in.Password)
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -158,6 +155,11 @@ func scanUser(sc scanner, extra ...any) (User, error) {
 
 // User returns an account the caller may see (everyone may see their own).
 func (s *Service) User(ctx context.Context, a authz.Actor, userID string) (User, error) {
+	if userID != a.UserID {
+		if err := authz.Check(a, authz.UserRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+			return User{}, err
+		}
+	}
 	u, err := scanUser(s.db.R().QueryRowContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.id = $1`, userID))
 	if err != nil {
 		return User{}, err
@@ -165,11 +167,8 @@ func (s *Service) User(ctx context.Context, a authz.Actor, userID string) (User,
 	if u.ID == a.UserID {
 		return u, nil
 	}
-	if err := authz.Check(a, authz.UserRead, authz.Resource{AgencyID: u.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.UserRead, authz.Record(u.AgencyID)); err != nil {
 		return User{}, err
-	}
-	if a.Role != authz.WogAdmin && u.AgencyID == "" {
-		return User{}, authz.ErrNotFound
 	}
 	return u, nil
 }
@@ -183,14 +182,12 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 // ListUsers lists the accounts the caller may see, by email.
 func (s *Service) ListUsers(ctx context.Context, a authz.Actor, agencyID string, limit int, cursor string) (store.Page[User], error) {
 	page := store.Page[User]{Items: []User{}}
-	sc := authz.ScopeOf(a, authz.UserRead)
-	if sc.None() {
-		return page, nil
+	sc, err := authz.ScopeFor(a, authz.UserRead)
+	if err != nil {
+		return page, err
 	}
 	var wh store.Where
-	if !sc.All {
-		wh.And("u.agency_id = " + wh.Arg(sc.AgencyID))
-	}
+	sc.Where(&wh, "u.agency_id", "")
 	if agencyID != "" {
 		wh.And("u.agency_id = " + wh.Arg(agencyID))
 	}
@@ -226,11 +223,14 @@ func (s *Service) ListUsers(ctx context.Context, a authz.Actor, agencyID string,
 // SetDisabled disables or re-enables an account; its sessions and
 // tokens stop working at once.
 func (s *Service) SetDisabled(ctx context.Context, a authz.Actor, userID string, disabled bool) error {
+	if err := authz.Check(a, authz.UserManage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return err
+	}
 	before, err := s.User(ctx, a, userID)
 	if err != nil {
 		return err
 	}
-	if err := authz.Check(a, authz.UserManage, authz.Resource{AgencyID: before.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.UserManage, authz.Record(before.AgencyID)); err != nil {
 		return err
 	}
 	if before.ID == a.UserID {

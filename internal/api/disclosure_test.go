@@ -305,7 +305,7 @@ func TestResearcherAndTriageOverHTTP(t *testing.T) {
 		if r := s.call(t, "researcher2", "GET", "/api/v1/reports", nil); r.code != 200 || len(r.body["items"].([]any)) != 0 {
 			t.Fatalf("another researcher's list: %s", r.raw)
 		}
-		if r := s.call(t, "researcher", "POST", "/api/v1/reports/"+id+"/transitions", `{"status":"accepted","reason":"me"}`); r.code != 404 {
+		if r := s.call(t, "researcher", "POST", "/api/v1/reports/"+id+"/transitions", `{"status":"accepted","reason":"me"}`); r.code != 403 {
 			t.Fatalf("researcher triaging: %d", r.code)
 		}
 		if r := s.call(t, "triager", "POST", "/api/v1/reports/"+id+"/transitions", `{"status":"accepted","reason":"Reproduced."}`); r.code != 200 || r.body["finding_id"] == "" {

@@ -155,8 +155,9 @@ func decodeSeq(s string, seq *int64) error {
 }
 
 func (a *api) listCheckpoints(w http.ResponseWriter, r *http.Request) {
-	if authz.ScopeOf(web.ActorFrom(r.Context()), authz.AuditRead).All == false {
-		web.WriteError(w, r, authz.ErrNotFound)
+	// The checkpoints are of the whole log: a platform record.
+	if err := authz.Check(web.ActorFrom(r.Context()), authz.AuditRead, authz.Record()); err != nil {
+		web.WriteError(w, r, err)
 		return
 	}
 	cps, err := a.Audit.Checkpoints(r.Context())

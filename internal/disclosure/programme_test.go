@@ -28,7 +28,7 @@ func TestProgrammeAccess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.CreateProgramme(e.ctx, e.triager, disclosure.ProgrammeInput{Slug: &slug}); !errors.Is(err, authz.ErrNotFound) {
+		if _, err := e.svc.CreateProgramme(e.ctx, e.triager, disclosure.ProgrammeInput{Slug: &slug}); !errors.Is(err, authz.ErrForbidden) {
 			t.Fatalf("triager creating a programme: %v", err)
 		}
 		if _, err := e.svc.Programme(e.ctx, e.alice, vrp.ID); !errors.Is(err, authz.ErrNotFound) {
@@ -83,7 +83,7 @@ func TestProgrammeAccess(t *testing.T) {
 		if prof.Reputation != 30 || !prof.Verified {
 			t.Fatalf("profile: %+v", prof)
 		}
-		if _, err := e.svc.Profile(e.ctx, e.triager); !errors.Is(err, authz.ErrNotFound) {
+		if _, err := e.svc.Profile(e.ctx, e.triager); !errors.Is(err, authz.ErrForbidden) {
 			t.Fatalf("staff profile: %v", err)
 		}
 		bio := "Web and mobile."
@@ -242,7 +242,7 @@ func TestMetrics(t *testing.T) {
 		if _, err := e.svc.Metrics(e.ctx, e.aMember, disclosure.MetricsFilter{AgencyID: e.agB.ID}); !errors.Is(err, authz.ErrNotFound) {
 			t.Fatalf("agency asking for another agency: %v", err)
 		}
-		if _, err := e.svc.Metrics(e.ctx, e.alice, disclosure.MetricsFilter{}); !errors.Is(err, authz.ErrNotFound) {
+		if _, err := e.svc.Metrics(e.ctx, e.alice, disclosure.MetricsFilter{}); !errors.Is(err, authz.ErrForbidden) {
 			t.Fatalf("researcher metrics: %v", err)
 		}
 		later := e.svc.WithClock(func() time.Time { return time.Now().Add(100 * 24 * time.Hour) })

@@ -198,7 +198,7 @@ func (s *Service) researcher(ctx context.Context, uid string) (Researcher, error
 
 // Profile returns the caller's researcher profile.
 func (s *Service) Profile(ctx context.Context, a authz.Actor) (Researcher, error) {
-	if err := authz.Check(a, ResearcherSelf, authz.Resource{OwnerID: a.UserID}); err != nil {
+	if err := authz.Check(a, authz.ResearcherSelf, authz.OwnedBy(a.UserID)); err != nil {
 		return Researcher{}, err
 	}
 	return s.researcher(ctx, a.UserID)
@@ -261,7 +261,7 @@ func (s *Service) UpdateProfile(ctx context.Context, a authz.Actor, u ProfileUpd
 // Invite lets a researcher (by handle) into an invite-only programme and
 // tells them.
 func (s *Service) Invite(ctx context.Context, a authz.Actor, programmeID, handle string) error {
-	if err := authz.Check(a, ProgrammeInvite, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.ProgrammeInvite, authz.Record()); err != nil {
 		return err
 	}
 	p, err := s.Programme(ctx, a, programmeID)

@@ -197,9 +197,10 @@ func TestIntegrityFailureIsReportedAndAudited(t *testing.T) {
 	})
 }
 
-// An agency not on the incident, and anyone outside, get 404 (authz's
-// ErrNotFound, like a missing record) for its evidence, its content, its
-// custody and its bundle.
+// An agency not on the incident gets 404 (authz's ErrNotFound, like a
+// missing record) for its evidence, its content, its custody and its bundle;
+// a role with no evidence grant at all (a researcher) gets authz's 403, and
+// the anonymous caller 401 (the access model of issue 8).
 func TestAccess(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -218,8 +219,11 @@ func TestAccess(t *testing.T) {
 			calls["bundle"] = e.svc.ExportBundleTo(t, ctx, a, "inc1")
 			for name, err := range calls {
 				want := authz.ErrNotFound
-				if a == authz.Anonymous {
+				switch a {
+				case authz.Anonymous:
 					want = authz.ErrUnauthenticated
+				case outsider:
+					want = authz.ErrForbidden
 				}
 				if !errors.Is(err, want) {
 					t.Errorf("%s %s: %v, want %v", a.Role, name, err, want)

@@ -31,7 +31,7 @@ func (u *ui) userFormOptions(r *http.Request, f *userForm) error {
 	if err != nil {
 		return err
 	}
-	if a.Role == authz.WogAdmin {
+	if authz.ScopeOf(a, authz.UserManage).All {
 		f.Roles, f.Agencies = authz.Roles(), ags
 		return nil
 	}
@@ -64,12 +64,13 @@ func (u *ui) userCreate(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	if a.Role == authz.WogAdmin {
+	manageAll := authz.ScopeOf(a, authz.UserManage).All
+	if manageAll {
 		f.Agency = r.PostFormValue("agency")
 	}
 	role := authz.Role(f.Role)
 	agency := f.Agency
-	if !role.AgencyBound() && a.Role == authz.WogAdmin {
+	if !role.AgencyBound() && manageAll {
 		agency = "" // central roles and researchers belong to no agency
 	}
 	password, chosen := r.PostFormValue("password"), false

@@ -74,7 +74,7 @@ func (au *Authenticator) api(act authz.Action, h http.HandlerFunc) http.Handler 
 			WriteError(w, r, authz.ErrUnauthenticated)
 			return
 		}
-		if err := authz.Check(actor, act, authz.Resource{}); err != nil {
+		if err := authz.Check(actor, act, authz.Collection()); err != nil {
 			if errors.Is(err, authz.ErrUnauthenticated) {
 				w.Header().Set("WWW-Authenticate", `Bearer`)
 			}
@@ -102,13 +102,17 @@ func (au *Authenticator) ui(act authz.Action, h http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, au.EnrolPath, http.StatusSeeOther)
 			return
 		}
-		if err := authz.Check(actor, act, authz.Resource{}); err != nil {
+		if err := authz.Check(actor, act, authz.Collection()); err != nil {
 			if errors.Is(err, authz.ErrUnauthenticated) {
 				if r.Method == http.MethodGet || r.Method == http.MethodHead {
 					http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 					return
 				}
 				http.Error(w, "Please sign in.", http.StatusUnauthorized)
+				return
+			}
+			if errors.Is(err, authz.ErrForbidden) {
+				ForbiddenPage(w, r)
 				return
 			}
 			NotFoundPage(w, r)
