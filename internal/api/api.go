@@ -13,6 +13,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -32,6 +33,8 @@ type Deps struct {
 
 	Intake *intake.Service // log intake (nil: its routes are absent)
 	Detect *detect.Service // rules, alerts, hunts
+
+	Incidents *incident.Service // incident response (nil: its routes are absent)
 }
 
 type api struct{ Deps }
@@ -78,6 +81,7 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.API, "GET /api/v1/audit/checkpoints", authz.AuditRead, a.listCheckpoints)
 	registerDisclosure(rt, a)
 	registerMonitoring(rt, a)
+	registerIncidents(rt, a)
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

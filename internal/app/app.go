@@ -20,6 +20,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/mail"
@@ -47,6 +48,7 @@ type App struct {
 	Detect *detect.Service // rules, alerts, correlation, hunts
 
 	Disclosure *disclosure.Service // community programmes
+	Incidents  *incident.Service   // incident response and on-call
 	Mail       mail.Sender
 	Limits     *ratelimit.Policy // rate limits of the community routes
 
@@ -87,7 +89,18 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		db.Close()
 		return nil, fmt.Errorf("community programmes: %w", err)
 	}
+	if err := a.openIncidents(ctx, cfg, log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("incident response: %w", err)
+	}
 	return a, nil
+}
+
+// openIncidents builds incident response (after the mail sender).
+func (a *App) openIncidents(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	a.Incidents = incident.New(a.DB, a.Audit, a.Registry, a.Findings, incident.Options{Targets: cfg.IncidentTargets, PublicURL: cfg.BaseURL(),
+		Mail: a.Mail, Sealer: a.Ring.Sealer("oncall-webhook-secret"), Chromium: cfg.Chromium, Log: log})
+	return a.Incidents.EnsurePlaybooks(ctx)
 }
 
 // openCommunity builds the community programmes' service, its mail and its
@@ -153,7 +166,7 @@ func (a *App) buildRouter() *web.Router {
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
-		Intake: a.Intake, Detect: a.Detect})
+		Intake: a.Intake, Detect: a.Detect, Incidents: a.Incidents})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
