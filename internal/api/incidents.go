@@ -20,6 +20,7 @@ func registerIncidents(rt *web.Router, a *api) {
 	}
 	rt.Handle(web.API, "GET /api/v1/incidents", authz.IncidentRead, a.listIncidents)
 	rt.Handle(web.API, "POST /api/v1/incidents", authz.IncidentCreate, a.createIncident)
+	rt.Handle(web.API, "GET /api/v1/incidents/metrics", authz.IncidentRead, a.incidentMetrics)
 	rt.Handle(web.API, "GET /api/v1/incidents/{id}", authz.IncidentRead, a.getIncident)
 	rt.Handle(web.API, "PATCH /api/v1/incidents/{id}", authz.IncidentUpdate, a.updateIncident)
 	rt.Handle(web.API, "POST /api/v1/incidents/{id}/status", authz.IncidentUpdate, a.changeIncidentStatus)

@@ -198,5 +198,21 @@ func TestIncidentContract(t *testing.T) {
 		if code, _ := ta.do(t, "b-member", "POST", "/api/v1/incidents/"+other["id"].(string)+"/status", `{"status":"analysing"}`); code != 404 {
 			t.Fatalf("MOE moves MOH's incident: %d", code)
 		}
+
+		// Metrics per agency and severity.
+		code, m := ta.do(t, "analyst", "GET", "/api/v1/incidents/metrics?from="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), nil)
+		if code != 200 || len(m["rows"].([]any)) != 3 { // MOE/high, MOH/high, MOH/low
+			t.Fatalf("metrics: %d %v", code, m)
+		}
+		row := m["rows"].([]any)[0].(map[string]any)
+		if row["agency"] != "MOE" || row["count"].(float64) != 1 || row["breaches"].(float64) != 1 || row["acknowledge"].(map[string]any)["median_s"] == nil {
+			t.Fatalf("metrics row %v", row)
+		}
+		if code, m := ta.do(t, "b-member", "GET", "/api/v1/incidents/metrics", nil); code != 200 || len(m["rows"].([]any)) != 1 {
+			t.Fatalf("MOE's metrics: %d %v", code, m)
+		}
+		if code, _ := ta.do(t, "analyst", "GET", "/api/v1/incidents/metrics?from=yesterday", nil); code != 400 {
+			t.Fatalf("bad from: %d", code)
+		}
 	})
 }
