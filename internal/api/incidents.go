@@ -42,6 +42,7 @@ func registerIncidents(rt *web.Router, a *api) {
 
 	rt.Handle(web.API, "GET /api/v1/playbooks", authz.IncidentRead, a.listPlaybooks)
 	rt.Handle(web.API, "PUT /api/v1/playbooks/{category}", authz.PlaybookManage, a.savePlaybook)
+	registerOnCall(rt, a)
 }
 
 // write answers v, or err.

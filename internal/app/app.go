@@ -99,7 +99,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 // openIncidents builds incident response (after the mail sender).
 func (a *App) openIncidents(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	a.Incidents = incident.New(a.DB, a.Audit, a.Registry, a.Findings, incident.Options{Targets: cfg.IncidentTargets, PublicURL: cfg.BaseURL(),
-		Mail: a.Mail, Sealer: a.Ring.Sealer("oncall-webhook-secret"), Chromium: cfg.Chromium, Log: log})
+		Mail: a.PageMail(), Sealer: a.Ring.Sealer(incident.WebhookSealPurpose), Chromium: cfg.Chromium, Log: log})
 	return a.Incidents.EnsurePlaybooks(ctx)
 }
 
@@ -113,6 +113,17 @@ func (a *App) openCommunity(cfg *config.Config, log *slog.Logger) {
 	}
 	a.Disclosure = disclosure.New(a.DB, a.Audit, a.Registry, a.Findings, a.Ring, disclosure.Options{PublicURL: cfg.BaseURL(), Mail: a.Mail, Log: log})
 	a.Limits = ratelimit.NewPolicy(ratelimit.PolicyConfig{SubmitPerClient: c.SubmitRate, SubmitOverall: c.SubmitGlobal, TrustProxy: cfg.TrustProxy})
+}
+
+// PageMail is the sender of pages: straight to the SMTP server (the pager
+// runs in the background and retries a page the server refused), or a
+// logger when no server is configured.
+func (a *App) PageMail() mail.Sender {
+	c := a.Cfg.Community
+	if c.SMTPAddr == "" {
+		return mail.Discard{Log: a.Log}
+	}
+	return &mail.SMTP{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
 }
 
 func openRing(cfg *config.Config) (*keys.Ring, error) {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -90,7 +92,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	e.mohAdmin = e.user(t, "admin@moh.example", authz.AgencyAdmin, "MOH")
 	e.moeMember = e.user(t, "member@moe.example", authz.AgencyMember, "MOE")
 	e.mofMember = e.user(t, "member@mof.example", authz.AgencyMember, "MOF")
-	e.svc = incident.New(db, e.log, e.reg, e.findings, incident.Options{Now: e.clock.Now})
+	e.svc = incident.New(db, e.log, e.reg, e.findings, incident.Options{Now: e.clock.Now, Log: quiet})
 	if err := e.svc.EnsurePlaybooks(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +151,9 @@ func (e *env) alert(t testing.TB, agency, level, title, host string, firstSeen t
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// quiet drops the services' logs.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // event stores a matched event of an alert, as detection keeps the first ones.
 func (e *env) event(t testing.TB, alertID, eventJSON string) {

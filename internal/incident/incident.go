@@ -124,3 +124,6 @@ func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Millise
 
 // Targets returns the SLA targets in force.
 func (s *Service) Targets() Targets { return s.opts.Targets }
+
+// WebhookSealPurpose names the key that seals webhook secrets at rest.
+const WebhookSealPurpose = "oncall-webhook-secret"

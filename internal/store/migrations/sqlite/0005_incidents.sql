@@ -195,6 +195,7 @@ CREATE TABLE oncall_pages (
     channel     TEXT NOT NULL,
     user_id     TEXT NOT NULL,
     subject     TEXT NOT NULL,
+    body        TEXT NOT NULL,
     node        TEXT NOT NULL,
     claimed_at  INTEGER NOT NULL,
     sent_at     INTEGER,
