@@ -12,6 +12,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
+	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/intake"
@@ -35,6 +36,7 @@ type Deps struct {
 	Detect *detect.Service // rules, alerts, hunts
 
 	Incidents *incident.Service // incident response (nil: its routes are absent)
+	Evidence  *evidence.Service // the evidence locker of incidents (nil: its routes are absent)
 }
 
 type api struct{ Deps }

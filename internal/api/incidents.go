@@ -39,10 +39,12 @@ func registerIncidents(rt *web.Router, a *api) {
 	rt.Handle(web.API, "GET /api/v1/incidents/{id}/review", authz.IncidentRead, a.incidentReview)
 	rt.Handle(web.API, "PUT /api/v1/incidents/{id}/review", authz.IncidentUpdate, a.saveIncidentReview)
 	rt.Handle(web.API, "POST /api/v1/incidents/{id}/review/follow-ups", authz.IncidentUpdate, a.addIncidentFollowUp)
+	rt.Handle(web.API, "GET /api/v1/incidents/{id}/report", authz.IncidentRead, a.incidentReport)
 
 	rt.Handle(web.API, "GET /api/v1/playbooks", authz.IncidentRead, a.listPlaybooks)
 	rt.Handle(web.API, "PUT /api/v1/playbooks/{category}", authz.PlaybookManage, a.savePlaybook)
 	registerOnCall(rt, a)
+	registerEvidence(rt, a)
 }
 
 // write answers v, or err.

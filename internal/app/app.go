@@ -19,6 +19,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/config"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
+	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/intake"
@@ -49,6 +50,7 @@ type App struct {
 
 	Disclosure *disclosure.Service // community programmes
 	Incidents  *incident.Service   // incident response and on-call
+	Evidence   *evidence.Service   // the evidence locker of incidents
 	Mail       mail.Sender
 	Limits     *ratelimit.Policy // rate limits of the community routes
 
@@ -100,6 +102,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 func (a *App) openIncidents(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	a.Incidents = incident.New(a.DB, a.Audit, a.Registry, a.Findings, incident.Options{Targets: cfg.IncidentTargets, PublicURL: cfg.BaseURL(),
 		Mail: a.PageMail(), Sealer: a.Ring.Sealer(incident.WebhookSealPurpose), Chromium: cfg.Chromium, Log: log})
+	blobs, err := evidence.LocalStore(cfg.DataDir, a.Ring)
+	if err != nil {
+		return fmt.Errorf("evidence store: %w", err)
+	}
+	a.Evidence = evidence.New(a.DB, a.Audit, blobs, "local", a.Incidents.ForEvidence(), evidence.Options{})
 	return a.Incidents.EnsurePlaybooks(ctx)
 }
 
@@ -177,7 +184,7 @@ func (a *App) buildRouter() *web.Router {
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
-		Intake: a.Intake, Detect: a.Detect, Incidents: a.Incidents})
+		Intake: a.Intake, Detect: a.Detect, Incidents: a.Incidents, Evidence: a.Evidence})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
