@@ -188,7 +188,7 @@ func (a *App) buildRouter() *web.Router {
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
-		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}})
+		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Incidents: a.Incidents, Evidence: a.Evidence})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

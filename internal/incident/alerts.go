@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -243,4 +244,25 @@ func isTechnique(t string) bool {
 		}
 	}
 	return len(t) == 5 || len(t) == 9
+}
+
+// AlertIncident returns the incident an alert is in, when the caller may
+// see it (ok false when the alert is in none, or in one hidden from them).
+func (s *Service) AlertIncident(ctx context.Context, a authz.Actor, alertID string) (id, title string, ok bool, err error) {
+	var iid string
+	err = s.db.R().QueryRowContext(ctx, `SELECT incident_id FROM incident_alerts WHERE alert_id = $1`, alertID).Scan(&iid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, err
+	}
+	inc, err := s.Get(ctx, a, iid)
+	if errors.Is(err, authz.ErrNotFound) || errors.Is(err, authz.ErrForbidden) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, err
+	}
+	return inc.ID, inc.Title, true, nil
 }

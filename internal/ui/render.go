@@ -64,6 +64,8 @@ func nav(a authz.Actor, current string) []navItem {
 	add("/systems", "Systems", authz.SystemRead)
 	add("/findings", "Findings", authz.FindingRead)
 	add("/alerts", "Alerts", authz.AlertRead)
+	add("/incidents", "Incidents", authz.IncidentRead)
+	add("/oncall", "On call", authz.OnCallRead)
 	add("/rules", "Rules", authz.RuleRead)
 	add("/hunts", "Hunts", authz.HuntRead)
 	add("/intake", "Intake", authz.IntakeRead)
