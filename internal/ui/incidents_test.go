@@ -87,7 +87,7 @@ func TestIncidentPages(t *testing.T) {
 	an.follow("/incidents/"+iid+"/observables", url.Values{"type": {"account"}, "value": {`CORP\j.tan`}, "tlp": {"amber"}})
 	pg = an.follow("/incidents/"+iid+"/observables", url.Values{"type": {"account"}, "value": {`CORP\j.tan`}, "tlp": {"amber"}})
 	mustContain(t, "duplicate observable", pg.body, "already on this incident")
-	tasks := regexp.MustCompile(`action="/incidents/` + iid + `/tasks/([0-9a-z]{26})"`).FindAllStringSubmatch(pg.body, -1)
+	tasks := regexp.MustCompile(`action="/incidents/`+iid+`/tasks/([0-9a-z]{26})"`).FindAllStringSubmatch(pg.body, -1)
 	if len(tasks) < 2 {
 		t.Fatalf("task forms: %v", tasks)
 	}
