@@ -70,9 +70,19 @@ func NewClockChart(c ClockState, now time.Time) ClockChart {
 		if r.Breached {
 			b.Value += " — breached"
 		}
-		b.ValueX = round1(math.Max(ch.Left+b.W, b.TargetX) + 6)
-		if b.ValueX+5.6*float64(len(b.Value)) > float64(ch.Width)-4 {
-			b.ValueX, b.Inside = round1(ch.Left+b.W-6), true
+		// The value goes after the bar, before the target mark if it fits
+		// there, else after the mark, else inside the bar's end.
+		textW, barEnd := 5.6*float64(len([]rune(b.Value))), ch.Left+b.W
+		switch {
+		case barEnd+6+textW < b.TargetX-4 || barEnd >= b.TargetX:
+			b.ValueX = round1(barEnd + 6)
+		case b.TargetX+6+textW <= float64(ch.Width)-4:
+			b.ValueX = round1(b.TargetX + 6)
+		default:
+			b.ValueX = round1(barEnd + 6)
+		}
+		if b.ValueX+textW > float64(ch.Width)-4 && b.W > textW+12 {
+			b.ValueX, b.Inside = round1(barEnd-6), true
 		}
 		ch.Bars = append(ch.Bars, b)
 		desc = append(desc, r.Name+": "+b.Value)
