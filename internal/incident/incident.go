@@ -127,3 +127,12 @@ func (s *Service) Targets() Targets { return s.opts.Targets }
 
 // WebhookSealPurpose names the key that seals webhook secrets at rest.
 const WebhookSealPurpose = "oncall-webhook-secret"
+
+// WithClock returns a copy of the service reading time from now (the demo
+// backdates incidents with it).
+func (s *Service) WithClock(now func() time.Time) *Service {
+	c := *s
+	c.now = now
+	c.opts.Now = now
+	return &c
+}
