@@ -119,4 +119,3 @@ func seedIncidents(ctx context.Context, svc *incident.Service, systems []registr
 	}
 	return nil
 }
-
