@@ -47,6 +47,8 @@ func TestIncidentPages(t *testing.T) {
 	a2 := e.alert(t, "B", "critical", "Credential dumping", "pc77")
 	an := e.signIn(t, "analyst")
 
+	lone := e.alert(t, "A", "medium", "Lone alert", "ws09")
+	mustContain(t, "alert page", an.get("/alerts/"+lone).body, `id="create-incident"`, `name="alert" value="`+lone+`"`)
 	list := an.get("/alerts")
 	mustContain(t, "alert queue", list.body, `action="/incidents/new"`, `name="alert" value="`+a1+`"`, "Open an incident from the selected alerts")
 	form := an.get("/incidents/new?alert=" + a1 + "&alert=" + a2)
