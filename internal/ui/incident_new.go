@@ -3,10 +3,10 @@ package ui
 import (
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/web"
@@ -14,7 +14,8 @@ import (
 
 type incidentNewData struct {
 	In         incident.NewIncident
-	Alerts     []detect.Alert // the alerts it is made from
+	Alerts     []detect.Alert     // the alerts it is made from
+	Findings   []findings.Finding // the findings that show the compromise
 	Agencies   []registry.Agency
 	Severities []string
 	Categories []incident.Category
@@ -37,6 +38,16 @@ func (u *ui) newIncidentData(r *http.Request, in incident.NewIncident) (*inciden
 			d.Agencies = append(d.Agencies, ag)
 		}
 	}
+	var fids []string
+	for _, fid := range in.FindingIDs {
+		if f, err := u.Findings.Get(ctx, a, fid); err == nil {
+			d.Findings = append(d.Findings, f)
+			fids = append(fids, f.ID)
+		}
+	}
+	if len(fids) == len(in.FindingIDs) {
+		d.In.FindingIDs = fids
+	}
 	if u.Monitoring != nil && u.Monitoring.Detect != nil {
 		var ids []string
 		for _, aid := range in.AlertIDs {
@@ -55,9 +66,12 @@ func (u *ui) newIncidentData(r *http.Request, in incident.NewIncident) (*inciden
 }
 
 func (u *ui) incidentNewForm(w http.ResponseWriter, r *http.Request) {
-	in := incident.NewIncident{AlertIDs: r.URL.Query()["alert"], Severity: "medium", Category: "other"}
+	in := incident.NewIncident{AlertIDs: r.URL.Query()["alert"], FindingIDs: r.URL.Query()["finding"], Severity: "medium", Category: "other"}
 	if len(in.AlertIDs) > 200 {
 		in.AlertIDs = in.AlertIDs[:200]
+	}
+	if len(in.FindingIDs) > 20 {
+		in.FindingIDs = in.FindingIDs[:20]
 	}
 	d, err := u.newIncidentData(r, in)
 	if err != nil {
@@ -76,6 +90,22 @@ func (u *ui) incidentNewForm(w http.ResponseWriter, r *http.Request) {
 			d.In.Agencies = append(d.In.Agencies, al.Agency)
 		}
 	}
+	for _, f := range d.Findings {
+		sev := f.Severity
+		if sev == "info" {
+			sev = "low"
+		}
+		if incidentRank(sev) > incidentRank(d.In.Severity) {
+			d.In.Severity = sev
+		}
+		if !slices.Contains(d.In.Agencies, f.Agency) {
+			d.In.Agencies = append(d.In.Agencies, f.Agency)
+		}
+		if d.In.Title == "" {
+			d.In.Title = "Compromise: " + f.Title
+			d.In.Category = "vulnerability-exploitation"
+		}
+	}
 	if len(d.Alerts) > 0 {
 		d.In.Title = d.Alerts[0].RuleTitle
 		if len(d.Alerts) > 1 {
@@ -92,7 +122,7 @@ func (u *ui) incidentCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := incident.NewIncident{Title: r.PostFormValue("title"), Severity: r.PostFormValue("severity"), Category: r.PostFormValue("category"),
-		Description: r.PostFormValue("description"), Agencies: r.PostForm["agencies"], AlertIDs: r.PostForm["alert_ids"]}
+		Description: r.PostFormValue("description"), Agencies: r.PostForm["agencies"], AlertIDs: r.PostForm["alert_ids"], FindingIDs: r.PostForm["finding_ids"]}
 	inc, err := u.Incidents.Create(r.Context(), web.ActorFrom(r.Context()), in)
 	if err != nil {
 		d, derr := u.newIncidentData(r, in)
@@ -107,4 +137,6 @@ func (u *ui) incidentCreate(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/incidents/"+inc.ID)
 }
 
-func trimmed(s string) string { return strings.TrimSpace(s) }
+func incidentRank(sev string) int {
+	return map[string]int{"low": 1, "medium": 2, "high": 3, "critical": 4}[sev]
+}

@@ -163,6 +163,17 @@ func TestIncidentPages(t *testing.T) {
 		t.Fatalf("report: %d", r.status)
 	}
 
+	// From a finding that shows a compromise.
+	fid := e.finding["A"].ID
+	mustContain(t, "finding page", an.get("/findings/"+fid).body, `href="/incidents/new?finding=`+fid+`"`)
+	fromF := an.get("/incidents/new?finding=" + fid)
+	mustContain(t, "form from a finding", fromF.body, "From 1 finding", `name="finding_ids" value="`+fid+`"`, "Compromise: Stored XSS in MOH search", `value="high" selected`)
+	made := an.post("/incidents", url.Values{"title": {"Compromise via stored XSS"}, "severity": {"high"}, "category": {"vulnerability-exploitation"}, "finding_ids": {fid}})
+	if made.status != http.StatusSeeOther {
+		t.Fatalf("incident from a finding: %d %s", made.status, excerpt(made.body))
+	}
+	mustContain(t, "incident from a finding", an.get(made.location).body, "Finding linked: Stored XSS in MOH search")
+
 	// Metrics, on call, playbooks.
 	mustContain(t, "metrics", an.get("/incidents/metrics").body, "Time to contain by severity", "<svg", "Critical (1)")
 	mustContain(t, "on call", an.get("/oncall").body, "Escalation policy", "Nobody: set a rotation")
