@@ -135,6 +135,6 @@ func (h hello) marshal() ([]byte, error) {
 
 type builder struct{ b []byte }
 
-func (b *builder) u8(v uint8)      { b.b = append(b.b, v) }
-func (b *builder) u16(v uint16)    { b.b = binary.BigEndian.AppendUint16(b.b, v) }
-func (b *builder) bytes(v []byte)  { b.b = append(b.b, v...) }
+func (b *builder) u8(v uint8)     { b.b = append(b.b, v) }
+func (b *builder) u16(v uint16)   { b.b = binary.BigEndian.AppendUint16(b.b, v) }
+func (b *builder) bytes(v []byte) { b.b = append(b.b, v...) }
