@@ -41,7 +41,7 @@ func NewCA(name string) (*CA, error) {
 	now := time.Now()
 	rt := &x509.Certificate{
 		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: name + " Root", Organization: []string{"kubu farm"}},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour),
+		NotBefore: now.Add(-6 * 365 * 24 * time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, rt, rt, &rk.PublicKey, rk)
@@ -55,7 +55,7 @@ func NewCA(name string) (*CA, error) {
 	}
 	it := &x509.Certificate{
 		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: name + " Intermediate", Organization: []string{"kubu farm"}},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(5 * 365 * 24 * time.Hour),
+		NotBefore: now.Add(-5 * 365 * 24 * time.Hour), NotAfter: now.Add(5 * 365 * 24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, MaxPathLenZero: true,
 	}
 	der, err = x509.CreateCertificate(rand.Reader, it, root, &ik.PublicKey, rk)
@@ -154,7 +154,7 @@ func (ca *CA) Leaf(spec CertSpec) (tls.Certificate, error) {
 		}
 		it := &x509.Certificate{
 			SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: "kubu farm RSA Intermediate"},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
+			NotBefore: now.Add(-5 * 365 * 24 * time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
 			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 		}
 		der, err := x509.CreateCertificate(rand.Reader, it, ca.Root, rk.Public(), ca.RootKey)
