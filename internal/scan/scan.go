@@ -222,4 +222,3 @@ func systemResolver() (string, error) {
 	}
 	return net.JoinHostPort(cfg.Servers[0], cfg.Port), nil
 }
-
