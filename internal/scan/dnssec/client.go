@@ -92,6 +92,9 @@ func (c *Client) exchange(ctx context.Context, name string, qtype uint16) (*dns.
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, fmt.Errorf("dns %s %s: no answer from %s within %s", name, dns.TypeToString[qtype], c.Server, c.Timeout)
 		}
+		if !errors.As(err, &ne) && ctx.Err() == nil {
+			return nil, fmt.Errorf("dns %s %s: %s answered with something that is not a DNS message (%v)", name, dns.TypeToString[qtype], c.Server, err)
+		}
 		return nil, fmt.Errorf("dns %s %s: %w", name, dns.TypeToString[qtype], err)
 	}
 	if r.Id != m.Id || len(r.Question) != 1 || !strings.EqualFold(r.Question[0].Name, name) || r.Question[0].Qtype != qtype {

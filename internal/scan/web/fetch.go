@@ -194,7 +194,7 @@ func cleanErr(u string, err error, timeout time.Duration) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return fmt.Errorf("%s: no complete answer within %s", u, timeout)
-	case strings.Contains(err.Error(), "header exceeded") || strings.Contains(err.Error(), "too long"):
+	case strings.Contains(err.Error(), "headers exceeded") || strings.Contains(err.Error(), "too long"):
 		return fmt.Errorf("%s: response headers larger than allowed: %v", u, err)
 	}
 	return fmt.Errorf("%s: %w", u, err)

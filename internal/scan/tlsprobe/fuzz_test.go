@@ -1,0 +1,65 @@
+package tlsprobe
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+)
+
+// record wraps handshake messages in one TLS record.
+func record(typ byte, body []byte) []byte {
+	out := []byte{typ, 3, 3, 0, 0}
+	binary.BigEndian.PutUint16(out[3:], uint16(len(body)))
+	return append(out, body...)
+}
+
+func handshake(typ byte, body []byte) []byte {
+	return append([]byte{typ, byte(len(body) >> 16), byte(len(body) >> 8), byte(len(body))}, body...)
+}
+
+func serverHelloBody(version, suite uint16, ext []byte) []byte {
+	b := binary.BigEndian.AppendUint16(nil, version)
+	b = append(b, make([]byte, 32)...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint16(b, suite)
+	b = append(b, 0)
+	if ext != nil {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(ext)))
+		b = append(b, ext...)
+	}
+	return b
+}
+
+func TestReadServerHello(t *testing.T) {
+	tls13 := []byte{0, 43, 0, 2, 3, 4, 0, 51, 0, 4, 0, 0x1d, 0, 0}
+	in := record(22, handshake(2, serverHelloBody(0x0303, 0x1301, tls13)))
+	sh, err := readServerHello(bytes.NewReader(in), false)
+	if err != nil || sh.version != TLS13 || sh.suite != 0x1301 || sh.group != 0x1d {
+		t.Fatalf("got %+v, %v", sh, err)
+	}
+	cert := handshake(11, []byte{0, 0, 5, 0, 0, 2, 0xAA, 0xBB})
+	in = record(22, append(handshake(2, serverHelloBody(0x0303, 0xc02f, nil)), cert...))
+	sh, err = readServerHello(bytes.NewReader(in), true)
+	if err != nil || sh.version != TLS12 || len(sh.certs) != 1 || !bytes.Equal(sh.certs[0], []byte{0xAA, 0xBB}) {
+		t.Fatalf("got %+v, %v", sh, err)
+	}
+	_, err = readServerHello(bytes.NewReader(record(21, []byte{2, 70})), false)
+	if a, ok := err.(*AlertError); !ok || a.Description != 70 {
+		t.Fatalf("alert: got %v", err)
+	}
+	if _, err := readServerHello(bytes.NewReader([]byte("HTTP/1.1 400 Bad Request\r\n\r\n")), false); err != ErrNotTLS {
+		t.Fatalf("HTTP answer: got %v", err)
+	}
+}
+
+func FuzzReadServerHello(f *testing.F) {
+	f.Add(record(22, handshake(2, serverHelloBody(0x0303, 0x1301, []byte{0, 43, 0, 2, 3, 4}))), true)
+	f.Add(record(22, append(handshake(2, serverHelloBody(0x0301, 0x002f, nil)), handshake(11, []byte{0, 0, 3, 0, 0, 0})...)), true)
+	f.Add(record(21, []byte{2, 40}), false)
+	f.Fuzz(func(t *testing.T, b []byte, certs bool) {
+		sh, err := readServerHello(bytes.NewReader(b), certs)
+		if err == nil && sh == nil {
+			t.Fatal("nil ServerHello without error")
+		}
+	})
+}
