@@ -44,6 +44,7 @@ func commands() []command {
 		{"intake-token create", "create an intake token for an agency's log shippers and print it", intakeTokenCreate},
 		{"audit verify", "check the whole tamper-evident audit log", auditVerify},
 		{"hunt", "run Sigma rules over .evtx and JSON log files, offline", runHunt},
+		{"scan", "scan host names from outside and grade them, offline", runScan},
 		{"version", "print the version", version},
 	}
 }
