@@ -321,20 +321,51 @@ var sharedFarm = sync.OnceValues(func() (*farmRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := &farmRun{f: f, names: map[string]string{}}
+	run := &farmRun{f: f, names: map[string]string{}, started: map[string]*farm.Started{}}
 	for _, c := range farmCases() {
 		st, err := f.Add(c.target)
 		if err != nil {
 			return nil, err
 		}
 		run.names[c.target.Label] = st.Name
+		run.started[c.target.Label] = st
+		run.targets = append(run.targets, c.target)
 	}
 	return run, nil
 })
 
 type farmRun struct {
-	f     *farm.Farm
-	names map[string]string
+	f       *farm.Farm
+	names   map[string]string
+	started map[string]*farm.Started
+	targets []farm.Target
+
+	mu      sync.Mutex
+	results map[string]*scan.Result
+}
+
+// result scans a farm target once and keeps the answer.
+func (run *farmRun) result(t *testing.T, label string) *scan.Result {
+	t.Helper()
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if r, ok := run.results[label]; ok {
+		return r
+	}
+	s, err := scan.New(options(run.f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := s.Scan(context.Background(), run.names[label])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.results == nil {
+		run.results = map[string]*scan.Result{}
+	}
+	run.results[label] = r
+	return r
 }
 
 func scannerFor(t testing.TB, f *farm.Farm) *scan.Scanner {

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -119,7 +120,7 @@ func (f *Farm) Add(t Target) (*Started, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.serveHTTP(ln, nil, httpHandler(t.Site))
+		f.serveHTTP(ln, nil, httpHandler(t.Site, f.Ports.HTTP, f.Ports.HTTPS))
 	}
 	switch {
 	case t.SilentTLS:
@@ -136,7 +137,7 @@ func (f *Farm) Add(t Target) (*Started, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.serveHTTP(ln, cfg, httpsHandler(t.Site))
+		f.serveHTTP(ln, cfg, httpsHandler(t.Site, f.Ports.HTTP, f.Ports.HTTPS))
 	}
 	return st, nil
 }
@@ -166,7 +167,9 @@ func setHeaders(w http.ResponseWriter, h map[string]string) {
 	}
 }
 
-func httpHandler(s Site) http.Handler {
+// httpHandler serves a site's HTTP side. A Host with the farm's HTTP port
+// (a client that was given the ports) is redirected to the HTTPS port.
+func httpHandler(s Site, httpPort, httpsPort int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setHeaders(w, s.HTTPHeaders)
 		switch s.HTTP {
@@ -178,12 +181,16 @@ func httpHandler(s Site) http.Handler {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			io.WriteString(w, page(s))
 		default: // redirect
-			http.Redirect(w, r, "https://"+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)
+			host := r.Host
+			if h, p, err := net.SplitHostPort(host); err == nil && p == strconv.Itoa(httpPort) {
+				host = net.JoinHostPort(h, strconv.Itoa(httpsPort))
+			}
+			http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), http.StatusMovedPermanently)
 		}
 	})
 }
 
-func httpsHandler(s Site) http.Handler {
+func httpsHandler(s Site, httpPort, httpsPort int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setHeaders(w, s.Headers)
 		if r.URL.Path == "/.well-known/security.txt" {
@@ -200,7 +207,11 @@ func httpsHandler(s Site) http.Handler {
 			return
 		}
 		if s.Downgrade {
-			http.Redirect(w, r, "http://"+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)
+			host := r.Host
+			if h, p, err := net.SplitHostPort(host); err == nil && p == strconv.Itoa(httpsPort) {
+				host = net.JoinHostPort(h, strconv.Itoa(httpPort))
+			}
+			http.Redirect(w, r, "http://"+host+r.URL.RequestURI(), http.StatusMovedPermanently)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

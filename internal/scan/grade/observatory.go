@@ -168,11 +168,11 @@ var obsModifier = map[string]int{
 	"x-frame-options-allow-from-origin":                                0,
 	"x-frame-options-not-implemented":                                  -20,
 	"x-frame-options-header-invalid":                                   -20,
-	"cross-origin-resource-policy-not-implemented":                     0,
-	"cross-origin-resource-policy-implemented-with-same-origin":        10,
-	"cross-origin-resource-policy-implemented-with-same-site":          10,
-	"cross-origin-resource-policy-implemented-with-cross-origin":       0,
-	"cross-origin-resource-policy-header-invalid":                      -5,
+	"corp-not-implemented":                     0,
+	"corp-implemented-with-same-origin":        10,
+	"corp-implemented-with-same-site":          10,
+	"corp-implemented-with-cross-origin":       0,
+	"corp-header-invalid":                      -5,
 }
 
 func page(r *facts.Result) *facts.Page { return r.Web.Page }
@@ -323,17 +323,17 @@ func obsReferrer(r *facts.Result) string {
 func obsCORP(r *facts.Result) string {
 	v := header(page(r), "cross-origin-resource-policy")
 	if len(v) == 0 {
-		return "cross-origin-resource-policy-not-implemented"
+		return "corp-not-implemented"
 	}
 	switch strings.ToLower(strings.TrimSpace(v[0])) {
 	case "same-site":
-		return "cross-origin-resource-policy-implemented-with-same-site"
+		return "corp-implemented-with-same-site"
 	case "same-origin":
-		return "cross-origin-resource-policy-implemented-with-same-origin"
+		return "corp-implemented-with-same-origin"
 	case "cross-origin":
-		return "cross-origin-resource-policy-implemented-with-cross-origin"
+		return "corp-implemented-with-cross-origin"
 	}
-	return "cross-origin-resource-policy-header-invalid"
+	return "corp-header-invalid"
 }
 
 func obsCORS(r *facts.Result) string {
