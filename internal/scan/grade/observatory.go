@@ -168,11 +168,11 @@ var obsModifier = map[string]int{
 	"x-frame-options-allow-from-origin":                                0,
 	"x-frame-options-not-implemented":                                  -20,
 	"x-frame-options-header-invalid":                                   -20,
-	"corp-not-implemented":                     0,
-	"corp-implemented-with-same-origin":        10,
-	"corp-implemented-with-same-site":          10,
-	"corp-implemented-with-cross-origin":       0,
-	"corp-header-invalid":                      -5,
+	"corp-not-implemented":                                             0,
+	"corp-implemented-with-same-origin":                                10,
+	"corp-implemented-with-same-site":                                  10,
+	"corp-implemented-with-cross-origin":                               0,
+	"corp-header-invalid":                                              -5,
 }
 
 func page(r *facts.Result) *facts.Page { return r.Web.Page }
