@@ -81,11 +81,22 @@ func (c *Client) exchange(ctx context.Context, name string, qtype uint16) (*dns.
 	m.CheckingDisabled = true // we validate ourselves; let a validating resolver pass bogus data through
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	cl := &dns.Client{Net: "udp", UDPSize: 4096, Timeout: c.Timeout}
-	r, _, err := cl.ExchangeContext(ctx, m, c.Server)
-	if err == nil && r.Truncated {
-		cl.Net = "tcp"
+	// UDP answers can be lost: try three times within the time limit, each
+	// try with a third of it, before giving up.
+	try := c.Timeout / 3
+	var r *dns.Msg
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		cl := &dns.Client{Net: "udp", UDPSize: 4096, Timeout: try}
 		r, _, err = cl.ExchangeContext(ctx, m, c.Server)
+		if err == nil && r.Truncated {
+			cl.Net = "tcp"
+			r, _, err = cl.ExchangeContext(ctx, m, c.Server)
+		}
+		var ne net.Error
+		if err == nil || !errors.As(err, &ne) || !ne.Timeout() || ctx.Err() != nil {
+			break
+		}
 	}
 	if err != nil {
 		var ne net.Error

@@ -195,3 +195,11 @@ type Finding struct {
 	Severity string `json:"severity"`
 	Title    string `json:"title"`
 }
+
+// GetTLS returns the per-MX TLS facts (nil-safe).
+func (m *Mail) GetTLS() map[string]*TLS {
+	if m == nil {
+		return nil
+	}
+	return m.TLS
+}
