@@ -103,17 +103,17 @@ func (t *target) checkWeb(ctx context.Context) error {
 	// The page header tests read: the final HTTPS response when HTTPS
 	// answers, else the final HTTP one.
 	var page *web.Fetch
-	verified := false
+	verified, fromHTTPS := false, false
 	switch {
 	case cHTTPS.f.Live() && cHTTPS.f.Err == "":
-		page, verified = cHTTPS.f, cHTTPS.valid && t.chainValid(cHTTPS.f)
+		page, verified, fromHTTPS = cHTTPS.f, cHTTPS.valid && t.chainValid(cHTTPS.f), true
 	case cHTTP.f.Live() && cHTTP.f.Err == "":
 		page = cHTTP.f
 		verified = t.chainValid(cHTTP.f)
 	}
 	if page != nil {
 		last := page.Last()
-		p := &facts.Page{URL: last.URL, Status: last.Status, Verified: verified, Headers: map[string][]string{},
+		p := &facts.Page{URL: last.URL, Status: last.Status, Verified: verified, FromHTTPS: fromHTTPS, Headers: map[string][]string{},
 			Cookies: web.Cookies(last.Header), HTML: web.IsHTML(last.Header), HSTS: web.ParseHSTS(last.Header)}
 		for _, k := range pageHeaders {
 			if v := last.Header.Values(k); len(v) > 0 {

@@ -287,6 +287,12 @@ func TestAgainstDelv(t *testing.T) {
 	}
 }
 
+// observatoryCannot lists farm targets the Observatory cannot scan, and why
+// (the tool's limits, documented in docs/scan.md).
+var observatoryCannot = map[string]string{
+	"tls10": "Node's OpenSSL 3 refuses TLS 1.0 at its default security level, so the HTTPS side looks down",
+}
+
 // TestAgainstObservatory runs the MDN HTTP Observatory (npm
 // @mdn/mdn-http-observatory, installed by .ci/run into
 // KUBU_OBSERVATORY_DIR) through testdata/observatory.mjs, which resolves the
@@ -330,6 +336,9 @@ func TestAgainstObservatory(t *testing.T) {
 			}
 			if jerr := json.Unmarshal(out, &obs); jerr != nil {
 				t.Fatalf("observatory: %v %v\n%s", err, jerr, out)
+			}
+			if why, ok := observatoryCannot[label]; ok && obs.Error != "" {
+				t.Skipf("the Observatory cannot scan this target: %s (it said %q)", why, obs.Error)
 			}
 			if obs.Error != "" {
 				t.Fatalf("observatory: %s", obs.Error)

@@ -148,14 +148,15 @@ type Endpoint struct {
 
 // Page is one response's security-relevant content.
 type Page struct {
-	URL      string              `json:"url"`
-	Status   int                 `json:"status"`
-	Verified bool                `json:"verified"`
-	Headers  map[string][]string `json:"headers"`
-	Cookies  []web.Cookie        `json:"cookies"`
-	HTML     bool                `json:"html"`
-	Scripts  []web.Script        `json:"scripts"`
-	HSTS     web.HSTS            `json:"hsts"`
+	URL       string              `json:"url"`
+	Status    int                 `json:"status"`
+	FromHTTPS bool                `json:"from_https"` // the chain started at https://
+	Verified  bool                `json:"verified"`
+	Headers   map[string][]string `json:"headers"`
+	Cookies   []web.Cookie        `json:"cookies"`
+	HTML      bool                `json:"html"`
+	Scripts   []web.Script        `json:"scripts"`
+	HSTS      web.HSTS            `json:"hsts"`
 }
 
 // Verdicts of each grading profile.

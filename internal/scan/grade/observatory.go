@@ -247,7 +247,7 @@ func hostname(u string) string {
 
 func obsHSTS(r *facts.Result) string {
 	p := page(r)
-	if p == nil || !strings.HasPrefix(p.URL, "https:") {
+	if p == nil || !p.FromHTTPS {
 		return "hsts-not-implemented-no-https"
 	}
 	if !p.Verified {
