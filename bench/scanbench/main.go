@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/scan"
@@ -111,7 +112,12 @@ func run(n, conc int, withTestssl bool) error {
 	defer s2.Close()
 	start := time.Now()
 	var lat []float64
-	checkErrors, graded, probes, findings := 0, 0, 0, 0
+	type slow struct {
+		name string
+		sec  float64
+	}
+	var slowest []slow
+	checkErrors, graded, probes, findings, endpointErrors := 0, 0, 0, 0, 0
 	grades := map[string]int{}
 	s2.ScanAll(context.Background(), names, func(r *scan.Result, err error) {
 		if err != nil {
@@ -119,6 +125,7 @@ func run(n, conc int, withTestssl bool) error {
 			return
 		}
 		lat = append(lat, r.Seconds)
+		slowest = append(slowest, slow{r.Name, r.Seconds})
 		checkErrors += len(r.Errors)
 		if r.Verdicts != nil && r.Verdicts.BOD != nil && r.Verdicts.SSLLabs != nil && r.Verdicts.Observ != nil {
 			graded++
@@ -131,15 +138,34 @@ func run(n, conc int, withTestssl bool) error {
 			probes += t.Probes
 		}
 		findings += len(r.Findings)
+		if r.Web != nil {
+			for _, e := range r.Web.Endpoints {
+				if e.Error != "" {
+					endpointErrors++
+					if endpointErrors <= 3 {
+						fmt.Printf("  endpoint error: %s\n", e.Error)
+					}
+				}
+			}
+		}
 	})
 	total := time.Since(start).Seconds()
+	fmt.Printf("  endpoint errors (web requests that got no answer): %d\n", endpointErrors)
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	sort.Float64s(lat)
 	fmt.Printf("kubu, %d targets, concurrency %d: %.1fs (%.1f targets/s), %d graded, %d check errors, %d TLS handshakes, %d findings\n",
 		n, conc, total, float64(n)/total, graded, checkErrors, probes, findings)
 	if len(lat) > 0 {
 		fmt.Printf("  per-target time under load: p50 %.2fs, p99 %.2fs, max %.2fs\n", lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
 	}
+	fmt.Printf("  CPU used by this process (scanner and the farm's servers together, setup included): %.1fs, i.e. %.1fs of wall time on two idle cores\n", cpu, cpu/2)
 	fmt.Printf("  SSL Labs-style grades: %v\n", grades)
+	sort.Slice(slowest, func(i, j int) bool { return slowest[i].sec > slowest[j].sec })
+	for _, s := range slowest[:min(3, len(slowest))] {
+		fmt.Printf("  slowest: %s %.2fs\n", s.name, s.sec)
+	}
 
 	if !withTestssl {
 		return nil

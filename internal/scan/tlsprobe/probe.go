@@ -59,8 +59,17 @@ func (p *Prober) enumerate(ctx context.Context, res *Result, v uint16) ([]uint16
 		cand = ids(tls13Suites)
 	}
 	var got []uint16
+	groups := groupIDs()
+	if v == TLS13 {
+		// An empty key share: the server names its suite in a
+		// HelloRetryRequest without computing a key or a signature.
+		groups = nil
+		for _, g := range Groups {
+			groups = append(groups, g.ID)
+		}
+	}
 	for len(cand) > 0 {
-		h := hello{version: v, suites: cand, serverName: p.ServerName, groups: groupIDs(), keyShare: true}
+		h := hello{version: v, suites: cand, serverName: p.ServerName, groups: groups, keyShare: false}
 		sh, err := p.try(ctx, res, h, res.Certificates == nil && v < TLS13)
 		if err != nil {
 			if refused(err) {
