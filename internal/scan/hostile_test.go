@@ -101,6 +101,31 @@ func TestHostile(t *testing.T) {
 			t.Errorf("https endpoint error = %q, want a time-out", e)
 		}
 	})
+	t.Run("a check longer than its own limit", func(t *testing.T) {
+		o2 := o
+		o2.Timeouts.Check = 1500 * time.Millisecond
+		o2.Timeouts.HTTP = 5 * time.Second
+		s2, err := scan.New(o2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Close()
+		start := time.Now()
+		r, err := s2.Scan(context.Background(), silent.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		within(t, start, 4*o2.Timeouts.Check+2*o2.Timeouts.Handshake)
+		var webErr string
+		for _, e := range r.Errors {
+			if e.Check == "web" {
+				webErr = e.Error
+			}
+		}
+		if !strings.Contains(webErr, "did not finish within 1.5s") {
+			t.Errorf("web error = %q, want the check's own limit named; errors %+v", webErr, r.Errors)
+		}
+	})
 	t.Run("DNS server answering garbage", func(t *testing.T) {
 		addr, err := f.GarbageDNS()
 		if err != nil {

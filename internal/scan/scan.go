@@ -194,8 +194,14 @@ func (t *target) run(ctx context.Context, check string, f func(ctx context.Conte
 	select {
 	case err = <-done:
 	case <-cctx.Done():
-		// The check ignores its context somewhere; report and move on.
-		err = fmt.Errorf("did not finish within %s", t.s.o.Timeouts.Check)
+		// Every step of a check runs under cctx or its own deadline, so it
+		// ends soon after cctx does; wait for it (the result is shared)
+		// but never longer than one more step.
+		select {
+		case err = <-done:
+		case <-time.After(t.s.o.Timeouts.Handshake + t.s.o.Timeouts.HTTP):
+			err = fmt.Errorf("did not finish within %s", t.s.o.Timeouts.Check)
+		}
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
