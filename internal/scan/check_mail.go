@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/kubu-gov/kubu/internal/scan/facts"
 	"github.com/kubu-gov/kubu/internal/scan/mailauth"
@@ -110,36 +111,54 @@ func (t *target) checkMail(ctx context.Context) error {
 		spf.ResultForMX = worst
 	}
 
-	// DMARC at _dmarc.NAME.
+	// DMARC at _dmarc.NAME, else at the organizational domain.
+	m.DMARC = t.dmarc(ctx, res)
+	return firstErr
+}
+
+// dmarc finds and parses the DMARC record that applies to the name.
+func (t *target) dmarc(ctx context.Context, res resolver) *facts.DMARC {
 	dm := &facts.DMARC{RUA: []string{}}
-	m.DMARC = dm
-	txts, err := res.TXT(ctx, "_dmarc."+t.name)
-	if err != nil {
-		dm.Error = err.Error()
+	domains := []string{t.name}
+	if org, err := publicsuffix.EffectiveTLDPlusOne(t.name); err == nil && org != t.name {
+		domains = append(domains, org)
 	}
-	var found []string
-	for _, s := range txts {
-		if mailauth.IsDMARC(s) {
-			found = append(found, s)
-		}
-	}
-	switch {
-	case len(found) > 1:
-		dm.Record = &found[0]
-		dm.Error = "more than one DMARC record"
-	case len(found) == 1:
-		dm.Record = &found[0]
-		d, err := mailauth.ParseDMARC(found[0])
+	for _, d := range domains {
+		txts, err := res.TXT(ctx, "_dmarc."+d)
 		if err != nil {
 			dm.Error = err.Error()
-			break
+			return dm
 		}
-		dm.P, dm.Pct, dm.RUA = &d.Policy, d.Percent, d.RUA
-		if d.SubdomainPolicy != "" {
-			dm.SP = &d.SubdomainPolicy
+		var found []string
+		for _, s := range txts {
+			if mailauth.IsDMARC(s) {
+				found = append(found, s)
+			}
 		}
+		if len(found) == 0 {
+			continue
+		}
+		dm.Domain, dm.Record = d, &found[0]
+		if len(found) > 1 {
+			dm.Error = "more than one DMARC record at _dmarc." + d
+			return dm
+		}
+		rec, err := mailauth.ParseDMARC(found[0])
+		if err != nil {
+			dm.Error = err.Error()
+			return dm
+		}
+		dm.P, dm.Pct, dm.RUA = &rec.Policy, rec.Percent, rec.RUA
+		if rec.SubdomainPolicy != "" {
+			dm.SP = &rec.SubdomainPolicy
+		}
+		dm.Policy = dm.P
+		if d != t.name && dm.SP != nil {
+			dm.Policy = dm.SP
+		}
+		return dm
 	}
-	return firstErr
+	return dm
 }
 
 // startTLS says whether mx offers STARTTLS and completes a TLS handshake

@@ -116,12 +116,18 @@ type SPF struct {
 
 // DMARC facts.
 type DMARC struct {
+	// Domain is where the record was found: _dmarc.NAME, or the
+	// organizational domain's when NAME has none (RFC 7489 §6.6.3).
+	Domain string   `json:"domain"`
 	Record *string  `json:"record"`
 	P      *string  `json:"p"`
 	SP     *string  `json:"sp"`
 	Pct    int      `json:"pct"`
 	RUA    []string `json:"rua"`
 	Error  string   `json:"error,omitempty"`
+	// Policy is the policy that applies to NAME: p at NAME itself, sp (or
+	// p) when it comes from the organizational domain.
+	Policy *string `json:"policy"`
 }
 
 // Web holds what the Observatory-style grading reads.

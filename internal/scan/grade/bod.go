@@ -58,11 +58,11 @@ func BOD(r *facts.Result) *facts.PassFail {
 		switch {
 		case m.DMARC == nil || m.DMARC.Record == nil:
 			why = append(why, "no DMARC record")
-		case m.DMARC.P == nil:
+		case m.DMARC.Policy == nil:
 			why = append(why, "the DMARC record is not valid: "+m.DMARC.Error)
 		default:
-			if *m.DMARC.P != "reject" {
-				why = append(why, "DMARC policy is p="+*m.DMARC.P+", not reject")
+			if *m.DMARC.Policy != "reject" {
+				why = append(why, "DMARC policy for this name is "+*m.DMARC.Policy+", not reject")
 			}
 			if m.DMARC.Pct != 100 {
 				why = append(why, fmt.Sprintf("DMARC pct=%d, not 100", m.DMARC.Pct))

@@ -104,11 +104,11 @@ func Findings(r *facts.Result) []facts.Finding {
 		switch {
 		case m.DMARC == nil || m.DMARC.Record == nil:
 			add("dmarc.missing", "No DMARC record")
-		case m.DMARC.P == nil:
+		case m.DMARC.Policy == nil:
 			add("dmarc.invalid", "The DMARC record is not valid")
 		default:
-			if *m.DMARC.P != "reject" {
-				add("dmarc.not-reject", "DMARC policy is "+*m.DMARC.P)
+			if *m.DMARC.Policy != "reject" {
+				add("dmarc.not-reject", "DMARC policy is "+*m.DMARC.Policy)
 			}
 			if len(m.DMARC.RUA) == 0 {
 				add("dmarc.no-rua", "DMARC sends no aggregate reports")

@@ -70,9 +70,9 @@ func InternetNL(r *facts.Result) *facts.PassFail {
 			why = append(why, "the SPF policy is too permissive ("+*m.SPF.Record+")")
 		}
 		switch {
-		case m.DMARC == nil || m.DMARC.P == nil:
+		case m.DMARC == nil || m.DMARC.Policy == nil:
 			why = append(why, "no valid DMARC record")
-		case *m.DMARC.P == "none":
+		case *m.DMARC.Policy == "none":
 			why = append(why, "DMARC policy p=none is not sufficiently strict")
 		}
 		pf.Mail, pf.Reasons["mail"] = verdict(why), nonNil(why)
