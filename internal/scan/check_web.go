@@ -122,6 +122,7 @@ func (t *target) checkWeb(ctx context.Context) error {
 		}
 		if p.HTML {
 			p.Scripts = web.Scripts(page.Body)
+			p.Meta = web.Meta(page.Body)
 		}
 		w.Page = p
 		t.r.Headers = &facts.Headers{

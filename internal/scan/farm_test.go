@@ -194,6 +194,17 @@ func farmCases() []farmCase {
 			eq(t, "cookies", r.Verdicts.Observ.Tests["cookies"], "cookies-session-without-httponly-flag")
 			eq(t, "csp", r.Verdicts.Observ.Tests["content-security-policy"], "csp-implemented-with-unsafe-inline")
 		}},
+		{mod(farm.Good("metacsp"), func(t *farm.Target) {
+			t.Site.Headers = map[string]string{"Strict-Transport-Security": "max-age=31536000", "X-Frame-Options": "DENY"}
+			t.Site.Body = `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'unsafe-eval'"><meta name="referrer" content="strict-origin"></head><body><script src="/app.js"></script></body></html>`
+		}), func(t *testing.T, r *scan.Result) {
+			eq(t, "csp", r.Verdicts.Observ.Tests["content-security-policy"], "csp-implemented-with-unsafe-eval")
+			eq(t, "referrer", r.Verdicts.Observ.Tests["referrer-policy"], "referrer-policy-private")
+			eq(t, "sri", r.Verdicts.Observ.Tests["subresource-integrity"], "sri-not-implemented-but-all-scripts-loaded-from-secure-origin")
+			if r.Headers.CSP != nil {
+				t.Errorf("headers.content-security-policy = %q, want null (the policy is in a <meta>)", *r.Headers.CSP)
+			}
+		}},
 		{mod(farm.Good("sectxt-expired"), func(t *farm.Target) { t.Site.SecurityTxt = farm.SecurityTxt(now.Add(-time.Hour)) }), func(t *testing.T, r *scan.Result) {
 			eq(t, "security.txt", r.SecurityTxt.Status, "expired")
 			hasFinding(t, r, "security-txt.expired")

@@ -159,6 +159,7 @@ type Page struct {
 	FromHTTPS bool                `json:"from_https"` // the chain started at https://
 	Verified  bool                `json:"verified"`
 	Headers   map[string][]string `json:"headers"`
+	Meta      map[string][]string `json:"meta"` // <meta> policies (CSP, referrer)
 	Cookies   []web.Cookie        `json:"cookies"`
 	HTML      bool                `json:"html"`
 	Scripts   []web.Script        `json:"scripts"`

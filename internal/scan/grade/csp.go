@@ -73,7 +73,7 @@ func hasNonceOrHash(src []string) bool {
 // obsCSP is the Observatory's content-security-policy test.
 func obsCSP(r *facts.Result) string {
 	p := page(r)
-	vals := header(p, "content-security-policy")
+	vals := append(slices.Clone(header(p, "content-security-policy")), meta(p, "content-security-policy")...)
 	if len(vals) == 0 {
 		if len(header(p, "content-security-policy-report-only")) > 0 {
 			return "csp-not-implemented-but-reporting-enabled"
@@ -164,4 +164,12 @@ func obsCSP(r *facts.Result) string {
 	}
 	set("csp-implemented-with-no-unsafe")
 	return result
+}
+
+// meta returns a page's <meta> policy values.
+func meta(p *facts.Page, k string) []string {
+	if p == nil {
+		return nil
+	}
+	return p.Meta[k]
 }

@@ -298,7 +298,7 @@ func obsXFO(r *facts.Result) string {
 }
 
 func obsReferrer(r *facts.Result) string {
-	v := header(page(r), "referrer-policy")
+	v := append(slices.Clone(header(page(r), "referrer-policy")), meta(page(r), "referrer-policy")...)
 	if len(v) == 0 {
 		return "referrer-policy-not-implemented"
 	}

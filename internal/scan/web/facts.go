@@ -145,3 +145,44 @@ func Scripts(body []byte) []Script {
 func IsHTML(h http.Header) bool {
 	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(h.Get("Content-Type"))), "text/html")
 }
+
+// Meta returns the policies an HTML page sets in <meta> elements, keyed
+// like headers: "content-security-policy" (http-equiv) and
+// "referrer-policy" (<meta name="referrer">, the last one wins).
+func Meta(body []byte) map[string][]string {
+	out := map[string][]string{}
+	z := html.NewTokenizer(bytes.NewReader(body))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return out
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			if string(name) != "meta" || !hasAttr {
+				continue
+			}
+			var equiv, mname, content string
+			hasContent := false
+			for {
+				k, v, more := z.TagAttr()
+				switch string(k) {
+				case "http-equiv":
+					equiv = strings.ToLower(strings.TrimSpace(string(v)))
+				case "name":
+					mname = strings.ToLower(strings.TrimSpace(string(v)))
+				case "content":
+					content, hasContent = string(v), true
+				}
+				if !more {
+					break
+				}
+			}
+			switch {
+			case equiv == "content-security-policy" && content != "":
+				out[equiv] = append(out[equiv], content)
+			case equiv == "" && mname == "referrer" && hasContent && content != "":
+				out["referrer-policy"] = []string{content}
+			}
+		}
+	}
+}

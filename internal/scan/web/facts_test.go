@@ -43,3 +43,10 @@ func TestScriptsAndCookies(t *testing.T) {
 		t.Errorf("cookies = %+v", c)
 	}
 }
+
+func TestMeta(t *testing.T) {
+	m := Meta([]byte(`<head><meta http-equiv="Content-Security-Policy" content="default-src 'self'"><meta name="referrer" content="origin"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0"></head>`))
+	if len(m["content-security-policy"]) != 1 || m["referrer-policy"][0] != "no-referrer" || len(m) != 2 {
+		t.Errorf("meta = %v", m)
+	}
+}
