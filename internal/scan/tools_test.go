@@ -189,6 +189,51 @@ func TestAgainstSSLScan(t *testing.T) {
 
 func sorted(s []string) []string { slices.Sort(s); return s }
 
+// TestAgainstSSLScanSTARTTLS compares the TLS facts of MX servers, reached
+// through STARTTLS, with sslscan --starttls-smtp.
+func TestAgainstSSLScanSTARTTLS(t *testing.T) {
+	bin := tool(t, "sslscan")
+	run, err := sharedFarm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, label := range []string{"good", "mail3des"} {
+		t.Run(label, func(t *testing.T) {
+			r := run.result(t, label)
+			st := run.started[label]
+			mt := r.Mail.TLS["mail."+st.Name]
+			if mt == nil {
+				t.Fatal("kubu has no TLS facts for the MX")
+			}
+			out, err := runTool(t, time.Minute, bin, "--no-colour", "--xml=-", "--starttls-smtp", "--no-fallback", "--no-renegotiation", "--no-compression", "--no-heartbleed",
+				"--sni-name=mail."+st.Name, fmt.Sprintf("%s:%d", st.IP, run.f.Ports.SMTP))
+			if err != nil {
+				t.Fatalf("sslscan: %v\n%s", err, out)
+			}
+			var x sslscanXML
+			if err := xml.Unmarshal([]byte(out[strings.Index(out, "<?xml"):]), &x); err != nil {
+				t.Fatalf("sslscan xml: %v", err)
+			}
+			suites := map[string][]string{}
+			for _, c := range x.Ciphers {
+				id, _ := strconv.ParseUint(strings.TrimPrefix(c.ID, "0x"), 16, 16)
+				v := map[string]string{"TLSv1.0": "tls1.0", "TLSv1.1": "tls1.1", "TLSv1.2": "tls1.2", "TLSv1.3": "tls1.3", "SSLv3": "ssl3"}[c.Version]
+				suites[v] = append(suites[v], tlsprobe.SuiteName(uint16(id)))
+			}
+			for v := range suites {
+				slices.Sort(suites[v])
+			}
+			kubu := map[string][]string{}
+			for v, ss := range mt.Suites {
+				kubu[v] = sorted(slices.Clone(ss))
+			}
+			if g, k := fmt.Sprint(suites), fmt.Sprint(kubu); g != k {
+				t.Errorf("suites over STARTTLS:\n sslscan %s\n kubu    %s", g, k)
+			}
+		})
+	}
+}
+
 var nmapLine = regexp.MustCompile(`^\|\s+(TLS_[A-Z0-9_]+)\s`)
 var nmapVersion = regexp.MustCompile(`^\|\s+(TLSv1\.[0-3]|SSLv3):`)
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -51,11 +52,12 @@ func smtpSession(c net.Conn, host string, cfg *tls.Config) {
 		cmd := strings.ToUpper(strings.TrimSpace(line))
 		switch {
 		case strings.HasPrefix(cmd, "EHLO"):
-			fmt.Fprintf(c, "250-%s\r\n", host)
+			// One write for the whole reply, as real servers send it.
+			reply := fmt.Sprintf("250-%s\r\n", host)
 			if cfg != nil && !tlsOn {
-				fmt.Fprintf(c, "250-STARTTLS\r\n")
+				reply += "250-STARTTLS\r\n"
 			}
-			fmt.Fprintf(c, "250 8BITMIME\r\n")
+			io.WriteString(c, reply+"250 8BITMIME\r\n")
 		case strings.HasPrefix(cmd, "HELO"):
 			fmt.Fprintf(c, "250 %s\r\n", host)
 		case cmd == "STARTTLS" && cfg != nil && !tlsOn:
