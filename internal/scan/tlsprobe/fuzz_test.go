@@ -63,3 +63,22 @@ func FuzzReadServerHello(f *testing.F) {
 		}
 	})
 }
+
+// Every hello is outside the 256–511 byte range some servers choke on.
+func TestHelloSize(t *testing.T) {
+	for _, h := range []hello{
+		{version: TLS12, suites: ids(legacySuites), serverName: "a-long-name.example.gov", groups: groupIDs()},
+		{version: TLS12, suites: ids(legacySuites[:40]), serverName: "x.gov", groups: groupIDs()},
+		{version: TLS13, suites: ids(tls13Suites), serverName: "x.gov", groups: groupIDs(), keyShare: true},
+		{version: TLS10, suites: []uint16{0x002f}},
+	} {
+		b, err := h.marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(b) - 5 // the handshake message, without the record header
+		if n >= 256 && n < 512 {
+			t.Errorf("hello of %d bytes (%d suites)", n, len(h.suites))
+		}
+	}
+}

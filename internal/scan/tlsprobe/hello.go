@@ -118,6 +118,16 @@ func (h hello) marshal() ([]byte, error) {
 			ext.u16(0)
 		}
 	}
+	// Padding (RFC 7685): some servers hang on hellos of 256–511 bytes.
+	if n := len(b.b) + 2 + len(ext.b) + 4; n >= 256 && n < 512 {
+		pad := 512 - n - 4
+		if pad < 1 {
+			pad = 1
+		}
+		ext.u16(21)
+		ext.u16(uint16(pad))
+		ext.bytes(make([]byte, pad))
+	}
 	b.u16(uint16(len(ext.b)))
 	b.bytes(ext.b)
 
