@@ -90,8 +90,12 @@ func fill(f *facts.TLS, res *tlsprobe.Result) {
 		name := tlsprobe.VersionName(v)
 		f.Protocols = append(f.Protocols, name)
 		switch v {
-		case tlsprobe.SSL30, tlsprobe.TLS10, tlsprobe.TLS11:
+		case tlsprobe.SSL20, tlsprobe.SSL30, tlsprobe.TLS10, tlsprobe.TLS11:
 			weak[name] = true
+		}
+		if v == tlsprobe.SSL20 {
+			f.Suites[name] = res.SSL2Ciphers
+			continue
 		}
 		for _, id := range res.Suites[v] {
 			sn := tlsprobe.SuiteName(id)
@@ -108,7 +112,7 @@ func fill(f *facts.TLS, res *tlsprobe.Result) {
 	if len(res.Versions) > 0 && !aead {
 		weak["no-aead"] = true
 	}
-	for _, w := range []string{"ssl3", "tls1.0", "tls1.1", "3des", "rc4", "cbc", "static-rsa", "no-aead", "null", "export", "anon", "des"} {
+	for _, w := range []string{"ssl2", "ssl3", "tls1.0", "tls1.1", "3des", "rc4", "cbc", "static-rsa", "no-aead", "null", "export", "anon", "des"} {
 		if weak[w] {
 			f.Weak = append(f.Weak, w)
 		}

@@ -81,7 +81,7 @@ func bodTLS(who string, t *facts.TLS) []string {
 		return nil
 	}
 	var why []string
-	for _, w := range []string{"ssl3", "3des", "rc4"} {
+	for _, w := range []string{"ssl2", "ssl3", "3des", "rc4"} {
 		if has(t.Weak, w) {
 			why = append(why, who+" accepts "+w)
 		}

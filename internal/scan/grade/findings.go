@@ -12,7 +12,7 @@ var checkSeverity = map[string]string{
 	"cert.hostname-mismatch": "high", "cert.chain-incomplete": "medium", "cert.weak-key": "high", "cert.sha1-signature": "medium",
 	"https.missing": "high", "https.not-enforced": "medium", "https.downgrades": "high",
 	"hsts.missing": "medium", "hsts.short": "low", "hsts.invalid": "medium",
-	"tls.ssl3": "high", "tls.tls1.0": "medium", "tls.tls1.1": "medium", "tls.rc4": "high", "tls.3des": "medium",
+	"tls.ssl2": "critical", "tls.ssl3": "high", "tls.tls1.0": "medium", "tls.tls1.1": "medium", "tls.rc4": "high", "tls.3des": "medium",
 	"tls.null": "critical", "tls.export": "critical", "tls.anon": "critical", "tls.des": "high",
 	"tls.static-rsa": "low", "tls.cbc": "low", "tls.no-aead": "medium",
 	"dnssec.bogus": "high", "dnssec.insecure": "low",
@@ -89,7 +89,7 @@ func Findings(r *facts.Result) []facts.Finding {
 			}
 			if t := m.TLS[mx]; t != nil {
 				for _, w := range t.Weak {
-					if w == "ssl3" || w == "rc4" || w == "3des" || w == "null" || w == "export" || w == "anon" || w == "des" {
+					if w == "ssl2" || w == "ssl3" || w == "rc4" || w == "3des" || w == "null" || w == "export" || w == "anon" || w == "des" {
 						add("mail.tls", mx+" accepts "+w)
 					}
 				}

@@ -18,7 +18,7 @@ var IM8Controls = []IM8Control{
 	{"st-1", "Vulnerability Assessment", nil}, // met by being scanned at all
 	{"ns-6", "Valid and Trusted SSL/TLS Certificates", []string{"cert.expired", "cert.not-yet-valid", "cert.self-signed", "cert.untrusted-issuer", "cert.hostname-mismatch", "cert.chain-incomplete", "cert.weak-key", "cert.sha1-signature"}},
 	{"as-10", "HTTP Strict Transport Security (HSTS)", []string{"hsts.missing", "hsts.short", "hsts.invalid"}},
-	{"dp-3", "Data in Transit Encryption", []string{"https.missing", "https.not-enforced", "https.downgrades", "tls.ssl3", "tls.tls1.0", "tls.tls1.1", "tls.rc4", "tls.3des", "tls.null", "tls.export", "tls.anon", "tls.des", "mail.starttls"}},
+	{"dp-3", "Data in Transit Encryption", []string{"https.missing", "https.not-enforced", "https.downgrades", "tls.ssl2", "tls.ssl3", "tls.tls1.0", "tls.tls1.1", "tls.rc4", "tls.3des", "tls.null", "tls.export", "tls.anon", "tls.des", "mail.starttls"}},
 	{"is-12", "DNS Security Extensions (DNSSEC)", []string{"dnssec.insecure", "dnssec.bogus"}},
 	{"st-3", "Vulnerability Disclosure Programme", []string{"security-txt.missing", "security-txt.expired", "security-txt.invalid", "security-txt.unreachable"}},
 }

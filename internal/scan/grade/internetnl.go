@@ -95,7 +95,7 @@ func nlTLS(who string, t *facts.TLS, web bool) []string {
 		return nil
 	}
 	var why []string
-	for _, w := range []string{"ssl3", "tls1.0", "tls1.1", "rc4", "3des", "null", "export", "anon", "des"} {
+	for _, w := range []string{"ssl2", "ssl3", "tls1.0", "tls1.1", "rc4", "3des", "null", "export", "anon", "des"} {
 		if has(t.Weak, w) {
 			why = append(why, who+" accepts "+w+" (insufficient)")
 		}

@@ -40,7 +40,7 @@ func SSLLabs(r *facts.Result) *facts.SSLLabs {
 	}
 	for _, w := range t.Weak {
 		switch w {
-		case "anon", "export", "null", "des":
+		case "ssl2", "anon", "export", "null", "des":
 			cap("F", w+" cipher suites")
 		case "ssl3", "rc4", "3des":
 			cap("C", w+" supported")

@@ -82,3 +82,23 @@ func TestHelloSize(t *testing.T) {
 		}
 	}
 }
+
+func TestReadSSLv2ServerHello(t *testing.T) {
+	// type 4, hit 0, cert type 1, version 0x0002, cert 2 bytes, specs 3 bytes, conn id 0.
+	body := []byte{4, 0, 1, 0, 2, 0, 2, 0, 3, 0, 0, 0xAA, 0xBB, 0x07, 0x00, 0xc0}
+	msg := append([]byte{0x80, byte(len(body))}, body...)
+	got, err := readSSLv2ServerHello(bytes.NewReader(msg))
+	if err != nil || len(got) != 1 || got[0] != "SSL_CK_DES_192_EDE3_CBC_WITH_MD5" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	if got, _ := readSSLv2ServerHello(bytes.NewReader(record(21, []byte{2, 40}))); got != nil {
+		t.Fatalf("a TLS alert read as SSL 2.0: %v", got)
+	}
+}
+
+func FuzzReadSSLv2ServerHello(f *testing.F) {
+	f.Add([]byte{0x80, 16, 4, 0, 1, 0, 2, 0, 2, 0, 3, 0, 0, 0xAA, 0xBB, 0x07, 0x00, 0xc0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		readSSLv2ServerHello(bytes.NewReader(b))
+	})
+}

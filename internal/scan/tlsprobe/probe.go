@@ -26,12 +26,13 @@ type Prober struct {
 type Result struct {
 	Versions     []uint16            // accepted, newest first
 	Suites       map[uint16][]uint16 // per version, in the order the server chose them
+	SSL2Ciphers  []string            // SSL 2.0 cipher kinds when SSL 2.0 is spoken (Versions then ends with SSL20)
 	Groups       []uint16            // key exchange groups accepted
 	Certificates [][]byte            // DER chain from a TLS ≤ 1.2 handshake (nil when only 1.3 is spoken)
 	Probes       int                 // handshakes attempted
 }
 
-// Run probes every version from TLS 1.3 down to SSL 3.0, every suite in
+// Run probes every version from TLS 1.3 down to SSL 2.0, every suite in
 // each, and the key exchange groups.
 func (p *Prober) Run(ctx context.Context) (*Result, error) {
 	res := &Result{Suites: map[uint16][]uint16{}}
@@ -44,6 +45,14 @@ func (p *Prober) Run(ctx context.Context) (*Result, error) {
 			res.Versions = append(res.Versions, v)
 			res.Suites[v] = suites
 		}
+	}
+	ssl2, err := p.sslv2(ctx, res)
+	if err != nil {
+		return res, fmt.Errorf("ssl2: %w", err)
+	}
+	if ssl2 != nil {
+		res.Versions = append(res.Versions, SSL20)
+		res.SSL2Ciphers = ssl2
 	}
 	if err := p.groups(ctx, res); err != nil {
 		return res, fmt.Errorf("groups: %w", err)

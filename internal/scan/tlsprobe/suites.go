@@ -75,6 +75,8 @@ const (
 // VersionName returns "ssl3", "tls1.0" … "tls1.3".
 func VersionName(v uint16) string {
 	switch v {
+	case SSL20:
+		return "ssl2"
 	case SSL30:
 		return "ssl3"
 	case TLS10:
