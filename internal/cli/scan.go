@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -55,7 +56,7 @@ func runScan(e *Env, args []string) error {
 		return fmt.Errorf("%w: --concurrency must be at least 1", errUsage)
 	}
 	for _, n := range names {
-		if _, ok := dns.IsDomainName(n); !ok || strings.ContainsAny(n, "/:@ ") {
+		if _, ok := dns.IsDomainName(n); !ok || strings.ContainsAny(n, "/:@ ") || net.ParseIP(n) != nil {
 			return fmt.Errorf("%w: %q is not a host name", errUsage, n)
 		}
 	}

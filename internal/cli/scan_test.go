@@ -97,6 +97,7 @@ func TestScanCommand(t *testing.T) {
 		{"scan", "--format", "xml", "a.test"},
 		{"scan", "--concurrency", "0", "a.test"},
 		{"scan", "http://a.test/"},
+		{"scan", "192.0.2.1"},
 	} {
 		if r := run(t, env, "", bad...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", bad, r.code, r.stderr)
