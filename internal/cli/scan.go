@@ -20,6 +20,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/scan"
 	"github.com/kubu-gov/kubu/internal/scan/dnssec"
+	"github.com/kubu-gov/kubu/internal/scan/grade"
 )
 
 // repeated is a repeatable string flag.
@@ -267,17 +268,32 @@ func writeScanTable(w io.Writer, r *scan.Result) error {
 		}
 	}
 	if v := r.Verdicts; v != nil {
+		why := func(reasons map[string][]string) {
+			for _, part := range []string{"web", "mail"} {
+				for _, r := range reasons[part] {
+					row("  "+part, r)
+				}
+			}
+		}
 		if v.BOD != nil {
 			row("BOD 18-01", "web "+deref(v.BOD.Web)+", mail "+deref(v.BOD.Mail))
+			why(v.BOD.Reasons)
 		}
 		if v.InternetNL != nil {
 			row("internet.nl", "web "+deref(v.InternetNL.Web)+", mail "+deref(v.InternetNL.Mail))
+			why(v.InternetNL.Reasons)
 		}
 		if v.Observ != nil {
 			row("Observatory", fmt.Sprintf("%s (%d)", v.Observ.Grade, v.Observ.Score))
 		}
 		if v.SSLLabs != nil {
 			row("SSL Labs", v.SSLLabs.Grade)
+			for _, r := range v.SSLLabs.Reasons {
+				row("  cap", r)
+			}
+		}
+		for _, d := range grade.Disagreements(r) {
+			row("disagree", d.Standards[0]+" "+d.Verdicts[0]+" / "+d.Standards[1]+" "+d.Verdicts[1]+" ("+d.Part+"): "+d.Why)
 		}
 	}
 	if len(r.Findings) == 0 {
