@@ -172,6 +172,13 @@ func farmCases() []farmCase {
 			eq(t, "supports", r.HTTPS.Supports, false)
 			hasFinding(t, r, "https.downgrades")
 		}},
+		{mod(farm.Good("towww"), func(t *farm.Target) { t.Site.ToWWW = true }), func(t *testing.T, r *scan.Result) {
+			eq(t, "canonical", r.HTTPS.Canonical, "www."+r.Name)
+			eq(t, "https", *r.HTTPS, scanHTTPS(true, true, true, true, false))
+			eq(t, "redirects", r.HTTPS.Redirects, []string{"http://" + r.Name + "/", "https://www." + r.Name + "/"})
+			eq(t, "observatory redirection", r.Verdicts.Observ.Tests["redirection"], "redirection-off-host-from-http")
+			eq(t, "hsts", *r.HSTS, scanHSTS(true, 31536000))
+		}},
 		{mod(farm.Good("httponly"), func(t *farm.Target) { t.HTTPS = nil; t.Site.HTTP = "serve" }), func(t *testing.T, r *scan.Result) {
 			if r.TLS != nil {
 				t.Errorf("tls = %+v, want null (nothing on 443)", r.TLS)

@@ -359,7 +359,7 @@ func TestAgainstObservatory(t *testing.T) {
 	rootPEM := filepath.Join(t.TempDir(), "root.pem")
 	os.WriteFile(rootPEM, run.f.CA.RootPEM(), 0o644)
 	script, _ := filepath.Abs("testdata/observatory.mjs")
-	labels := []string{"good", "noheaders", "cookies", "noredirect", "metacsp"}
+	labels := []string{"good", "noheaders", "cookies", "noredirect", "metacsp", "towww"}
 	if heavy {
 		labels = append(labels, "nohsts", "shorthsts", "tls10", "downgrade", "httponly", "expired", "selfsigned", "wronghost", "insecure", "sectxt-missing")
 	}

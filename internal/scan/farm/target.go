@@ -31,7 +31,10 @@ type Site struct {
 	// "loop" (endless redirects), "none" (no HTTP listener).
 	HTTP string
 	// Downgrade: HTTPS / redirects to http://.
-	Downgrade       bool
+	Downgrade bool
+	// ToWWW: the apex redirects to https://www.NAME/ (HTTP and HTTPS),
+	// as many sites do; www serves the site.
+	ToWWW           bool
 	SecurityTxt     string // body at /.well-known/security.txt; "" answers 404
 	SecurityTxtType string // Content-Type; default text/plain; charset=utf-8
 	Body            string // HTML of /
@@ -182,6 +185,9 @@ func httpHandler(s Site, httpPort, httpsPort int) http.Handler {
 			io.WriteString(w, page(s))
 		default: // redirect
 			host := r.Host
+			if s.ToWWW && !strings.HasPrefix(host, "www.") {
+				host = "www." + host
+			}
 			if h, p, err := net.SplitHostPort(host); err == nil && p == strconv.Itoa(httpPort) {
 				host = net.JoinHostPort(h, strconv.Itoa(httpsPort))
 			}
@@ -204,6 +210,10 @@ func httpsHandler(s Site, httpPort, httpsPort int) http.Handler {
 			}
 			w.Header().Set("Content-Type", ct)
 			io.WriteString(w, s.SecurityTxt)
+			return
+		}
+		if s.ToWWW && !strings.HasPrefix(r.Host, "www.") {
+			http.Redirect(w, r, "https://www."+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)
 			return
 		}
 		if s.Downgrade {
