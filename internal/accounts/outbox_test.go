@@ -48,7 +48,7 @@ func (o *outbox) count() int {
 }
 
 // setupMail is setup with mail going to an outbox and the given throttle.
-func setupMail(t *testing.T, db *store.DB, limits accounts.Throttle) (*accounts.Service, *audit.Log, *outbox) {
+func setupMail(t testing.TB, db *store.DB, limits accounts.Throttle) (*accounts.Service, *audit.Log, *outbox) {
 	t.Helper()
 	ring, _ := keys.New(bytes.Repeat([]byte{9}, 32))
 	log := audit.New(db, ring)
