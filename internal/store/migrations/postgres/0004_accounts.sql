@@ -17,8 +17,15 @@ UPDATE users SET email_verified_at = created_at WHERE id NOT IN (SELECT user_id 
 UPDATE users SET email_verified_at = (SELECT verified_at FROM researchers r WHERE r.user_id = users.id)
     WHERE id IN (SELECT user_id FROM researchers);
 
--- Verification now lives on the account. Links sent before this version
--- stop working: registering again with the same address sends a new one.
+-- A registration not yet verified is now an account without a password,
+-- not disabled, whose address is unproven: the password its registrant
+-- chose is dropped (whoever registered first must not own the account).
+-- Links sent before this version stop working: registering again, or
+-- asking for a password reset, sends a new one.
+UPDATE users SET disabled = FALSE, password_hash = ''
+    WHERE id IN (SELECT user_id FROM researchers WHERE verified_at IS NULL) AND last_login_at IS NULL;
+
+-- Verification now lives on the account.
 DROP INDEX researchers_verify;
 ALTER TABLE researchers DROP COLUMN verify_hash;
 ALTER TABLE researchers DROP COLUMN verify_expires_at;
