@@ -181,3 +181,18 @@ func TestUnverifiedResearcherOffersResend(t *testing.T) {
 	}
 	mustContain(t, "unverified", res.body, `href="#researcher"`, `id="researcher"`, `href="/researchers/verify/resend"`)
 }
+
+// TestSignInNotice (issue 8 item 11): after failed attempts, the owner's
+// next sign-in tells them, once.
+func TestSignInNotice(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.anonymous(t)
+	for range 2 {
+		if r := c.post("/login", url.Values{"email": {e.user["triager"].Email}, "password": {"not the password"}}); r.status != http.StatusUnauthorized {
+			t.Fatalf("a wrong password answered %d", r.status)
+		}
+	}
+	home := c.follow("/login", url.Values{"email": {e.user["triager"].Email}, "password": {password}})
+	mustContain(t, "home after sign-in", home.body, "Since you last signed in there were 2 failed sign-in attempts on your account")
+	mustNotContain(t, "the next page", c.get("/").body, "failed sign-in attempts")
+}
