@@ -97,7 +97,7 @@ func TestStrangerCannotLockOutOwner(t *testing.T) {
 func TestWideGuessingThrottled(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		limits := accounts.Throttle{PerAccountAddress: 3, PerAddress: 6, PerAccount: 6}
+		limits := accounts.Throttle{PerAccountAddress: 2, PerAddress: 3, PerAccount: 3}
 		s, _, _ := setupMail(t, db, limits)
 		if _, err := s.CreateUser(ctx, root, accounts.NewUser{Email: "ana@example.gov", Role: authz.Analyst, Password: pw}); err != nil {
 			t.Fatal(err)
@@ -109,7 +109,7 @@ func TestWideGuessingThrottled(t *testing.T) {
 		if _, err := s.CompleteLogin(ctx, u, "password", owner); err != nil { // owner's address is now known
 			t.Fatal(err)
 		}
-		// Six guesses from six addresses: each address is under its own
+		// Three guesses from three addresses: each address is under its own
 		// limit, but the account has had enough from strangers.
 		for i := range limits.PerAccount {
 			if _, err := s.Login(ctx, "ana@example.gov", "wrong password!!", fmt.Sprintf("192.0.2.%d", i+1)); !errors.Is(err, accounts.ErrBadCredentials) {
