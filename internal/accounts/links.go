@@ -156,11 +156,10 @@ func (s *Service) UseLink(ctx context.Context, in LinkUse) (User, error) {
 	var uid string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
-		var linkID string
 		var exp int64
 		var used sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT id, user_id, expires_at, used_at FROM email_links WHERE token_hash = $1 AND purpose = $2`+s.db.Dialect.ForUpdate,
-			hashLink(in.Token), in.Purpose).Scan(&linkID, &uid, &exp, &used)
+		err := tx.QueryRowContext(ctx, `SELECT user_id, expires_at, used_at FROM email_links WHERE token_hash = $1 AND purpose = $2`+s.db.Dialect.ForUpdate,
+			hashLink(in.Token), in.Purpose).Scan(&uid, &exp, &used)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && (used.Valid || exp <= now.UnixMilli()) {
 			return ErrBadLink
 		}

@@ -22,7 +22,7 @@ var (
 
 // Login checks an email and password from a client address (see
 // ratelimit.ClientAddr). It returns ErrLocked while that account is
-// throttled for that client (see Throttled; even if this password is
+// throttled for that client (see throttle.go; even if this password is
 // right), ErrBadCredentials otherwise on failure. Unknown accounts, and
 // accounts that have no password yet, answer exactly as a wrong password
 // does, after the same argon2 work. A successful password check is not
@@ -30,7 +30,7 @@ var (
 // and calls CheckTOTP.
 func (s *Service) Login(ctx context.Context, email, password, client string) (User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	locked, err := s.Throttled(ctx, email, client)
+	attempt, locked, err := s.reserve(ctx, email, client)
 	if err != nil {
 		return User{}, err
 	}
@@ -51,6 +51,9 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (Us
 	if !ok {
 		s.recordFailure(ctx, email, client, u)
 		return User{}, ErrBadCredentials
+	}
+	if err := s.release(ctx, attempt); err != nil {
+		return User{}, err
 	}
 	return u, nil
 }

@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"hash/fnv"
 	"strings"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/audit"
+	"github.com/kubu-gov/kubu/internal/id"
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // Sign-in throttling (IM8 as-4 limits password guessing; it must not let a
@@ -91,36 +94,72 @@ func (s *Service) countFailures(ctx context.Context, q interface {
 
 // knownClient reports whether the account signed in from the client
 // within KnownClientTTL.
-func (s *Service) knownClient(ctx context.Context, ak, ck string) (bool, error) {
+func (s *Service) knownClient(ctx context.Context, tx *sql.Tx, ak, ck string) (bool, error) {
 	var n int
-	err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM login_clients WHERE account_key = $1 AND client_key = $2 AND last_at > $3`,
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_clients WHERE account_key = $1 AND client_key = $2 AND last_at > $3`,
 		ak, ck, s.now().Add(-KnownClientTTL).UnixMilli()).Scan(&n)
 	return n > 0, err
 }
 
-// Throttled reports whether sign-in to the account email from client is
-// refused for now.
-func (s *Service) Throttled(ctx context.Context, email, client string) (bool, error) {
+// reserve decides whether an attempt on the account email from client may
+// check a password or code. When it may, the attempt is counted now, as a
+// failure until release says otherwise: counting only after the (slow)
+// check would let many guesses sent at once all pass the limit. The
+// decision and the count are one transaction, serialised per account (the
+// single SQLite writer; an advisory lock on PostgreSQL).
+func (s *Service) reserve(ctx context.Context, email, client string) (attempt string, throttled bool, err error) {
 	ak, ck := accountKey(email), clientKey(client)
-	c, err := s.countFailures(ctx, s.db.R(), ak, ck)
-	if err != nil {
-		return false, err
-	}
-	if c.pair >= s.limits.PerAccountAddress {
-		return true, nil
-	}
-	if c.client < s.limits.PerAddress && c.account < s.limits.PerAccount {
-		return false, nil
-	}
-	known, err := s.knownClient(ctx, ak, ck)
-	return !known, err
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if s.db.Engine == store.Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, accountLock(ak)); err != nil {
+				return err
+			}
+		}
+		c, err := s.countFailures(ctx, tx, ak, ck)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.pair >= s.limits.PerAccountAddress:
+			throttled = true
+		case c.client >= s.limits.PerAddress || c.account >= s.limits.PerAccount:
+			known, err := s.knownClient(ctx, tx, ak, ck)
+			if err != nil {
+				return err
+			}
+			throttled = !known
+		}
+		if throttled {
+			return nil
+		}
+		attempt = id.New()
+		_, err = tx.ExecContext(ctx, `INSERT INTO login_failures (id, account_key, client_key, at) VALUES ($1, $2, $3, $4)`,
+			attempt, ak, ck, s.now().UnixMilli())
+		return err
+	})
+	return attempt, throttled, err
+}
+
+// release uncounts a reserved attempt that succeeded.
+func (s *Service) release(ctx context.Context, attempt string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE id = $1`, attempt)
+		return err
+	})
+}
+
+// accountLock is the advisory lock key of an account's sign-in attempts.
+func accountLock(ak string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("kubu-login\x00" + ak))
+	return int64(h.Sum64())
 }
 
 // refuseLocked audits an attempt refused because it is throttled. It is
 // not counted as a failure: no password was tried.
 func (s *Service) refuseLocked(ctx context.Context, email, client string, u User) {
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserLoginLocked, Actor: audit.Actor{ID: "anonymous", Label: "anonymous"},
+		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserLoginLocked, Actor: anonymous,
 			AgencyID: u.AgencyID, TargetType: "user", TargetID: failureTarget(email, u), After: map[string]string{"client": client}})
 		return err
 	})
@@ -136,17 +175,15 @@ func failureTarget(email string, u User) string {
 	return "unknown:" + accountKey(email)[:16]
 }
 
-// recordFailure counts a failed password or code check from client and
-// audits it (against the account when it exists). When the failure
-// reaches a limit it is audited as such and the owner is emailed.
+// recordFailure completes a failed password or code check from client
+// (reserve counted it) and audits it (against the account when it
+// exists). When the failure reaches a limit it is audited as such and the
+// owner is emailed.
 func (s *Service) recordFailure(ctx context.Context, email, client string, u User) {
 	ak, ck := accountKey(email), clientKey(client)
 	var reached string
 	now := s.now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (account_key, client_key, at) VALUES ($1, $2, $3)`, ak, ck, now.UnixMilli()); err != nil {
-			return err
-		}
 		// Keep the table small: forget failures older than the window.
 		old := now.Add(-FailureWindow).UnixMilli()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE (account_key = $1 OR client_key = $2) AND at <= $3`, ak, ck, old); err != nil {
@@ -159,8 +196,7 @@ func (s *Service) recordFailure(ctx context.Context, email, client string, u Use
 			}
 		}
 		target := failureTarget(email, u)
-		anon := audit.Actor{ID: "anonymous", Label: "anonymous"}
-		if _, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserLoginFailed, Actor: anon, AgencyID: u.AgencyID,
+		if _, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserLoginFailed, Actor: anonymous, AgencyID: u.AgencyID,
 			TargetType: "user", TargetID: target, After: map[string]string{"client": client}}); err != nil {
 			return err
 		}
@@ -178,7 +214,7 @@ func (s *Service) recordFailure(ctx context.Context, email, client string, u Use
 		default:
 			return nil
 		}
-		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserLoginThrottled, Actor: anon, AgencyID: u.AgencyID,
+		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserLoginThrottled, Actor: anonymous, AgencyID: u.AgencyID,
 			TargetType: "user", TargetID: target, After: map[string]string{"client": client, "scope": reached}})
 		return err
 	})

@@ -134,3 +134,36 @@ func TestWideGuessingThrottled(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentGuessesCounted: guesses sent all at once are counted
+// before their (slow) password check, so no more than the limit are
+// checked.
+func TestConcurrentGuessesCounted(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _, _ := setupMail(t, db, accounts.Throttle{})
+		if _, err := s.CreateUser(ctx, root, accounts.NewUser{Email: "ana@example.gov", Role: authz.Analyst, Password: pw}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := s.Login(ctx, "ana@example.gov", "wrong password!!", attacker)
+				errs <- err
+			}()
+		}
+		checked := 0
+		for range n {
+			switch err := <-errs; {
+			case errors.Is(err, accounts.ErrBadCredentials):
+				checked++
+			case !errors.Is(err, accounts.ErrLocked):
+				t.Fatalf("a guess answered %v", err)
+			}
+		}
+		if checked != accounts.MaxFailures {
+			t.Fatalf("%d of %d simultaneous guesses were checked, want %d", checked, n, accounts.MaxFailures)
+		}
+	})
+}

@@ -112,14 +112,16 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a authz.Actor, code string) e
 // once; wrong codes count towards the sign-in throttle like wrong
 // passwords.
 func (s *Service) CheckTOTP(ctx context.Context, u User, code, client string) error {
-	if locked, err := s.Throttled(ctx, u.Email, client); err != nil {
+	attempt, locked, err := s.reserve(ctx, u.Email, client)
+	if err != nil {
 		return err
-	} else if locked {
+	}
+	if locked {
 		s.refuseLocked(ctx, u.Email, client, u)
 		return ErrLocked
 	}
 	ok := false
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var sealed string
 		var enabled bool
 		var last int64
@@ -143,7 +145,7 @@ func (s *Service) CheckTOTP(ctx context.Context, u User, code, client string) er
 		s.recordFailure(ctx, u.Email, client, u)
 		return ErrBadCode
 	}
-	return nil
+	return s.release(ctx, attempt)
 }
 
 // checkCode validates code against the sealed secret, allowing one step of

@@ -43,7 +43,9 @@ CREATE TABLE email_links (
 CREATE INDEX email_links_user ON email_links (user_id, purpose);
 
 ALTER TABLE login_failures ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE login_failures ADD COLUMN id TEXT NOT NULL DEFAULT '';
 CREATE INDEX login_failures_client ON login_failures (client_key, at);
+CREATE INDEX login_failures_id ON login_failures (id);
 
 CREATE TABLE login_clients (
     account_key TEXT NOT NULL,
@@ -59,7 +61,9 @@ CREATE INDEX api_tokens_parent ON api_tokens (parent_id);
 DROP INDEX api_tokens_parent;
 ALTER TABLE api_tokens DROP COLUMN parent_id;
 DROP TABLE login_clients;
+DROP INDEX login_failures_id;
 DROP INDEX login_failures_client;
+ALTER TABLE login_failures DROP COLUMN id;
 ALTER TABLE login_failures DROP COLUMN client_key;
 DROP TABLE email_links;
 ALTER TABLE researchers ADD COLUMN verified_at INTEGER;
