@@ -148,12 +148,17 @@ func token(t []byte, f uint16, fn func(Kind, []byte) bool) bool {
 		}
 	}
 	if f&fSub == 0 {
-		return part(t, fn)
+		return part(t, f, fn)
 	}
 	start := 0
+	var pf uint16
 	for i := 0; i <= len(t); i++ {
-		if i < len(t) && class[t[i]]&fSub == 0 {
-			continue
+		if i < len(t) {
+			c := class[t[i]]
+			if c&fSub == 0 {
+				pf |= c
+				continue
+			}
 		}
 		end := i
 		// A dotted quad followed by /bits stays one part (a CIDR).
@@ -170,16 +175,18 @@ func token(t []byte, f uint16, fn func(Kind, []byte) bool) bool {
 				continue
 			}
 		}
-		if end-start >= 3 && !part(t[start:end], fn) {
+		if end-start >= 3 && !part(t[start:end], pf, fn) {
 			return false
 		}
-		start = i + 1
+		start, pf = i+1, 0
 	}
 	return true
 }
 
-// part classifies one part of a token.
-func part(p []byte, fn func(Kind, []byte) bool) bool {
+// part classifies one part of a token; f is the union of its byte
+// classes.
+func part(p []byte, f uint16, fn func(Kind, []byte) bool) bool {
+	n := len(p)
 	for len(p) > 0 && !isAlnum(p[0]) {
 		p = p[1:]
 	}
@@ -189,9 +196,11 @@ func part(p []byte, fn func(Kind, []byte) bool) bool {
 	if len(p) < 3 {
 		return true
 	}
-	var f uint16
-	for _, c := range p {
-		f |= class[c]
+	if len(p) != n {
+		f = 0
+		for _, c := range p {
+			f |= class[c]
+		}
 	}
 	switch {
 	case f&fAt != 0:
