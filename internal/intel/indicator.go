@@ -62,14 +62,20 @@ type Indicator struct {
 	Observable
 	Name   string `json:"name,omitempty"`
 	Source string `json:"source,omitempty"`
+	// Creator is who made the indicator at its source (a STIX
+	// created_by_ref, a MISP event's organisation).
+	Creator string `json:"creator,omitempty"`
 	// ValidFrom and ValidUntil bound when the indicator is active; a zero
 	// ValidUntil means no end.
 	ValidFrom  time.Time `json:"valid_from"`
 	ValidUntil time.Time `json:"valid_until,omitzero"`
 	// Confidence is 0–100 as in STIX; -1 when the source gave none.
-	Confidence int      `json:"confidence"`
-	TLP        TLP      `json:"tlp,omitempty"`
-	Labels     []string `json:"labels,omitempty"`
+	Confidence int `json:"confidence"`
+	// Modified is when the source last changed the indicator (STIX
+	// modified, a MISP attribute's timestamp); zero if unknown.
+	Modified time.Time `json:"modified,omitzero"`
+	TLP      TLP       `json:"tlp,omitempty"`
+	Labels   []string  `json:"labels,omitempty"`
 }
 
 // Active reports whether the indicator is in force at now: valid_from ≤ now
