@@ -81,7 +81,9 @@ func (e *Error) Unwrap() error { return e.Err }
 var ErrNotFound = errors.New("scim: not found")
 
 // Is makes errors.Is(err, ErrNotFound) work.
-func (e *Error) Is(target error) bool { return target == ErrNotFound && e.Status == http.StatusNotFound }
+func (e *Error) Is(target error) bool {
+	return target == ErrNotFound && e.Status == http.StatusNotFound
+}
 
 // User is the part of a SCIM User kubu reads.
 type User struct {
