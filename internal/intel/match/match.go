@@ -201,6 +201,9 @@ func (sc *scratch) ip(a netip.Addr) {
 
 func (sc *scratch) ipv4(a uint32) {
 	s := sc.set
+	if !s.v4filter.has(mix(uint64(a >> 8))) {
+		return
+	}
 	for _, l := range s.v4lens {
 		k := a
 		if l < 32 {
@@ -294,20 +297,22 @@ func (sc *scratch) domainLower(b []byte) {
 	if !s.tlds.has(b[lastDot(b)+1:]) {
 		return
 	}
-	for i := 0; i < len(b); {
+	suffixHashes(b, func(i int, h uint64) {
+		if !s.domainFilter.has(h) {
+			return
+		}
 		if idx, ok := s.domains[string(b[i:])]; ok {
 			sc.hit(idx, func() string { return string(b) })
 		}
-		j := indexDot(b[i:])
-		if j < 0 {
-			break
-		}
-		i += j + 1
-	}
+	})
 }
 
 func (sc *scratch) hash(tok []byte) {
 	s := sc.set
+	var head [8]byte
+	if !decodeHex(head[:], tok[:16]) || !s.hashFilter.has(mix(prefix64(head[:]))) {
+		return
+	}
 	switch len(tok) {
 	case 32:
 		if len(s.md5) > 0 {

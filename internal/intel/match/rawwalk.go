@@ -24,11 +24,11 @@ func (sc *scratch) walkRaw(b []byte) {
 	var stack [maxDepth]byte // '{' or '['
 	depth := 0
 	keys := sc.path[:0] // one key slot per open object
+	expectKey := false  // the next string of this object is a key
 	n := len(b)
 	i := 0
 	for i < n {
-		c := b[i]
-		switch c {
+		switch b[i] {
 		case '{':
 			if depth == maxDepth {
 				return
@@ -36,6 +36,7 @@ func (sc *scratch) walkRaw(b []byte) {
 			stack[depth] = '{'
 			depth++
 			keys = append(keys, nil)
+			expectKey = true
 			i++
 		case '[':
 			if depth == maxDepth {
@@ -43,6 +44,7 @@ func (sc *scratch) walkRaw(b []byte) {
 			}
 			stack[depth] = '['
 			depth++
+			expectKey = false
 			i++
 		case '}', ']':
 			if depth == 0 {
@@ -52,30 +54,41 @@ func (sc *scratch) walkRaw(b []byte) {
 			if stack[depth] == '{' {
 				keys = keys[:len(keys)-1]
 			}
+			expectKey = false
+			i++
+		case ',':
+			expectKey = depth > 0 && stack[depth-1] == '{'
 			i++
 		case '"':
+			if expectKey {
+				end, esc := keyEnd(b, i+1)
+				if end < 0 {
+					return
+				}
+				k := b[i+1 : end]
+				if esc {
+					k = unescape(nil, k) // keys must outlive the value buffer
+				}
+				keys[len(keys)-1] = k
+				expectKey = false
+				i = end + 1
+				for i < n && b[i] != ':' && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+					i++
+				}
+				if i < n && b[i] == ':' {
+					i++
+				}
+				if depth == 1 && sc.skipKey(k) {
+					i = skipValue(b, i)
+				}
+				continue
+			}
 			end, esc, marks := stringEnd(b, i+1)
 			if end < 0 {
 				return
 			}
 			s := b[i+1 : end]
 			i = end + 1
-			j := i
-			for j < n && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
-				j++
-			}
-			if j < n && b[j] == ':' && depth > 0 && stack[depth-1] == '{' {
-				// A key.
-				if esc {
-					s = sc.unescapeKey(s)
-				}
-				keys[len(keys)-1] = s
-				i = j + 1
-				if depth == 1 && sc.skipKey(s) {
-					i = skipValue(b, i)
-				}
-				continue
-			}
 			sc.path = keys
 			if esc {
 				sc.unesc = unescape(sc.unesc[:0], s)
@@ -84,8 +97,8 @@ func (sc *scratch) walkRaw(b []byte) {
 				sc.value(s, marks)
 			}
 		default:
-			// Numbers, literals, white space, ',' and ':' between
-			// strings: nothing to see up to the next structural byte.
+			// Numbers, literals, white space and ':' between strings:
+			// nothing to see up to the next structural byte.
 			k := indexStructural(b[i:])
 			if k < 0 {
 				return
@@ -95,15 +108,41 @@ func (sc *scratch) walkRaw(b []byte) {
 	}
 }
 
-// indexStructural finds the next quote or bracket.
+// indexStructural finds the next quote, bracket or comma.
 func indexStructural(b []byte) int {
 	for i, c := range b {
 		switch c {
-		case '"', '{', '}', '[', ']':
+		case '"', '{', '}', '[', ']', ',':
 			return i
 		}
 	}
 	return -1
+}
+
+// keyEnd is stringEnd for a key: it looks for the closing quote only.
+func keyEnd(b []byte, i int) (end int, esc bool) {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for i < len(b) {
+		if i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			yq, yb := x^(lo*'"'), x^(lo*'\\')
+			q := ((yq-lo)&^yq | (yb-lo)&^yb) & hi
+			if q == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(q) / 8
+		} else if c := b[i]; c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		if b[i] == '"' {
+			return i, esc
+		}
+		esc = true
+		i += 2
+	}
+	return -1, esc
 }
 
 // strClass marks the bytes stringEnd stops at or notes.
@@ -216,12 +255,6 @@ func (sc *scratch) skipKey(k []byte) bool {
 		}
 	}
 	return false
-}
-
-// unescapeKey unescapes a key into its own buffer (keys must outlive the
-// value buffer).
-func (sc *scratch) unescapeKey(s []byte) []byte {
-	return unescape(nil, s)
 }
 
 // unescape decodes JSON string escapes the way fastjson does: a bad or

@@ -40,6 +40,11 @@ type Set struct {
 	sha256  map[[32]byte]int32
 	sha512  map[[64]byte]int32
 
+	// Filters in front of the large tables (see bitFilter).
+	v4filter     bitFilter // by /24
+	hashFilter   bitFilter // by the first 8 bytes of a digest
+	domainFilter bitFilter // by domainHash
+
 	skip       []string
 	active     int
 	rejected   []Rejected
@@ -90,6 +95,7 @@ func Build(inds []intel.Indicator, opts Options) *Set {
 			s.v4lens = append(s.v4lens, uint8(l))
 		}
 	}
+	s.buildFilters()
 	for l := 128; l >= 0; l-- {
 		if s.v6[l] != nil {
 			s.v6lens = append(s.v6lens, uint8(l))
@@ -276,4 +282,48 @@ func (f *labelFilter) add(b []byte) {
 func (f *labelFilter) has(b []byte) bool {
 	h := labelHash(b)
 	return f.bits[h/64]&(1<<(h%64)) != 0
+}
+
+// buildFilters fills the filters from the tables.
+func (s *Set) buildFilters() {
+	n4 := 0
+	for _, l := range s.v4lens {
+		n4 += len(s.v4[l])
+	}
+	s.v4filter = newBitFilter(n4)
+	for _, l := range s.v4lens {
+		for k := range s.v4[l] {
+			// Every /24 the prefix covers (a /8 is 65,536 of them).
+			first := k >> 8
+			count := uint32(1)
+			if l < 24 {
+				count = 1 << (24 - l)
+			}
+			for i := uint32(0); i < count; i++ {
+				s.v4filter.add(mix(uint64(first + i)))
+			}
+		}
+	}
+	s.hashFilter = newBitFilter(len(s.md5) + len(s.sha1) + len(s.sha256) + len(s.sha512))
+	for k := range s.md5 {
+		s.hashFilter.add(mix(prefix64(k[:])))
+	}
+	for k := range s.sha1 {
+		s.hashFilter.add(mix(prefix64(k[:])))
+	}
+	for k := range s.sha256 {
+		s.hashFilter.add(mix(prefix64(k[:])))
+	}
+	for k := range s.sha512 {
+		s.hashFilter.add(mix(prefix64(k[:])))
+	}
+	s.domainFilter = newBitFilter(len(s.domains))
+	for d := range s.domains {
+		s.domainFilter.add(domainHash(d))
+	}
+}
+
+func prefix64(b []byte) uint64 {
+	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
 }

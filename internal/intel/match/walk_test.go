@@ -150,6 +150,9 @@ func TestStringEnd(t *testing.T) {
 		if e1 != e2 || s1 != s2 || m1 != m2 {
 			t.Errorf("stringEnd(%q) = %d %v %v, want %d %v %v", s, e1, s1, m1, e2, s2, m2)
 		}
+		if e3, s3 := keyEnd(b, 0); e3 != e2 || s3 != s2 {
+			t.Errorf("keyEnd(%q) = %d %v, want %d %v", s, e3, s3, e2, s2)
+		}
 	}
 }
 
@@ -161,6 +164,9 @@ func FuzzStringEnd(f *testing.F) {
 		e2, s2, m2 := naiveStringEnd(b, i)
 		if e1 != e2 || s1 != s2 || m1 != m2 {
 			t.Fatalf("stringEnd(%q, %d) = %d %v %v, want %d %v %v", b, i, e1, s1, m1, e2, s2, m2)
+		}
+		if e3, s3 := keyEnd(b, i); e3 != e2 || s3 != s2 {
+			t.Fatalf("keyEnd(%q, %d) = %d %v, want %d %v", b, i, e3, s3, e2, s2)
 		}
 	})
 }
