@@ -28,7 +28,7 @@ func indicatorJSON(i int) json.RawMessage {
 // kubuLike mounts the server as kubu will: its routes on a ServeMux behind
 // an authentication check (HTTP Basic, any user name, a token as the
 // password).
-func kubuLike(t *testing.T, src Source) *httptest.Server {
+func kubuLike(t testing.TB, src Source) *httptest.Server {
 	s := &Server{Source: src, Title: "kubu", MaxLimit: 50}
 	mux := http.NewServeMux()
 	for pattern, h := range s.Routes() {
