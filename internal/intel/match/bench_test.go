@@ -178,23 +178,6 @@ func BenchmarkMatch1M(b *testing.B) {
 	b.Run("synthetic", func(b *testing.B) { benchMatch(b, s, syntheticEvents(b)) })
 }
 
-// BenchmarkMatchParallel is BenchmarkMatch1M on every core, as intake's
-// workers would run it.
-func BenchmarkMatchParallel1M(b *testing.B) {
-	s := bigSetFor(b)
-	events := windowsEvents(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			s.Match(events[i%len(events)])
-			i++
-		}
-	})
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())*float64(runtime.GOMAXPROCS(0))/float64(b.N), "core-ns/event")
-}
-
 // BenchmarkParseOnly is the fastjson parse alone, the floor of Match.
 func BenchmarkParseOnly(b *testing.B) {
 	events := windowsEvents(b)
