@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"github.com/kubu-gov/kubu/internal/authz"
 	"net/http"
 
 	"github.com/kubu-gov/kubu/internal/detect"
@@ -35,30 +36,30 @@ func registerMonitoring(rt *web.Router, a *api) {
 		{"PUT /{index}/_bulk", in.Bulk},
 		{"POST /v1/logs", in.OTLPLogs},
 	} {
-		rt.Handle(web.Intake, r.pattern, intake.ActSend, r.h)
+		rt.Handle(web.Intake, r.pattern, authz.IntakeSend, r.h)
 	}
 
-	rt.Handle(web.API, "GET /api/v1/intake/stats", intake.ActRead, a.intakeStats)
-	rt.Handle(web.API, "GET /api/v1/intake/tokens", intake.ActIntakeManage, a.listIntakeTokens)
-	rt.Handle(web.API, "POST /api/v1/intake/tokens", intake.ActIntakeManage, a.createIntakeToken)
-	rt.Handle(web.API, "DELETE /api/v1/intake/tokens/{id}", intake.ActIntakeManage, a.revokeIntakeToken)
-	rt.Handle(web.API, "GET /api/v1/intake/unassigned", intake.ActUnassigned, a.listUnassigned)
-	rt.Handle(web.API, "GET /api/v1/intake/sources", detect.ActAlertRead, a.listSources)
+	rt.Handle(web.API, "GET /api/v1/intake/stats", authz.IntakeRead, a.intakeStats)
+	rt.Handle(web.API, "GET /api/v1/intake/tokens", authz.IntakeManage, a.listIntakeTokens)
+	rt.Handle(web.API, "POST /api/v1/intake/tokens", authz.IntakeManage, a.createIntakeToken)
+	rt.Handle(web.API, "DELETE /api/v1/intake/tokens/{id}", authz.IntakeManage, a.revokeIntakeToken)
+	rt.Handle(web.API, "GET /api/v1/intake/unassigned", authz.IntakeUnassigned, a.listUnassigned)
+	rt.Handle(web.API, "GET /api/v1/intake/sources", authz.AlertRead, a.listSources)
 
-	rt.Handle(web.API, "GET /api/v1/rules", detect.ActRuleRead, a.listRules)
-	rt.Handle(web.API, "POST /api/v1/rules", detect.ActRuleManage, a.createRule)
-	rt.Handle(web.API, "GET /api/v1/rules/{id}", detect.ActRuleRead, a.getRule)
-	rt.Handle(web.API, "PUT /api/v1/rules/{id}", detect.ActRuleManage, a.replaceRule)
-	rt.Handle(web.API, "PATCH /api/v1/rules/{id}", detect.ActRuleManage, a.patchRule)
+	rt.Handle(web.API, "GET /api/v1/rules", authz.RuleRead, a.listRules)
+	rt.Handle(web.API, "POST /api/v1/rules", authz.RuleManage, a.createRule)
+	rt.Handle(web.API, "GET /api/v1/rules/{id}", authz.RuleRead, a.getRule)
+	rt.Handle(web.API, "PUT /api/v1/rules/{id}", authz.RuleManage, a.replaceRule)
+	rt.Handle(web.API, "PATCH /api/v1/rules/{id}", authz.RuleManage, a.patchRule)
 
-	rt.Handle(web.API, "GET /api/v1/alerts", detect.ActAlertRead, a.listAlerts)
-	rt.Handle(web.API, "GET /api/v1/alerts/{id}", detect.ActAlertRead, a.getAlert)
-	rt.Handle(web.API, "GET /api/v1/alerts/{id}/events", detect.ActAlertRead, a.alertEvents)
-	rt.Handle(web.API, "PATCH /api/v1/alerts/{id}", detect.ActAlertUpdate, a.updateAlert)
+	rt.Handle(web.API, "GET /api/v1/alerts", authz.AlertRead, a.listAlerts)
+	rt.Handle(web.API, "GET /api/v1/alerts/{id}", authz.AlertRead, a.getAlert)
+	rt.Handle(web.API, "GET /api/v1/alerts/{id}/events", authz.AlertRead, a.alertEvents)
+	rt.Handle(web.API, "PATCH /api/v1/alerts/{id}", authz.AlertUpdate, a.updateAlert)
 
-	rt.Handle(web.API, "GET /api/v1/hunts", detect.ActHuntRead, a.listHunts)
-	rt.Handle(web.API, "POST /api/v1/hunts", detect.ActHuntCreate, a.createHunt)
-	rt.Handle(web.API, "GET /api/v1/hunts/{id}", detect.ActHuntRead, a.getHunt)
+	rt.Handle(web.API, "GET /api/v1/hunts", authz.HuntRead, a.listHunts)
+	rt.Handle(web.API, "POST /api/v1/hunts", authz.HuntCreate, a.createHunt)
+	rt.Handle(web.API, "GET /api/v1/hunts/{id}", authz.HuntRead, a.getHunt)
 }
 
 // monitoringError maps the monitoring services' own errors to API errors.

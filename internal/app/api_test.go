@@ -62,11 +62,14 @@ func TestContractAPI(t *testing.T) {
 		if len(body["items"].([]any)) != 0 {
 			t.Fatalf("member filtering by another agency saw %v", body)
 		}
-		_, body = ta.do(t, "researcher", "GET", "/api/v1/systems/"+sysA, nil)
-		if code, _ := ta.do(t, "researcher", "GET", "/api/v1/systems/"+sysA, nil); code != 404 {
-			t.Fatalf("researcher reading a system: %d", code)
+		// A role with no grant on systems gets the same 403 for a real
+		// record and a made-up one: it learns nothing about either.
+		code, real := ta.do(t, "researcher", "GET", "/api/v1/systems/"+sysA, nil)
+		code2, madeUp := ta.do(t, "researcher", "GET", "/api/v1/systems/01m8jhcf27vr9jkzj71yw85x8a", nil)
+		if code != 403 || code2 != 403 || fmt.Sprint(real) != fmt.Sprint(madeUp) {
+			t.Fatalf("researcher reading a system: %d %v, a made-up one: %d %v", code, real, code2, madeUp)
 		}
-		if code, _ := ta.do(t, "researcher", "GET", "/api/v1/findings", nil); code != 404 {
+		if code, _ := ta.do(t, "researcher", "GET", "/api/v1/findings", nil); code != 403 {
 			t.Fatalf("researcher listing findings: %d", code)
 		}
 		req, _ := http.NewRequest("GET", ta.srv.URL+"/api/v1/systems", nil)

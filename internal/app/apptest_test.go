@@ -124,3 +124,13 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// actor returns the authz.Actor of the user key.
+func (ta *testApp) actor(t *testing.T, who string) authz.Actor {
+	t.Helper()
+	u, err := ta.Accounts.User(context.Background(), root, ta.ids[who])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Actor()
+}

@@ -157,7 +157,7 @@ func TestMonitoringAPI(t *testing.T) {
 		if code, _ := ta.do(t, "a-member", "GET", "/api/v1/hunts/"+huntID, nil); code != 404 {
 			t.Fatalf("member reading an all-agency hunt: %d", code)
 		}
-		if code, _ := ta.do(t, "researcher", "GET", "/api/v1/hunts", nil); code != 404 {
+		if code, _ := ta.do(t, "researcher", "GET", "/api/v1/hunts", nil); code != 403 {
 			t.Fatalf("researcher listing hunts: %d", code)
 		}
 	})

@@ -1,10 +1,21 @@
 // Package authz is kubu's one access check. Every route and every domain
-// operation asks Check (or Scope, for lists); nothing else decides who may
-// see or do what.
+// operation asks Check (or ScopeFor, for lists); nothing else decides who
+// may see or do what. All policies are in one table (policies.go), written
+// with named role groups; no other package tests a role.
 //
-// A record the caller may not see answers ErrNotFound, exactly like a
-// missing one, so that ids cannot be probed. A record the caller may see but
-// not change answers ErrForbidden.
+// What is asked is explicit: Collection() (list, or create before a record
+// exists), Record(agencyIDs...) (a record of one or several agencies, or of
+// none: a platform record) or OwnedBy(userID, agencyIDs...) (a record with
+// an owning user). The answers:
+//
+//   - nil: allowed;
+//   - ErrUnauthenticated: the caller must sign in;
+//   - ErrForbidden: the caller's role holds no grant at all for the action
+//     (the same answer for the collection and for every record, so it tells
+//     nothing about any record), or the caller may see the record but not do
+//     this to it;
+//   - ErrNotFound: the record is outside the caller's scope, the same answer
+//     as for a missing record, so that ids cannot be probed.
 package authz
 
 import (
@@ -35,12 +46,13 @@ func Roles() []Role {
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
 
-// AgencyBound reports whether users of the role belong to one agency.
-func (r Role) AgencyBound() bool { return r == AgencyAdmin || r == AgencyMember }
+// AgencyBound reports whether users of the role belong to one agency (an
+// account's shape, not a permission).
+func (r Role) AgencyBound() bool { return slices.Contains(agencyRoles, r) }
 
 // Staff reports whether the role is government staff (TOTP is required for
-// staff when the setting is on).
-func (r Role) Staff() bool { return r != Researcher && r != "" }
+// staff when the setting is on; an authentication rule, not a permission).
+func (r Role) Staff() bool { return slices.Contains(staff, r) }
 
 // Actor is who is asking. The zero Actor is anonymous.
 type Actor struct {
@@ -64,14 +76,6 @@ func (a Actor) AuditActor() audit.Actor {
 	return audit.Actor{ID: a.UserID, Label: a.Email}
 }
 
-// Resource is what an action is on. The zero Resource stands for the
-// collection (e.g. "list systems", "create a system" before an agency is
-// known).
-type Resource struct {
-	AgencyID string // the agency the record belongs to ("" = platform-wide)
-	OwnerID  string // the user who owns the record, where that matters
-}
-
 // Errors Check returns.
 var (
 	ErrUnauthenticated = errors.New("authentication required")
@@ -80,7 +84,8 @@ var (
 )
 
 // Check decides whether a may do act on r. It returns nil, or
-// ErrUnauthenticated, ErrNotFound (a may not even see r) or ErrForbidden.
+// ErrUnauthenticated, ErrForbidden (no grant for act at all, or r is seen
+// but act is not allowed on it) or ErrNotFound (r is outside a's scope).
 func Check(a Actor, act Action, r Resource) error {
 	p, ok := policies[act]
 	if !ok {
@@ -92,77 +97,35 @@ func Check(a Actor, act Action, r Resource) error {
 	if !a.Authenticated() {
 		return ErrUnauthenticated
 	}
-	if p.allows(a, r) {
+	sc := p.scope(a)
+	if sc.None() {
+		return ErrForbidden
+	}
+	if sc.Admits(r) {
 		return nil
 	}
-	if p.see != "" && p.see != act {
-		if Check(a, p.see, r) == nil {
-			return ErrForbidden
-		}
+	if p.see != "" && p.see != act && Check(a, p.see, r) == nil {
+		return ErrForbidden
 	}
 	return ErrNotFound
 }
 
-// Scope says which records of a collection a may see with act.
-type Scope struct {
-	All      bool   // every agency
-	AgencyID string // only this agency (when All is false)
-	OwnerID  string // only records owned by this user (when All is false and AgencyID is "")
-}
+// Allowed reports whether Check(a, act, r) passes.
+func Allowed(a Actor, act Action, r Resource) bool { return Check(a, act, r) == nil }
 
-// None reports whether the scope admits nothing.
-func (s Scope) None() bool { return !s.All && s.AgencyID == "" && s.OwnerID == "" }
-
-// Admits reports whether a record of agency (and owner) is in scope.
-func (s Scope) Admits(agencyID, ownerID string) bool {
+// scope is the part of every collection the policy gives a.
+func (p policy) scope(a Actor) Scope {
 	switch {
-	case s.All:
-		return true
-	case s.AgencyID != "":
-		return s.AgencyID == agencyID
-	case s.OwnerID != "":
-		return s.OwnerID == ownerID
-	}
-	return false
-}
-
-// ScopeOf returns the part of a collection that a may see with act.
-func ScopeOf(a Actor, act Action) Scope {
-	p, ok := policies[act]
-	if !ok || !a.Authenticated() && !p.public {
-		return Scope{}
-	}
-	if p.public || slices.Contains(p.global, a.Role) {
+	case p.public:
 		return Scope{All: true}
-	}
-	if slices.Contains(p.own, a.Role) && a.AgencyID != "" {
-		return Scope{AgencyID: a.AgencyID}
-	}
-	if slices.Contains(p.owner, a.Role) {
+	case !a.Authenticated():
+		return Scope{}
+	case p.authenticated || slices.Contains(p.global, a.Role):
+		return Scope{All: true}
+	case slices.Contains(p.own, a.Role):
+		return Scope{AgencyID: a.AgencyID} // none when an agency role has no agency
+	case slices.Contains(p.owner, a.Role):
 		return Scope{OwnerID: a.UserID}
 	}
 	return Scope{}
-}
-
-// policy says who may do an action.
-type policy struct {
-	public        bool   // anyone, even anonymous
-	authenticated bool   // any signed-in user, whatever the resource
-	global        []Role // on any resource
-	own           []Role // only on resources of their own agency
-	owner         []Role // only on resources they own
-	see           Action // the action that governs visibility (for 404 vs 403)
-}
-
-func (p policy) allows(a Actor, r Resource) bool {
-	if p.authenticated || slices.Contains(p.global, a.Role) {
-		return true
-	}
-	if slices.Contains(p.own, a.Role) && a.AgencyID != "" && (r.AgencyID == "" || r.AgencyID == a.AgencyID) {
-		return true
-	}
-	if slices.Contains(p.owner, a.Role) && (r.OwnerID == "" || r.OwnerID == a.UserID) {
-		return true
-	}
-	return false
 }

@@ -2,23 +2,6 @@ package detect
 
 import (
 	"github.com/kubu-gov/kubu/internal/audit"
-	"github.com/kubu-gov/kubu/internal/authz"
-)
-
-var (
-	central  = []authz.Role{authz.WogAdmin, authz.Analyst}
-	agencies = []authz.Role{authz.AgencyAdmin, authz.AgencyMember}
-)
-
-// Actions of detection. Central operations see every agency; agency roles
-// see their own agency's alerts and hunts; researchers see nothing.
-var (
-	ActAlertRead   = authz.Register("alert.read", central, agencies, nil, "")
-	ActAlertUpdate = authz.Register("alert.update", central, agencies, nil, "alert.read")
-	ActRuleRead    = authz.Register("rule.read", central, agencies, nil, "")
-	ActRuleManage  = authz.Register("rule.manage", central, nil, nil, "rule.read")
-	ActHuntRead    = authz.Register("hunt.read", central, agencies, nil, "")
-	ActHuntCreate  = authz.Register("hunt.create", central, agencies, nil, "hunt.read")
 )
 
 // Audit codes: L for alerts, H for hunts, K for rules.

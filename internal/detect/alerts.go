@@ -103,9 +103,9 @@ type AlertFilter struct {
 
 // ListAlerts lists the alerts the caller may see, newest first.
 func (s *Service) ListAlerts(ctx context.Context, a authz.Actor, f AlertFilter) (store.Page[Alert], error) {
-	sc := authz.ScopeOf(a, ActAlertRead)
-	if sc.None() {
-		return store.Page[Alert]{}, authz.ErrNotFound
+	sc, err := authz.ScopeFor(a, authz.AlertRead)
+	if err != nil {
+		return store.Page[Alert]{}, err
 	}
 	var v validate.Errors
 	for _, l := range f.Levels {
@@ -122,9 +122,7 @@ func (s *Service) ListAlerts(ctx context.Context, a authz.Actor, f AlertFilter) 
 		return store.Page[Alert]{}, err
 	}
 	var wh store.Where
-	if !sc.All {
-		wh.And("agency_id = " + wh.Arg(sc.AgencyID))
-	}
+	sc.Where(&wh, "agency_id", "")
 	if f.AgencyID != "" {
 		wh.And("agency_id = " + wh.Arg(f.AgencyID))
 	}
@@ -188,23 +186,23 @@ func (s *Service) ListAlerts(ctx context.Context, a authz.Actor, f AlertFilter) 
 
 // AlertByID returns one alert the caller may see.
 func (s *Service) AlertByID(ctx context.Context, a authz.Actor, alertID string) (Alert, error) {
+	if err := authz.Check(a, authz.AlertRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Alert{}, err
+	}
 	al, err := scanAlert(s.db.R().QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, alertID))
 	if err != nil {
 		return Alert{}, err
 	}
-	if err := checkAlert(a, ActAlertRead, al); err != nil {
+	if err := checkAlert(a, authz.AlertRead, al); err != nil {
 		return Alert{}, err
 	}
 	return al, nil
 }
 
 // checkAlert applies act to an alert; alerts of unassigned senders belong
-// to no agency and are visible to central roles only.
+// to no agency (platform records: central roles only).
 func checkAlert(a authz.Actor, act authz.Action, al Alert) error {
-	if al.AgencyID == "" && !authz.ScopeOf(a, ActAlertRead).All {
-		return authz.ErrNotFound
-	}
-	return authz.Check(a, act, authz.Resource{AgencyID: al.AgencyID})
+	return authz.Check(a, act, authz.Record(al.AgencyID))
 }
 
 // AlertEvents lists an alert's matched events, oldest first.
@@ -245,11 +243,14 @@ type AlertChange struct {
 
 // UpdateAlert acknowledges, assigns, closes or reopens an alert.
 func (s *Service) UpdateAlert(ctx context.Context, a authz.Actor, alertID string, ch AlertChange) (Alert, error) {
+	if err := authz.Check(a, authz.AlertUpdate, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Alert{}, err
+	}
 	al, err := s.AlertByID(ctx, a, alertID)
 	if err != nil {
 		return Alert{}, err
 	}
-	if err := checkAlert(a, ActAlertUpdate, al); err != nil {
+	if err := checkAlert(a, authz.AlertUpdate, al); err != nil {
 		return Alert{}, err
 	}
 	var v validate.Errors
@@ -336,7 +337,7 @@ func (s *Service) checkAssignee(ctx context.Context, userID, agencyID string) er
 	if err != nil {
 		return err
 	}
-	if authz.Check(authz.Actor{UserID: userID, Role: authz.Role(role), AgencyID: agency.String}, ActAlertUpdate, authz.Resource{AgencyID: agencyID}) != nil {
+	if authz.Check(authz.Actor{UserID: userID, Role: authz.Role(role), AgencyID: agency.String}, authz.AlertUpdate, authz.Record(agencyID)) != nil {
 		return validate.Errors{{Field: "assignee", Message: "that user may not work on this alert"}}
 	}
 	return nil

@@ -66,7 +66,7 @@ func TestLiveDetection(t *testing.T) {
 			t.Fatalf("MOE member reading MOH's events: %v", err)
 		}
 		researcher := authz.Actor{UserID: "r", Role: authz.Researcher}
-		if _, err := e.s.ListAlerts(context.Background(), researcher, AlertFilter{}); !errors.Is(err, authz.ErrNotFound) {
+		if _, err := e.s.ListAlerts(context.Background(), researcher, AlertFilter{}); !errors.Is(err, authz.ErrForbidden) {
 			t.Fatalf("researcher listing alerts: %v", err)
 		}
 		if got := count(t, db, `SELECT COUNT(*) FROM source_last_seen`); got != 3 {

@@ -54,7 +54,7 @@ type NewHunt struct {
 // CreateHunt starts a retro-hunt. Agency roles hunt in their own agency's
 // events only.
 func (s *Service) CreateHunt(ctx context.Context, a authz.Actor, in NewHunt) (Hunt, error) {
-	if err := authz.Check(a, ActHuntCreate, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.HuntCreate, authz.Collection()); err != nil {
 		return Hunt{}, err
 	}
 	var v validate.Errors
@@ -74,7 +74,7 @@ func (s *Service) CreateHunt(ctx context.Context, a authz.Actor, in NewHunt) (Hu
 	}
 	h := Hunt{ID: id.New(), Status: HuntRunning, From: in.From.UTC(), To: in.To.UTC(), CreatedBy: a.UserID,
 		CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
-	if sc := authz.ScopeOf(a, ActHuntRead); !sc.All {
+	if sc := authz.ScopeOf(a, authz.HuntRead); !sc.All {
 		h.AgencyID = sc.AgencyID
 	}
 	yaml := in.Rule
@@ -150,6 +150,9 @@ func scanHunt(sc interface{ Scan(...any) error }, extra ...any) (Hunt, error) {
 // HuntByID returns one hunt the caller may see (a hunt over every agency
 // is visible to central roles only).
 func (s *Service) HuntByID(ctx context.Context, a authz.Actor, huntID string) (Hunt, error) {
+	if err := authz.Check(a, authz.HuntRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Hunt{}, err
+	}
 	var yaml string
 	h, err := scanHunt(s.db.R().QueryRowContext(ctx, `SELECT `+huntCols+`, yaml FROM hunts WHERE id = $1`, huntID), &yaml)
 	if err != nil {
@@ -162,21 +165,17 @@ func (s *Service) HuntByID(ctx context.Context, a authz.Actor, huntID string) (H
 	return h, nil
 }
 
+// checkHunt checks that a may see h; a hunt of no agency (a central
+// role's, over every agency's events) is a platform record.
 func (s *Service) checkHunt(a authz.Actor, h Hunt) error {
-	if h.AgencyID == "" {
-		if !authz.ScopeOf(a, ActHuntRead).All {
-			return authz.ErrNotFound
-		}
-		return authz.Check(a, ActHuntRead, authz.Resource{})
-	}
-	return authz.Check(a, ActHuntRead, authz.Resource{AgencyID: h.AgencyID})
+	return authz.Check(a, authz.HuntRead, authz.Record(h.AgencyID))
 }
 
 // ListHunts lists the hunts the caller may see, newest first.
 func (s *Service) ListHunts(ctx context.Context, a authz.Actor, cursor string, limit int) (store.Page[Hunt], error) {
-	sc := authz.ScopeOf(a, ActHuntRead)
-	if sc.None() {
-		return store.Page[Hunt]{}, authz.ErrNotFound
+	sc, err := authz.ScopeFor(a, authz.HuntRead)
+	if err != nil {
+		return store.Page[Hunt]{}, err
 	}
 	var where []string
 	var args []any

@@ -147,7 +147,7 @@ func (p *parsed) summary(r *Rule) {
 // CreateRule stores a rule uploaded as YAML, enabled, and has every node
 // load it within seconds.
 func (s *Service) CreateRule(ctx context.Context, a authz.Actor, yaml []byte) (Rule, error) {
-	if err := authz.Check(a, ActRuleManage, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.RuleManage, authz.Collection()); err != nil {
 		return Rule{}, err
 	}
 	p, err := parseRule("upload.yml", yaml, id.New(), true)
@@ -181,7 +181,7 @@ func (s *Service) CreateRule(ctx context.Context, a authz.Actor, yaml []byte) (R
 
 // ReplaceRule replaces a rule's YAML (keeping its id and enabled state).
 func (s *Service) ReplaceRule(ctx context.Context, a authz.Actor, ruleID string, yaml []byte) (Rule, error) {
-	if err := authz.Check(a, ActRuleManage, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.RuleManage, authz.Record()); err != nil {
 		return Rule{}, err
 	}
 	old, err := s.rule(ctx, s.db.R(), ruleID)
@@ -224,7 +224,7 @@ func (s *Service) ReplaceRule(ctx context.Context, a authz.Actor, ruleID string,
 
 // SetRuleEnabled enables or disables a rule on every node.
 func (s *Service) SetRuleEnabled(ctx context.Context, a authz.Actor, ruleID string, enabled bool) (Rule, error) {
-	if err := authz.Check(a, ActRuleManage, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.RuleManage, authz.Record()); err != nil {
 		return Rule{}, err
 	}
 	r, err := s.rule(ctx, s.db.R(), ruleID)
@@ -335,7 +335,7 @@ func (s *Service) rule(ctx context.Context, q store.Querier, ruleID string) (Rul
 // RuleByID returns one rule with its YAML. A Sigma id of any document of
 // a stored rule finds that rule too.
 func (s *Service) RuleByID(ctx context.Context, a authz.Actor, ruleID string) (Rule, error) {
-	if err := authz.Check(a, ActRuleRead, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.RuleRead, authz.Record()); err != nil {
 		return Rule{}, err
 	}
 	r, err := s.rule(ctx, s.db.R(), ruleID)
@@ -364,7 +364,7 @@ type ruleCursor struct {
 
 // ListRules lists rules by title.
 func (s *Service) ListRules(ctx context.Context, a authz.Actor, f RuleFilter) (store.Page[Rule], error) {
-	if err := authz.Check(a, ActRuleRead, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.RuleRead, authz.Collection()); err != nil {
 		return store.Page[Rule]{}, err
 	}
 	var wh store.Where

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // SilenceRuleID is the rule id of silent-source alerts.
@@ -111,16 +112,14 @@ type Source struct {
 
 // Sources lists the sources the caller may see, most recently heard first.
 func (s *Service) Sources(ctx context.Context, a authz.Actor) ([]Source, error) {
-	sc := authz.ScopeOf(a, ActAlertRead)
-	if sc.None() {
-		return nil, authz.ErrNotFound
+	sc, err := authz.ScopeFor(a, authz.AlertRead)
+	if err != nil {
+		return nil, err
 	}
-	q, args := `SELECT agency, protocol, host, last_seen, silent_alert_id FROM source_last_seen`, []any{}
-	if !sc.All {
-		q += ` WHERE agency_id = $1`
-		args = append(args, sc.AgencyID)
-	}
-	rows, err := s.db.R().QueryContext(ctx, q+` ORDER BY last_seen DESC LIMIT 500`, args...)
+	var wh store.Where
+	sc.Where(&wh, "agency_id", "")
+	rows, err := s.db.R().QueryContext(ctx, `SELECT agency, protocol, host, last_seen, silent_alert_id FROM source_last_seen`+wh.SQL()+
+		` ORDER BY last_seen DESC LIMIT 500`, wh.Args()...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,34 +5,6 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 )
 
-var (
-	staff  = []authz.Role{authz.WogAdmin, authz.Triager}
-	admin  = []authz.Role{authz.WogAdmin}
-	owners = []authz.Role{authz.Researcher}
-)
-
-// The actions of the community programmes. Staff-only actions have no
-// visibility action, so a researcher asking for one gets 404, never a hint.
-var (
-	ProgrammeRead    = authz.Register("programme.read", []authz.Role{authz.WogAdmin, authz.Triager, authz.Analyst}, nil, owners, "")
-	ProgrammeManage  = authz.Register("programme.manage", admin, nil, nil, "")
-	ProgrammeInvite  = authz.Register("programme.invite", staff, nil, nil, "")
-	ProgrammeMetrics = authz.Register("programme.metrics", []authz.Role{authz.WogAdmin, authz.Triager, authz.Analyst},
-		[]authz.Role{authz.AgencyAdmin, authz.AgencyMember}, nil, "")
-
-	ReportRead    = authz.Register("report.read", staff, nil, owners, "")
-	ReportSubmit  = authz.Register("report.submit", nil, nil, owners, "")
-	ReportComment = authz.Register("report.comment", staff, nil, owners, ReportRead)
-	ReportTriage  = authz.Register("report.triage", staff, nil, nil, "")
-
-	RewardRead    = authz.Register("reward.read", staff, nil, owners, "")
-	RewardPropose = authz.Register("reward.propose", staff, nil, nil, "")
-	RewardApprove = authz.Register("reward.approve", admin, nil, nil, "")
-	RewardExport  = authz.Register("reward.export", admin, nil, nil, "")
-
-	ResearcherSelf = authz.Register("researcher.self", nil, nil, owners, "")
-)
-
 // The audit codes: D reports, G programmes, W rewards, Q researchers.
 var (
 	ReportSubmitted      = audit.Define("D1000I", "report.submitted")
@@ -63,14 +35,14 @@ var (
 )
 
 // reportResource is what authz checks for a report: its agency, and its
-// owner. Anonymous reports are owned by nobody a researcher can be (an empty
-// OwnerID would mean "the collection" and admit every researcher).
+// owner. An anonymous report has no owner, and an empty owner never passes
+// an owner grant.
 func reportResource(r *Report) authz.Resource {
-	owner := r.ResearcherID
-	if owner == "" {
-		owner = "anonymous:" + r.ID
-	}
-	return authz.Resource{AgencyID: r.AgencyID, OwnerID: owner}
+	return authz.OwnedBy(r.ResearcherID, r.AgencyID)
 }
 
-func isStaff(a authz.Actor) bool { return a.Role == authz.WogAdmin || a.Role == authz.Triager }
+// staffView reports whether a sees a report as the triage team does:
+// internal notes, the reporter's contact and the other staff-only fields.
+func staffView(a authz.Actor, r *Report) bool {
+	return authz.Allowed(a, authz.ReportInternal, reportResource(r))
+}

@@ -194,11 +194,14 @@ func (s *Service) Attachment(ctx context.Context, a authz.Actor, reportID, attac
 
 // AddAttachments stores files on a report the caller may comment on.
 func (s *Service) AddAttachments(ctx context.Context, a authz.Actor, reportID string, ups []Upload) ([]Attachment, error) {
+	if err := authz.Check(a, authz.ReportComment, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return nil, err
+	}
 	r, err := s.load(ctx, s.db.R(), reportID, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := authz.Check(a, ReportComment, reportResource(&r)); err != nil {
+	if err := authz.Check(a, authz.ReportComment, reportResource(&r)); err != nil {
 		return nil, err
 	}
 	m, err := s.addMessage(ctx, r, a, "", false, ups)

@@ -33,11 +33,14 @@ const (
 // one (staff): same system, same normalised endpoint and parameter, same
 // CWE, similar words in title and description. At most 10, best first.
 func (s *Service) Duplicates(ctx context.Context, a authz.Actor, reportID string) ([]Suggestion, error) {
+	if err := authz.Check(a, authz.ReportTriage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return nil, err
+	}
 	r, err := s.load(ctx, s.db.R(), reportID, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := authz.Check(a, ReportTriage, reportResource(&r)); err != nil {
+	if err := authz.Check(a, authz.ReportTriage, reportResource(&r)); err != nil {
 		return nil, err
 	}
 	// Candidates: earlier reports on the same endpoint or system, and the

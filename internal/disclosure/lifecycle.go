@@ -48,6 +48,9 @@ type Transition struct {
 // same transaction, with the due date its severity has under the agency's
 // SLA policy, counted from the report's submission.
 func (s *Service) Transition(ctx context.Context, a authz.Actor, reportID string, t Transition) (Report, error) {
+	if err := authz.Check(a, authz.ReportTriage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Report{}, err
+	}
 	var before, after Report
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -55,7 +58,7 @@ func (s *Service) Transition(ctx context.Context, a authz.Actor, reportID string
 		if err != nil {
 			return err
 		}
-		if err := authz.Check(a, ReportTriage, reportResource(&before)); err != nil {
+		if err := authz.Check(a, authz.ReportTriage, reportResource(&before)); err != nil {
 			return err
 		}
 		after = before
@@ -205,6 +208,9 @@ type SeverityChange struct {
 // into the thread, where the reporter sees it, and into the audit log. The
 // finding of an accepted report follows.
 func (s *Service) SetSeverity(ctx context.Context, a authz.Actor, reportID string, c SeverityChange) (Report, error) {
+	if err := authz.Check(a, authz.ReportTriage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Report{}, err
+	}
 	var before, after Report
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -212,7 +218,7 @@ func (s *Service) SetSeverity(ctx context.Context, a authz.Actor, reportID strin
 		if err != nil {
 			return err
 		}
-		if err := authz.Check(a, ReportTriage, reportResource(&before)); err != nil {
+		if err := authz.Check(a, authz.ReportTriage, reportResource(&before)); err != nil {
 			return err
 		}
 		after = before
@@ -291,12 +297,15 @@ type TriageUpdate struct {
 // UpdateTriage sets a report's system (and so its agency), CWE, asset type
 // or parameter.
 func (s *Service) UpdateTriage(ctx context.Context, a authz.Actor, reportID string, u TriageUpdate) (Report, error) {
+	if err := authz.Check(a, authz.ReportTriage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Report{}, err
+	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		before, err := s.load(ctx, tx, reportID, true)
 		if err != nil {
 			return err
 		}
-		if err := authz.Check(a, ReportTriage, reportResource(&before)); err != nil {
+		if err := authz.Check(a, authz.ReportTriage, reportResource(&before)); err != nil {
 			return err
 		}
 		after := before

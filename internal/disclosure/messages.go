@@ -40,7 +40,7 @@ func (s *Service) Messages(ctx context.Context, a authz.Actor, reportID string) 
 	if err != nil {
 		return nil, err
 	}
-	return s.messages(ctx, r.ID, isStaff(a))
+	return s.messages(ctx, r.ID, staffView(a, &r))
 }
 
 func (s *Service) messages(ctx context.Context, reportID string, staffView bool) ([]Message, error) {
@@ -85,14 +85,17 @@ func (s *Service) messages(ctx context.Context, reportID string, staffView bool)
 // AddMessage adds a message (or, for staff, an internal note when
 // internal is set) with optional attachments.
 func (s *Service) AddMessage(ctx context.Context, a authz.Actor, reportID, body string, internal bool, ups []Upload) (Message, error) {
+	if err := authz.Check(a, authz.ReportComment, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Message{}, err
+	}
 	r, err := s.load(ctx, s.db.R(), reportID, false)
 	if err != nil {
 		return Message{}, err
 	}
-	if err := authz.Check(a, ReportComment, reportResource(&r)); err != nil {
+	if err := authz.Check(a, authz.ReportComment, reportResource(&r)); err != nil {
 		return Message{}, err
 	}
-	if internal && !isStaff(a) {
+	if internal && !staffView(a, &r) {
 		return Message{}, authz.ErrForbidden
 	}
 	return s.addMessage(ctx, r, a, body, internal, ups)
@@ -116,7 +119,7 @@ func (s *Service) addMessage(ctx context.Context, r Report, a authz.Actor, body 
 		return Message{}, err
 	}
 	if r.Status == "closed" || r.Status == "spam" {
-		if !isStaff(a) {
+		if !staffView(a, &r) {
 			return Message{}, validate.Errors{{Field: "body", Message: "this report is closed"}}
 		}
 	}
@@ -129,7 +132,7 @@ func (s *Service) addMessage(ctx context.Context, r Report, a authz.Actor, body 
 		kind = KindNote
 	}
 	now := s.stamp()
-	m := Message{ID: id.New(), Kind: kind, Body: body, CreatedAt: now, FromStaff: isStaff(a), Attachments: attachmentsOf(files)}
+	m := Message{ID: id.New(), Kind: kind, Body: body, CreatedAt: now, FromStaff: staffView(a, &r), Attachments: attachmentsOf(files)}
 	actor := a.AuditActor()
 	if len(files) > 0 {
 		names := make([]string, len(files))
@@ -151,7 +154,7 @@ func (s *Service) addMessage(ctx context.Context, r Report, a authz.Actor, body 
 				return err
 			}
 		}
-		if isStaff(a) && !internal {
+		if staffView(a, &r) && !internal {
 			if _, err := tx.ExecContext(ctx, `UPDATE reports SET first_response_at = COALESCE(first_response_at, $1), updated_at = $1 WHERE id = $2`,
 				now.UnixMilli(), r.ID); err != nil {
 				return err
@@ -171,7 +174,7 @@ func (s *Service) addMessage(ctx context.Context, r Report, a authz.Actor, body 
 	if err != nil {
 		return Message{}, err
 	}
-	if isStaff(a) && !internal {
+	if staffView(a, &r) && !internal {
 		s.tellReporter(ctx, r, "New message on report "+r.ID, "There is a new message from the triage team on your report \""+oneLine(r.Title)+"\".")
 	}
 	m.Author = actor.Label

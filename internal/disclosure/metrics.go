@@ -42,12 +42,9 @@ type MetricsFilter struct {
 // Metrics computes the numbers of the reports the caller may count: staff
 // and analysts all, agency staff their own agency's reports.
 func (s *Service) Metrics(ctx context.Context, a authz.Actor, f MetricsFilter) (Metrics, error) {
-	sc := authz.ScopeOf(a, ProgrammeMetrics)
-	if sc.None() {
-		if !a.Authenticated() {
-			return Metrics{}, authz.ErrUnauthenticated
-		}
-		return Metrics{}, authz.ErrNotFound
+	sc, err := authz.ScopeFor(a, authz.ProgrammeMetrics)
+	if err != nil {
+		return Metrics{}, err
 	}
 	if !sc.All {
 		if f.AgencyID != "" && f.AgencyID != sc.AgencyID {

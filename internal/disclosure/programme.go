@@ -180,7 +180,7 @@ func (s *Service) validateProgramme(ctx context.Context, a authz.Actor, p *Progr
 // CreateProgramme makes a programme (wog-admin), with its first reward
 // table when given.
 func (s *Service) CreateProgramme(ctx context.Context, a authz.Actor, in ProgrammeInput) (Programme, error) {
-	if err := authz.Check(a, ProgrammeManage, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.ProgrammeManage, authz.Collection()); err != nil {
 		return Programme{}, err
 	}
 	now := s.stamp()
@@ -257,7 +257,7 @@ func programmeAudit(p Programme) map[string]any {
 // UpdateProgramme changes the given fields (wog-admin). The reward table
 // changes only through SetRewardTable, which makes a new version.
 func (s *Service) UpdateProgramme(ctx context.Context, a authz.Actor, programmeID string, in ProgrammeInput) (Programme, error) {
-	if err := authz.Check(a, ProgrammeManage, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.ProgrammeManage, authz.Record()); err != nil {
 		return Programme{}, err
 	}
 	before, err := s.programme(ctx, s.db.R(), programmeID)
@@ -372,15 +372,17 @@ func (s *Service) Programme(ctx context.Context, a authz.Actor, key string) (Pro
 	return p, nil
 }
 
+// canSee: public programmes are seen by anyone; with programme.read, those
+// who hold it on every record see all, those who hold it on their own
+// records (researchers) open programmes and those they are invited to.
 func (s *Service) canSee(ctx context.Context, a authz.Actor, p Programme) (bool, error) {
+	sc := authz.ScopeOf(a, authz.ProgrammeRead)
 	switch {
 	case p.Access == "public":
 		return true, nil
-	case !a.Authenticated():
-		return false, nil
-	case authz.ScopeOf(a, ProgrammeRead).All:
+	case sc.All:
 		return true, nil
-	case a.Role != authz.Researcher:
+	case sc.OwnerID == "":
 		return false, nil
 	case p.Access == "open":
 		return true, nil

@@ -96,12 +96,15 @@ type DisclosureChange struct {
 // allowed only once the report is resolved or closed as fixed and the
 // reporter consented.
 func (s *Service) SetDisclosure(ctx context.Context, a authz.Actor, reportID string, c DisclosureChange) (Report, error) {
+	if err := authz.Check(a, authz.ReportRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Report{}, err
+	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		r, err := s.load(ctx, tx, reportID, true)
 		if err != nil {
 			return err
 		}
-		if err := authz.Check(a, ReportRead, reportResource(&r)); err != nil {
+		if err := authz.Check(a, authz.ReportRead, reportResource(&r)); err != nil {
 			return err
 		}
 		return s.applyDisclosure(ctx, tx, a, r, c)
@@ -131,7 +134,7 @@ func (s *Service) PublicSetDisclosure(ctx context.Context, reportID, token strin
 func (s *Service) applyDisclosure(ctx context.Context, tx *sql.Tx, a authz.Actor, r Report, c DisclosureChange) error {
 	before := r.Disclosure
 	if c.Publish {
-		if !isStaff(a) {
+		if !staffView(a, &r) {
 			return authz.ErrForbidden
 		}
 		var v validate.Errors
@@ -148,7 +151,7 @@ func (s *Service) applyDisclosure(ctx context.Context, tx *sql.Tx, a authz.Actor
 		}
 		r.Disclosure, r.PublicSummary = "published", c.Summary
 	} else {
-		if isStaff(a) {
+		if staffView(a, &r) {
 			return validate.Errors{{Field: "consent", Message: "only the reporter gives consent"}}
 		}
 		if r.Disclosure == "published" {

@@ -152,14 +152,17 @@ func (s *Service) load(ctx context.Context, q store.Querier, reportID string, lo
 // everything; its researcher does not see the reporter email field or
 // internal state.
 func (s *Service) Report(ctx context.Context, a authz.Actor, reportID string) (Report, error) {
+	if err := authz.Check(a, authz.ReportRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Report{}, err
+	}
 	r, err := s.load(ctx, s.db.R(), reportID, false)
 	if err != nil {
 		return Report{}, err
 	}
-	if err := authz.Check(a, ReportRead, reportResource(&r)); err != nil {
+	if err := authz.Check(a, authz.ReportRead, reportResource(&r)); err != nil {
 		return Report{}, err
 	}
-	return s.finish(ctx, r, isStaff(a))
+	return s.finish(ctx, r, staffView(a, &r))
 }
 
 // finish fills the computed parts of a report for its viewer.
@@ -209,12 +212,9 @@ type reportCursor struct {
 // see all, researchers their own.
 func (s *Service) ListReports(ctx context.Context, a authz.Actor, f ReportFilter) (store.Page[Report], error) {
 	page := store.Page[Report]{Items: []Report{}}
-	sc := authz.ScopeOf(a, ReportRead)
-	if sc.None() {
-		if !a.Authenticated() {
-			return page, authz.ErrUnauthenticated
-		}
-		return page, nil
+	sc, err := authz.ScopeFor(a, authz.ReportRead)
+	if err != nil {
+		return page, err
 	}
 	var v validate.Errors
 	for _, st := range f.Statuses {
@@ -227,9 +227,7 @@ func (s *Service) ListReports(ctx context.Context, a authz.Actor, f ReportFilter
 		return page, err
 	}
 	var wh store.Where
-	if !sc.All {
-		wh.And("r.researcher_id = " + wh.Arg(sc.OwnerID))
-	}
+	sc.Where(&wh, "r.agency_id", "r.researcher_id")
 	if f.ProgrammeID != "" {
 		wh.And("r.programme_id = " + wh.Arg(f.ProgrammeID))
 	}
@@ -284,7 +282,7 @@ func (s *Service) ListReports(ctx context.Context, a authz.Actor, f ReportFilter
 		if f.Overdue && !slices.ContainsFunc(r.Clocks, func(c Clock) bool { return c.State == ClockOverdue }) {
 			continue
 		}
-		if !isStaff(a) {
+		if !staffView(a, &r) {
 			r.ReporterEmail, r.EndpointKey, r.FixedThenDenied = "", "", false
 		}
 		r.Description, r.Steps, r.Impact = "", "", "" // lists carry no bodies

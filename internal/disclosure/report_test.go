@@ -89,13 +89,18 @@ func TestReportVisibility(t *testing.T) {
 			a  authz.Actor
 			id string
 		}{
-			"bob reads alice's":            {e.bob, alices.TrackingID},
-			"alice reads an anonymous":     {e.alice, anon.TrackingID},
-			"agency member reads a report": {e.aMember, alices.TrackingID},
-			"guessed id":                   {e.alice, id.Random()},
+			"bob reads alice's":        {e.bob, alices.TrackingID},
+			"alice reads an anonymous": {e.alice, anon.TrackingID},
+			"guessed id":               {e.alice, id.Random()},
 		} {
 			if _, err := e.svc.Report(e.ctx, c.a, c.id); !errors.Is(err, authz.ErrNotFound) {
 				t.Errorf("%s: %v, want not found", name, err)
+			}
+		}
+		// Agency roles hold no grant on reports: refused alike, whatever the report.
+		for _, rid := range []string{alices.TrackingID, id.Random()} {
+			if _, err := e.svc.Report(e.ctx, e.aMember, rid); !errors.Is(err, authz.ErrForbidden) {
+				t.Errorf("agency member reads a report: %v", err)
 			}
 		}
 		if _, err := e.svc.Messages(e.ctx, e.bob, alices.TrackingID); !errors.Is(err, authz.ErrNotFound) {
@@ -104,8 +109,8 @@ func TestReportVisibility(t *testing.T) {
 		if _, err := e.svc.AddMessage(e.ctx, e.bob, alices.TrackingID, "hi", false, nil); !errors.Is(err, authz.ErrNotFound) {
 			t.Errorf("bob writing on alice's thread: %v", err)
 		}
-		if _, err := e.svc.Transition(e.ctx, e.alice, alices.TrackingID, disclosure.Transition{Status: "triaged", Reason: "x"}); !errors.Is(err, authz.ErrNotFound) {
-			t.Errorf("alice triaging her own report: %v, want not found", err)
+		if _, err := e.svc.Transition(e.ctx, e.alice, alices.TrackingID, disclosure.Transition{Status: "triaged", Reason: "x"}); !errors.Is(err, authz.ErrForbidden) {
+			t.Errorf("alice triaging her own report: %v, want forbidden", err)
 		}
 		page, err := e.svc.ListReports(e.ctx, e.bob, disclosure.ReportFilter{})
 		if err != nil || len(page.Items) != 0 {
@@ -192,7 +197,7 @@ func TestLifecycleThreadAndDuplicates(t *testing.T) {
 				t.Fatalf("unrelated report suggested: %+v", s)
 			}
 		}
-		if _, err := e.svc.Duplicates(e.ctx, e.bob, dup.TrackingID); !errors.Is(err, authz.ErrNotFound) {
+		if _, err := e.svc.Duplicates(e.ctx, e.bob, dup.TrackingID); !errors.Is(err, authz.ErrForbidden) {
 			t.Fatalf("researcher asking for duplicate suggestions: %v", err)
 		}
 		if _, err := e.svc.Transition(e.ctx, e.triager, orig.TrackingID, disclosure.Transition{Status: "duplicate", DuplicateOf: dup.TrackingID, Reason: "x"}); err == nil {

@@ -59,11 +59,14 @@ var (
 // computed from the reward table frozen on the report when it was
 // submitted plus the bonuses for its asset type.
 func (s *Service) ProposeReward(ctx context.Context, a authz.Actor, reportID string, in RewardProposal) (Reward, error) {
+	if err := authz.Check(a, authz.RewardPropose, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Reward{}, err
+	}
 	r, err := s.load(ctx, s.db.R(), reportID, false)
 	if err != nil {
 		return Reward{}, err
 	}
-	if err := authz.Check(a, RewardPropose, reportResource(&r)); err != nil {
+	if err := authz.Check(a, authz.RewardPropose, reportResource(&r)); err != nil {
 		return Reward{}, err
 	}
 	var v validate.Errors
@@ -142,7 +145,7 @@ func boolInt(b bool) int {
 // other than the proposer may decide, and a reward is approved only for a
 // researcher who has turned on two-factor sign-in.
 func (s *Service) DecideReward(ctx context.Context, a authz.Actor, rewardID string, approve bool, reason string) (Reward, error) {
-	if err := authz.Check(a, RewardApprove, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.RewardApprove, authz.Record()); err != nil {
 		return Reward{}, err
 	}
 	var rw Reward
@@ -237,14 +240,12 @@ type RewardFilter struct {
 // Ledger lists rewards newest first: staff see all, a researcher their own.
 func (s *Service) Ledger(ctx context.Context, a authz.Actor, f RewardFilter) (store.Page[Reward], error) {
 	page := store.Page[Reward]{Items: []Reward{}}
-	sc := authz.ScopeOf(a, RewardRead)
-	if sc.None() {
-		return page, nil
+	sc, err := authz.ScopeFor(a, authz.RewardRead)
+	if err != nil {
+		return page, err
 	}
 	var wh store.Where
-	if !sc.All {
-		wh.And("w.researcher_id = " + wh.Arg(sc.OwnerID))
-	}
+	sc.Where(&wh, "", "w.researcher_id")
 	if f.ProgrammeID != "" {
 		wh.And("w.programme_id = " + wh.Arg(f.ProgrammeID))
 	}
@@ -287,7 +288,7 @@ func (s *Service) Ledger(ctx context.Context, a authz.Actor, f RewardFilter) (st
 // finance: one row per payment, oldest first. Cells that a spreadsheet
 // would run as a formula are prefixed with an apostrophe.
 func (s *Service) ExportCSV(ctx context.Context, a authz.Actor, programmeID string, w io.Writer) error {
-	if err := authz.Check(a, RewardExport, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.RewardExport, authz.Collection()); err != nil {
 		return err
 	}
 	q := `SELECT ` + rewardCols + `, COALESCE(u.email, '')` + rewardFrom + ` LEFT JOIN users u ON u.id = w.researcher_id WHERE w.status = 'approved'`

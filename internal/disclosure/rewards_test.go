@@ -46,7 +46,7 @@ func TestRewardFrozenTableAndTwoPeople(t *testing.T) {
 			e.move(t, id, "triaged")
 			e.move(t, id, "accepted")
 		}
-		if _, err := e.svc.ProposeReward(e.ctx, e.alice, before.TrackingID, disclosure.RewardProposal{}); !errors.Is(err, authz.ErrNotFound) {
+		if _, err := e.svc.ProposeReward(e.ctx, e.alice, before.TrackingID, disclosure.RewardProposal{}); !errors.Is(err, authz.ErrForbidden) {
 			t.Fatalf("researcher proposing her own reward: %v", err)
 		}
 		old, err := e.svc.ProposeReward(e.ctx, e.triager, before.TrackingID, disclosure.RewardProposal{Reason: "valid high"})
@@ -70,7 +70,7 @@ func TestRewardFrozenTableAndTwoPeople(t *testing.T) {
 		if _, err := e.svc.DecideReward(e.ctx, e.admin, nu.ID, true, ""); !errors.Is(err, disclosure.ErrSamePerson) {
 			t.Fatalf("proposer approving: %v", err)
 		}
-		if _, err := e.svc.DecideReward(e.ctx, e.triager, old.ID, true, ""); !errors.Is(err, authz.ErrNotFound) {
+		if _, err := e.svc.DecideReward(e.ctx, e.triager, old.ID, true, ""); !errors.Is(err, authz.ErrForbidden) {
 			t.Fatalf("triager approving: %v", err)
 		}
 		if _, err := e.svc.DecideReward(e.ctx, e.admin, old.ID, true, ""); !errors.Is(err, disclosure.ErrNoTOTP) {
@@ -104,7 +104,7 @@ func TestRewardFrozenTableAndTwoPeople(t *testing.T) {
 			t.Fatalf("programme ledger: %d", len(led.Items))
 		}
 		var buf bytes.Buffer
-		if err := e.svc.ExportCSV(e.ctx, e.triager, "", &buf); !errors.Is(err, authz.ErrNotFound) {
+		if err := e.svc.ExportCSV(e.ctx, e.triager, "", &buf); !errors.Is(err, authz.ErrForbidden) {
 			t.Fatalf("triager exporting: %v", err)
 		}
 		if err := e.svc.ExportCSV(e.ctx, e.admin2, p.ID, &buf); err != nil {

@@ -85,7 +85,7 @@ func (t *RewardTable) Reward(severity, assetType string) (base, bonus int) {
 // SetRewardTable makes t the programme's new reward table version. Reports
 // already submitted keep the version frozen on them.
 func (s *Service) SetRewardTable(ctx context.Context, a authz.Actor, programmeID string, t RewardTable) (Programme, error) {
-	if err := authz.Check(a, ProgrammeManage, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.ProgrammeManage, authz.Record()); err != nil {
 		return Programme{}, err
 	}
 	var v validate.Errors

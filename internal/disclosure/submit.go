@@ -117,7 +117,7 @@ type Receipt struct {
 func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Receipt, error) {
 	anonymous := !a.Authenticated()
 	if !anonymous {
-		if err := authz.Check(a, ReportSubmit, authz.Resource{}); err != nil {
+		if err := authz.Check(a, authz.ReportSubmit, authz.Collection()); err != nil {
 			return Receipt{}, err
 		}
 	}

@@ -129,11 +129,14 @@ func (s *Service) Update(ctx context.Context, a authz.Actor, findingID string, p
 
 // lockVisible reads a finding for change inside tx, checking act.
 func (s *Service) lockVisible(ctx context.Context, tx *sql.Tx, a authz.Actor, findingID string, act authz.Action) (Finding, error) {
+	if err := authz.Check(a, act, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Finding{}, err
+	}
 	f, err := s.scan(tx.QueryRowContext(ctx, `SELECT `+findingCols+findingFrom+` WHERE f.id = $1`+s.db.Dialect.ForUpdate, findingID))
 	if err != nil {
 		return Finding{}, err
 	}
-	if err := authz.Check(a, act, authz.Resource{AgencyID: f.AgencyID}); err != nil {
+	if err := authz.Check(a, act, authz.Record(f.AgencyID)); err != nil {
 		return Finding{}, err
 	}
 	return f, nil

@@ -134,7 +134,7 @@ func (s *Service) Create(ctx context.Context, a authz.Actor, in NewFinding) (Fin
 	if err != nil {
 		return Finding{}, err
 	}
-	if err := authz.Check(a, authz.FindingCreate, authz.Resource{AgencyID: sys.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.FindingCreate, authz.Record(sys.AgencyID)); err != nil {
 		return Finding{}, err
 	}
 	if err := in.validate(); err != nil {
@@ -204,11 +204,14 @@ const findingFrom = ` FROM findings f JOIN systems s ON s.id = f.system_id JOIN 
 
 // Get returns one finding the caller may see.
 func (s *Service) Get(ctx context.Context, a authz.Actor, findingID string) (Finding, error) {
+	if err := authz.Check(a, authz.FindingRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Finding{}, err
+	}
 	f, err := s.get(ctx, s.db.R(), findingID)
 	if err != nil {
 		return Finding{}, err
 	}
-	if err := authz.Check(a, authz.FindingRead, authz.Resource{AgencyID: f.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.FindingRead, authz.Record(f.AgencyID)); err != nil {
 		return Finding{}, err
 	}
 	return f, nil

@@ -69,8 +69,9 @@ func TestRegistryIsolation(t *testing.T) {
 		if _, err := e.reg.System(ctx, e.bMem, e.sysA.ID); !errors.Is(err, authz.ErrNotFound) {
 			t.Fatalf("member of B reading A's system: %v, want not found", err)
 		}
-		if _, err := e.reg.System(ctx, e.researcher, e.sysA.ID); !errors.Is(err, authz.ErrNotFound) {
-			t.Fatalf("researcher reading a system: %v, want not found", err)
+		// A role with no grant on systems is refused whatever the record.
+		if _, err := e.reg.System(ctx, e.researcher, e.sysA.ID); !errors.Is(err, authz.ErrForbidden) {
+			t.Fatalf("researcher reading a system: %v, want forbidden", err)
 		}
 		page, err := e.reg.ListSystems(ctx, e.bMem, registry.SystemFilter{})
 		if err != nil || len(page.Items) != 1 || page.Items[0].ID != e.sysB.ID {

@@ -55,20 +55,15 @@ func (f Filter) validate() error {
 // time-ordered; the page after a cursor is found by keyset, never OFFSET.
 func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page[Finding], error) {
 	page := store.Page[Finding]{Items: []Finding{}}
-	sc := authz.ScopeOf(a, authz.FindingRead)
-	if sc.None() {
-		if !a.Authenticated() {
-			return page, authz.ErrUnauthenticated
-		}
-		return page, nil
+	sc, err := authz.ScopeFor(a, authz.FindingRead)
+	if err != nil {
+		return page, err
 	}
 	if err := f.validate(); err != nil {
 		return page, err
 	}
 	var wh store.Where
-	if !sc.All {
-		wh.And("f.agency_id = " + wh.Arg(sc.AgencyID))
-	}
+	sc.Where(&wh, "f.agency_id", "")
 	if f.AgencyID != "" {
 		wh.And("f.agency_id = " + wh.Arg(f.AgencyID))
 	}

@@ -77,7 +77,7 @@ func (p Policy) validate() error {
 
 // Policy returns an agency's SLA policy (the default when it set none).
 func (s *Service) Policy(ctx context.Context, a authz.Actor, agencyID string) (Policy, error) {
-	if err := authz.Check(a, authz.AgencyRead, authz.Resource{AgencyID: agencyID}); err != nil {
+	if err := authz.Check(a, authz.AgencyRead, authz.Record(agencyID)); err != nil {
 		return Policy{}, err
 	}
 	return s.policy(ctx, s.db.R(), agencyID)
@@ -99,7 +99,7 @@ func (s *Service) policy(ctx context.Context, q interface {
 // stay as they were promised; new findings and severity changes use the new
 // policy.
 func (s *Service) SetPolicy(ctx context.Context, a authz.Actor, agencyID string, p Policy) error {
-	if err := authz.Check(a, authz.SLAManage, authz.Resource{AgencyID: agencyID}); err != nil {
+	if err := authz.Check(a, authz.SLAManage, authz.Record(agencyID)); err != nil {
 		return err
 	}
 	if err := p.validate(); err != nil {

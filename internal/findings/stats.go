@@ -3,11 +3,11 @@ package findings
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // Summary counts the open findings the caller may see.
@@ -19,25 +19,18 @@ type Summary struct {
 }
 
 // scopeWhere returns the WHERE clause limiting findings to what a may see
-// (and to agencyID when given), or ok=false when a may see none.
-func scopeWhere(a authz.Actor, agencyID string, args *[]any) (string, bool) {
-	sc := authz.ScopeOf(a, authz.FindingRead)
-	if sc.None() {
-		return "", false
+// (and to agencyID when given); ErrForbidden when a may see none.
+func scopeWhere(a authz.Actor, agencyID string) (store.Where, error) {
+	var w store.Where
+	sc, err := authz.ScopeFor(a, authz.FindingRead)
+	if err != nil {
+		return w, err
 	}
-	var where []string
-	if !sc.All {
-		*args = append(*args, sc.AgencyID)
-		where = append(where, "agency_id = $"+strconv.Itoa(len(*args)))
-	}
+	sc.Where(&w, "agency_id", "")
 	if agencyID != "" {
-		*args = append(*args, agencyID)
-		where = append(where, "agency_id = $"+strconv.Itoa(len(*args)))
+		w.And("agency_id = " + w.Arg(agencyID))
 	}
-	if len(where) == 0 {
-		return "1=1", true
-	}
-	return strings.Join(where, " AND "), true
+	return w, nil
 }
 
 // Summarise counts findings by status and open findings by severity.
@@ -46,12 +39,11 @@ func (s *Service) Summarise(ctx context.Context, a authz.Actor, agencyID string)
 	for _, sev := range Severities {
 		sum.OpenBySeverity[sev] = 0
 	}
-	var args []any
-	where, ok := scopeWhere(a, agencyID, &args)
-	if !ok {
-		return sum, nil
+	wh, err := scopeWhere(a, agencyID)
+	if err != nil {
+		return sum, err
 	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT status, severity, COUNT(*) FROM findings WHERE `+where+` GROUP BY status, severity`, args...)
+	rows, err := s.db.R().QueryContext(ctx, `SELECT status, severity, COUNT(*) FROM findings`+wh.SQL()+` GROUP BY status, severity`, wh.Args()...)
 	if err != nil {
 		return sum, err
 	}
@@ -71,9 +63,8 @@ func (s *Service) Summarise(ctx context.Context, a authz.Actor, agencyID string)
 	if err := rows.Err(); err != nil {
 		return sum, err
 	}
-	args = append(args, s.now().UnixMilli())
-	err = s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM findings WHERE `+where+
-		` AND status IN ('open','in-progress') AND due_at < $`+strconv.Itoa(len(args)), args...).Scan(&sum.Overdue)
+	wh.And("status IN ('open','in-progress') AND due_at < " + wh.Arg(s.now().UnixMilli()))
+	err = s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM findings`+wh.SQL(), wh.Args()...).Scan(&sum.Overdue)
 	return sum, err
 }
 
@@ -95,15 +86,13 @@ func (s *Service) Trend(ctx context.Context, a authz.Actor, agencyID string, fro
 	for i := range pts {
 		pts[i].At = from.Add(time.Duration(i) * step).UTC()
 	}
-	var args []any
-	where, ok := scopeWhere(a, agencyID, &args)
-	if !ok {
-		return pts, nil
+	wh, err := scopeWhere(a, agencyID)
+	if err != nil {
+		return pts, err
 	}
 	var cols []string
 	for _, p := range pts {
-		args = append(args, p.At.UnixMilli())
-		t := "$" + strconv.Itoa(len(args))
+		t := wh.Arg(p.At.UnixMilli())
 		open := "created_at <= " + t + " AND (closed_at IS NULL OR closed_at > " + t + ")"
 		cols = append(cols, "COALESCE(SUM(CASE WHEN "+open+" THEN 1 ELSE 0 END), 0)",
 			"COALESCE(SUM(CASE WHEN "+open+" AND due_at < "+t+" THEN 1 ELSE 0 END), 0)")
@@ -112,6 +101,6 @@ func (s *Service) Trend(ctx context.Context, a authz.Actor, agencyID string, fro
 	for i := range pts {
 		dest = append(dest, &pts[i].Open, &pts[i].Overdue)
 	}
-	err := s.db.R().QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM findings WHERE `+where, args...).Scan(dest...)
+	err = s.db.R().QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM findings`+wh.SQL(), wh.Args()...).Scan(dest...)
 	return pts, err
 }

@@ -129,9 +129,9 @@ type EventLogStats struct {
 // Stats reports the intake counters the caller may see: everything for
 // central roles, their own agency's for tenants.
 func (s *Service) Stats(ctx context.Context, a authz.Actor) (StatsReport, error) {
-	sc := authz.ScopeOf(a, ActRead)
-	if sc.None() {
-		return StatsReport{}, authz.ErrNotFound
+	sc, err := authz.ScopeFor(a, authz.IntakeRead)
+	if err != nil {
+		return StatsReport{}, err
 	}
 	q, args := `SELECT s.agency_id, COALESCE(a.code, ''), s.protocol, s.accepted, s.rejected, s.bytes FROM intake_stats s LEFT JOIN agencies a ON a.id = s.agency_id`, []any{}
 	if !sc.All {

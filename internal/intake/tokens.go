@@ -49,7 +49,7 @@ func (s *Service) CreateToken(ctx context.Context, a authz.Actor, agency, name s
 	if err != nil {
 		return "", Token{}, err
 	}
-	if err := authz.Check(a, ActIntakeManage, authz.Resource{AgencyID: ag.ID}); err != nil {
+	if err := authz.Check(a, authz.IntakeManage, authz.Record(ag.ID)); err != nil {
 		return "", Token{}, err
 	}
 	name = strings.TrimSpace(name)
@@ -84,9 +84,9 @@ const tokenCols = `t.id, t.agency_id, a.code, t.name, t.created_by, t.created_at
 
 // Tokens lists the intake tokens the caller may manage, newest first.
 func (s *Service) Tokens(ctx context.Context, a authz.Actor) ([]Token, error) {
-	sc := authz.ScopeOf(a, ActIntakeManage)
-	if sc.None() {
-		return nil, authz.ErrNotFound
+	sc, err := authz.ScopeFor(a, authz.IntakeManage)
+	if err != nil {
+		return nil, err
 	}
 	q, args := `SELECT `+tokenCols+` FROM intake_tokens t JOIN agencies a ON a.id = t.agency_id`, []any{}
 	if !sc.All {
@@ -112,11 +112,14 @@ func (s *Service) Tokens(ctx context.Context, a authz.Actor) ([]Token, error) {
 // RevokeToken stops an intake token working (within tokenCacheTTL on
 // every node).
 func (s *Service) RevokeToken(ctx context.Context, a authz.Actor, tokenID string) error {
+	if err := authz.Check(a, authz.IntakeManage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return err
+	}
 	t, err := scanToken(s.db.R().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM intake_tokens t JOIN agencies a ON a.id = t.agency_id WHERE t.id = $1`, tokenID))
 	if err != nil {
 		return err
 	}
-	if err := authz.Check(a, ActIntakeManage, authz.Resource{AgencyID: t.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.IntakeManage, authz.Record(t.AgencyID)); err != nil {
 		return err
 	}
 	if t.RevokedAt != nil {

@@ -81,7 +81,7 @@ type UnassignedSource struct {
 // Unassigned lists unmapped syslog senders, most recently seen first
 // (wog-admins only).
 func (s *Service) Unassigned(ctx context.Context, a authz.Actor) ([]UnassignedSource, error) {
-	if err := authz.Check(a, ActUnassigned, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.IntakeUnassigned, authz.Collection()); err != nil {
 		return nil, err
 	}
 	if err := s.unassigned.flush(ctx); err != nil {

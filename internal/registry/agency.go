@@ -34,7 +34,7 @@ var codeRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,15}$`)
 
 // CreateAgency registers an agency.
 func (r *Registry) CreateAgency(ctx context.Context, a authz.Actor, in NewAgency) (Agency, error) {
-	if err := authz.Check(a, authz.AgencyCreate, authz.Resource{}); err != nil {
+	if err := authz.Check(a, authz.AgencyCreate, authz.Collection()); err != nil {
 		return Agency{}, err
 	}
 	in.Code = strings.ToUpper(strings.TrimSpace(in.Code))
@@ -69,11 +69,14 @@ func (r *Registry) CreateAgency(ctx context.Context, a authz.Actor, in NewAgency
 
 // UpdateAgency renames an agency (its code is fixed).
 func (r *Registry) UpdateAgency(ctx context.Context, a authz.Actor, agencyID, name string) (Agency, error) {
+	if err := authz.Check(a, authz.AgencyUpdate, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Agency{}, err
+	}
 	before, err := r.Agency(ctx, a, agencyID)
 	if err != nil {
 		return Agency{}, err
 	}
-	if err := authz.Check(a, authz.AgencyUpdate, authz.Resource{AgencyID: before.ID}); err != nil {
+	if err := authz.Check(a, authz.AgencyUpdate, authz.Record(before.ID)); err != nil {
 		return Agency{}, err
 	}
 	var v validate.Errors
@@ -96,11 +99,14 @@ func (r *Registry) UpdateAgency(ctx context.Context, a authz.Actor, agencyID, na
 
 // Agency returns one agency the caller may see.
 func (r *Registry) Agency(ctx context.Context, a authz.Actor, agencyID string) (Agency, error) {
+	if err := authz.Check(a, authz.AgencyRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Agency{}, err
+	}
 	ag, err := r.scanAgency(r.db.R().QueryRowContext(ctx, `SELECT id, code, name, created_at FROM agencies WHERE id = $1`, agencyID))
 	if err != nil {
 		return Agency{}, err
 	}
-	if err := authz.Check(a, authz.AgencyRead, authz.Resource{AgencyID: ag.ID}); err != nil {
+	if err := authz.Check(a, authz.AgencyRead, authz.Record(ag.ID)); err != nil {
 		return Agency{}, err
 	}
 	return ag, nil
@@ -108,11 +114,14 @@ func (r *Registry) Agency(ctx context.Context, a authz.Actor, agencyID string) (
 
 // AgencyByCode returns one agency the caller may see, by its code.
 func (r *Registry) AgencyByCode(ctx context.Context, a authz.Actor, code string) (Agency, error) {
+	if err := authz.Check(a, authz.AgencyRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return Agency{}, err
+	}
 	ag, err := r.scanAgency(r.db.R().QueryRowContext(ctx, `SELECT id, code, name, created_at FROM agencies WHERE code = $1`, strings.ToUpper(code)))
 	if err != nil {
 		return Agency{}, err
 	}
-	if err := authz.Check(a, authz.AgencyRead, authz.Resource{AgencyID: ag.ID}); err != nil {
+	if err := authz.Check(a, authz.AgencyRead, authz.Record(ag.ID)); err != nil {
 		return Agency{}, err
 	}
 	return ag, nil
@@ -120,19 +129,13 @@ func (r *Registry) AgencyByCode(ctx context.Context, a authz.Actor, code string)
 
 // ListAgencies returns the agencies the caller may see, by code.
 func (r *Registry) ListAgencies(ctx context.Context, a authz.Actor) ([]Agency, error) {
-	sc := authz.ScopeOf(a, authz.AgencyRead)
-	if sc.None() {
-		if !a.Authenticated() {
-			return nil, authz.ErrUnauthenticated
-		}
-		return []Agency{}, nil
+	sc, err := authz.ScopeFor(a, authz.AgencyRead)
+	if err != nil {
+		return nil, err
 	}
-	q, args := `SELECT id, code, name, created_at FROM agencies`, []any{}
-	if !sc.All {
-		q += ` WHERE id = $1`
-		args = append(args, sc.AgencyID)
-	}
-	rows, err := r.db.R().QueryContext(ctx, q+` ORDER BY code`, args...)
+	var wh store.Where
+	sc.Where(&wh, "id", "")
+	rows, err := r.db.R().QueryContext(ctx, `SELECT id, code, name, created_at FROM agencies`+wh.SQL()+` ORDER BY code`, wh.Args()...)
 	if err != nil {
 		return nil, err
 	}

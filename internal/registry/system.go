@@ -135,7 +135,7 @@ func (r *Registry) CreateSystem(ctx context.Context, a authz.Actor, in SystemInp
 	if err != nil {
 		return System{}, err
 	}
-	if err := authz.Check(a, authz.SystemCreate, authz.Resource{AgencyID: ag.ID}); err != nil {
+	if err := authz.Check(a, authz.SystemCreate, authz.Record(ag.ID)); err != nil {
 		return System{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -170,11 +170,14 @@ func (r *Registry) CreateSystem(ctx context.Context, a authz.Actor, in SystemInp
 
 // UpdateSystem changes the given fields of a system.
 func (r *Registry) UpdateSystem(ctx context.Context, a authz.Actor, systemID string, in SystemInput) (System, error) {
+	if err := authz.Check(a, authz.SystemUpdate, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return System{}, err
+	}
 	before, err := r.System(ctx, a, systemID)
 	if err != nil {
 		return System{}, err
 	}
-	if err := authz.Check(a, authz.SystemUpdate, authz.Resource{AgencyID: before.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.SystemUpdate, authz.Record(before.AgencyID)); err != nil {
 		return System{}, err
 	}
 	if in.Agency != "" && !strings.EqualFold(in.Agency, before.Agency) {
@@ -216,11 +219,14 @@ const systemCols = `s.id, s.agency_id, a.code, s.name, s.description, s.hostname
 
 // System returns one system the caller may see.
 func (r *Registry) System(ctx context.Context, a authz.Actor, systemID string) (System, error) {
+	if err := authz.Check(a, authz.SystemRead, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return System{}, err
+	}
 	s, err := scanSystem(r.db.R().QueryRowContext(ctx, `SELECT `+systemCols+` FROM systems s JOIN agencies a ON a.id = s.agency_id WHERE s.id = $1`, systemID))
 	if err != nil {
 		return System{}, err
 	}
-	if err := authz.Check(a, authz.SystemRead, authz.Resource{AgencyID: s.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.SystemRead, authz.Record(s.AgencyID)); err != nil {
 		return System{}, err
 	}
 	return s, nil
@@ -245,18 +251,13 @@ type systemCursor struct {
 
 // ListSystems returns a page of the systems the caller may see.
 func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilter) (store.Page[System], error) {
-	sc := authz.ScopeOf(a, authz.SystemRead)
 	page := store.Page[System]{Items: []System{}}
-	if sc.None() {
-		if !a.Authenticated() {
-			return page, authz.ErrUnauthenticated
-		}
-		return page, nil
+	sc, err := authz.ScopeFor(a, authz.SystemRead)
+	if err != nil {
+		return page, err
 	}
 	var wh store.Where
-	if !sc.All {
-		wh.And("s.agency_id = " + wh.Arg(sc.AgencyID))
-	}
+	sc.Where(&wh, "s.agency_id", "")
 	if f.AgencyID != "" {
 		wh.And("s.agency_id = " + wh.Arg(f.AgencyID))
 	}
@@ -314,21 +315,17 @@ func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilte
 
 // CountSystems counts the systems the caller may see, optionally in one agency.
 func (r *Registry) CountSystems(ctx context.Context, a authz.Actor, agencyID string) (int, error) {
-	sc := authz.ScopeOf(a, authz.SystemRead)
-	if sc.None() {
-		return 0, nil
+	sc, err := authz.ScopeFor(a, authz.SystemRead)
+	if err != nil {
+		return 0, err
 	}
-	q, args := `SELECT COUNT(*) FROM systems WHERE 1=1`, []any{}
-	if !sc.All {
-		args = append(args, sc.AgencyID)
-		q += ` AND agency_id = $` + strconv.Itoa(len(args))
-	}
+	var wh store.Where
+	sc.Where(&wh, "agency_id", "")
 	if agencyID != "" {
-		args = append(args, agencyID)
-		q += ` AND agency_id = $` + strconv.Itoa(len(args))
+		wh.And("agency_id = " + wh.Arg(agencyID))
 	}
 	var n int
-	err := r.db.R().QueryRowContext(ctx, q, args...).Scan(&n)
+	err = r.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM systems`+wh.SQL(), wh.Args()...).Scan(&n)
 	return n, err
 }
 

@@ -27,7 +27,7 @@ func (u *ui) agencyList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	d := agencyListData{Rows: rows, CanCreate: authz.Check(a, authz.AgencyCreate, authz.Resource{}) == nil}
+	d := agencyListData{Rows: rows, CanCreate: authz.Check(a, authz.AgencyCreate, authz.Collection()) == nil}
 	u.render(w, r, http.StatusOK, "agencies.html", page{Title: "Agencies", Data: d})
 }
 
@@ -50,8 +50,8 @@ func (u *ui) agencyDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := agencyData{Agency: ag, Severities: findings.Severities,
-		CanSLA:    authz.Check(a, authz.SLAManage, authz.Resource{AgencyID: ag.ID}) == nil,
-		CanAddSys: authz.Check(a, authz.SystemCreate, authz.Resource{AgencyID: ag.ID}) == nil}
+		CanSLA:    authz.Check(a, authz.SLAManage, authz.Record(ag.ID)) == nil,
+		CanAddSys: authz.Check(a, authz.SystemCreate, authz.Record(ag.ID)) == nil}
 	if d.Summary, err = u.Findings.Summarise(ctx, a, ag.ID); err != nil {
 		u.fail(w, r, err)
 		return

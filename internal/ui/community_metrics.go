@@ -31,11 +31,11 @@ func (c *community) metricsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	label := "All programmes"
-	if !authz.ScopeOf(a, disclosure.ProgrammeMetrics).All {
+	if !authz.ScopeOf(a, authz.ProgrammeMetrics).All {
 		label = "Reports on your agency's systems"
 	}
 	d.Rows = append(d.Rows, metricsRow{Label: label, Metrics: all})
-	if authz.ScopeOf(a, disclosure.ProgrammeMetrics).All {
+	if authz.ScopeOf(a, authz.ProgrammeMetrics).All {
 		progs, err := c.Disclosure.ListProgrammes(ctx, a)
 		if err != nil {
 			c.fail(w, r, err)

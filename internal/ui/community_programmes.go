@@ -37,8 +37,8 @@ func (c *community) programmeDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := programmeData{Programme: p, Leaderboard: board,
-		CanInvite: p.Access == "invite" && authz.Check(a, disclosure.ProgrammeInvite, authz.Resource{}) == nil,
-		CanSubmit: authz.Check(a, disclosure.ReportSubmit, authz.Resource{}) == nil}
+		CanInvite: p.Access == "invite" && authz.Check(a, authz.ProgrammeInvite, authz.Collection()) == nil,
+		CanSubmit: authz.Check(a, authz.ReportSubmit, authz.Collection()) == nil}
 	c.render(w, r, http.StatusOK, "programme_detail.html", page{Title: p.Name, Data: d})
 }
 

@@ -29,7 +29,7 @@ type reportListData struct {
 func (c *community) reportList(w http.ResponseWriter, r *http.Request) {
 	a := web.ActorFrom(r.Context())
 	q := r.URL.Query()
-	d := reportListData{Query: q, Statuses: disclosure.Statuses, Staff: authz.ScopeOf(a, disclosure.ReportTriage).All,
+	d := reportListData{Query: q, Statuses: disclosure.Statuses, Staff: authz.ScopeOf(a, authz.ReportTriage).All,
 		Selected: q["status"], Programme: q.Get("programme"), Overdue: q.Get("overdue") == "yes", Q: q.Get("q")}
 	if len(d.Selected) == 0 && d.Staff && q.Get("all") == "" {
 		d.Selected = []string{"new", "needs-more-info", "triaged", "accepted", "retest"}
@@ -136,7 +136,7 @@ func (c *community) showReport(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	d := reportDetailData{Report: rep, Messages: msgs, Severities: []string{"critical", "high", "medium", "low", "info"}, AssetTypes: disclosure.AssetTypes}
-	if authz.Check(a, disclosure.ReportTriage, authz.Resource{}) == nil {
+	if authz.Check(a, authz.ReportTriage, authz.Collection()) == nil {
 		d.Staff = true
 		d.Transitions = disclosure.Transitions(rep.Status)
 		if d.Duplicates, err = c.Disclosure.Duplicates(ctx, a, id); err != nil {
@@ -150,7 +150,7 @@ func (c *community) showReport(w http.ResponseWriter, r *http.Request, status in
 		}
 		d.Systems = sys.Items
 		d.RewardBase, d.RewardBonus = rep.RewardTable.Reward(rep.Severity, rep.AssetType)
-		d.CanPropose = authz.Check(a, disclosure.RewardPropose, authz.Resource{}) == nil && rep.ResearcherID != "" && rep.RewardTable != nil
+		d.CanPropose = authz.Check(a, authz.RewardPropose, authz.Collection()) == nil && rep.ResearcherID != "" && rep.RewardTable != nil
 	}
 	if led, err := c.Disclosure.Ledger(ctx, a, disclosure.RewardFilter{Limit: 1000}); err == nil {
 		for _, rw := range led.Items {

@@ -43,8 +43,8 @@ func (c *community) rewardList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := rewardListData{Page: led, Actor: a.UserID,
-		CanDecide: authz.Check(a, disclosure.RewardApprove, authz.Resource{}) == nil,
-		CanExport: authz.Check(a, disclosure.RewardExport, authz.Resource{}) == nil}
+		CanDecide: authz.Check(a, authz.RewardApprove, authz.Collection()) == nil,
+		CanExport: authz.Check(a, authz.RewardExport, authz.Collection()) == nil}
 	c.render(w, r, http.StatusOK, "programme_rewards.html", page{Title: "Rewards", Data: d})
 }
 

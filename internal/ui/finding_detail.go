@@ -54,7 +54,7 @@ func (u *ui) findingPage(r *http.Request, id string) (*findingData, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := authz.Resource{AgencyID: f.AgencyID}
+	res := authz.Record(f.AgencyID)
 	now := time.Now().UTC()
 	d := &findingData{Finding: f, History: describeHistory(recs), Comments: comments,
 		Transitions: findings.Transitions(f.Status), Severities: findings.Severities,

@@ -33,7 +33,7 @@ func (u *ui) findingFormOptions(r *http.Request, f *findingForm) error {
 		return err
 	}
 	for _, s := range res.Items {
-		if authz.Check(a, authz.FindingCreate, authz.Resource{AgencyID: s.AgencyID}) == nil {
+		if authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil {
 			f.Systems = append(f.Systems, s)
 		}
 	}

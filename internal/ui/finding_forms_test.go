@@ -146,8 +146,8 @@ func TestFindingPageForms(t *testing.T) {
 		mustNotContain(t, "after request", page.body, "Decide on the risk acceptance", "Ask to accept the risk")
 
 		// The requester's admin colleague decides; a member cannot.
-		if res := member.post(path+"/risk/decision", url.Values{"decision": {"approve"}}); res.status != http.StatusNotFound {
-			t.Errorf("member approving answered %d, want 404", res.status)
+		if res := member.post(path+"/risk/decision", url.Values{"decision": {"approve"}}); res.status != http.StatusForbidden {
+			t.Errorf("member approving answered %d, want 403", res.status)
 		}
 		admin := e.signIn(t, "a-admin")
 		page = admin.get(path)

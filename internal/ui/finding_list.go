@@ -50,7 +50,7 @@ func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
 	d := findingListData{Agency: q.Get("agency"), SystemID: q.Get("system"), Status: q.Get("status"), Source: q.Get("source"),
 		Severity: q.Get("severity"), Overdue: q.Get("overdue") == "yes", Text: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
 		Statuses: findings.Statuses, Sources: findings.Sources, Severities: findings.Severities, Sorts: findingSorts,
-		CanCreate: authz.Check(a, authz.FindingCreate, authz.Resource{}) == nil}
+		CanCreate: authz.Check(a, authz.FindingCreate, authz.Collection()) == nil}
 	d.Query = url.Values{}
 	for _, k := range []string{"agency", "system", "status", "source", "severity", "overdue", "q", "sort"} {
 		if v := q.Get(k); v != "" {

@@ -50,7 +50,7 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 			u.fail(w, r, err)
 			return
 		}
-	case a.Role.AgencyBound() && a.AgencyID != "":
+	case authz.ScopeOf(a, authz.FindingRead).AgencyID != "":
 		d.Kind = "agency"
 		ag, err := u.Registry.Agency(ctx, a, a.AgencyID)
 		if err != nil {

@@ -58,7 +58,7 @@ func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
 	}
 	var unknown bool
 	var err error
-	if d.Agencies, f.AgencyID, unknown, err = agencyFilter(ctx, m.Registry, a, detect.ActAlertRead, d.Agency); err != nil {
+	if d.Agencies, f.AgencyID, unknown, err = agencyFilter(ctx, m.Registry, a, authz.AlertRead, d.Agency); err != nil {
 		m.fail(w, r, err)
 		return
 	}
@@ -110,9 +110,9 @@ func (m *monitoring) alertPage(r *http.Request, id string) (*alertDetailData, er
 	if err != nil {
 		return nil, err
 	}
-	d := &alertDetailData{Alert: al, CanUpdate: authz.Check(a, detect.ActAlertUpdate, authz.Resource{AgencyID: al.AgencyID}) == nil,
+	d := &alertDetailData{Alert: al, CanUpdate: authz.Check(a, authz.AlertUpdate, authz.Record(al.AgencyID)) == nil,
 		Mine: al.AssigneeID == a.UserID, Hunt: newHuntForm(al.RuleID, time.Now()),
-		CanHunt: al.Kind == detect.KindDetection && authz.Check(a, detect.ActHuntCreate, authz.Resource{}) == nil}
+		CanHunt: al.Kind == detect.KindDetection && authz.Check(a, authz.HuntCreate, authz.Collection()) == nil}
 	if al.AssigneeID != "" {
 		d.Assignee = al.AssigneeID
 		if u, err := m.Accounts.User(ctx, a, al.AssigneeID); err == nil {

@@ -29,12 +29,12 @@ func (m *monitoring) intakeData(r *http.Request) (*intakeData, error) {
 	if d.Stats, err = m.Intake.Stats(ctx, a); err != nil {
 		return nil, err
 	}
-	if !authz.ScopeOf(a, detect.ActAlertRead).None() {
+	if !authz.ScopeOf(a, authz.AlertRead).None() {
 		if d.Sources, err = m.Detect.Sources(ctx, a); err != nil {
 			return nil, err
 		}
 	}
-	if !authz.ScopeOf(a, intake.ActIntakeManage).None() {
+	if !authz.ScopeOf(a, authz.IntakeManage).None() {
 		d.CanManage = true
 		if d.Tokens, err = m.Intake.Tokens(ctx, a); err != nil {
 			return nil, err
@@ -43,7 +43,7 @@ func (m *monitoring) intakeData(r *http.Request) (*intakeData, error) {
 			return nil, err
 		}
 	}
-	if authz.Check(a, intake.ActUnassigned, authz.Resource{}) == nil {
+	if authz.Check(a, authz.IntakeUnassigned, authz.Collection()) == nil {
 		d.ShowUnassigned = true
 		if d.Unassigned, err = m.Intake.Unassigned(ctx, a); err != nil {
 			return nil, err

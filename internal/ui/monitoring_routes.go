@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/kubu-gov/kubu/internal/authz"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/detect"
@@ -26,22 +27,22 @@ func (u *ui) registerMonitoring(rt *web.Router) {
 		return
 	}
 	m := &monitoring{ui: u, MonitoringDeps: *u.Monitoring}
-	rt.Handle(web.UI, "GET /alerts", detect.ActAlertRead, m.alertList)
-	rt.Handle(web.UI, "GET /alerts/{id}", detect.ActAlertRead, m.alertDetail)
-	rt.Handle(web.UI, "POST /alerts/{id}/action", detect.ActAlertUpdate, m.alertAction)
+	rt.Handle(web.UI, "GET /alerts", authz.AlertRead, m.alertList)
+	rt.Handle(web.UI, "GET /alerts/{id}", authz.AlertRead, m.alertDetail)
+	rt.Handle(web.UI, "POST /alerts/{id}/action", authz.AlertUpdate, m.alertAction)
 
-	rt.Handle(web.UI, "GET /rules", detect.ActRuleRead, m.ruleList)
-	rt.Handle(web.UI, "POST /rules", detect.ActRuleManage, m.ruleCreate)
-	rt.Handle(web.UI, "GET /rules/{id}", detect.ActRuleRead, m.ruleDetail)
-	rt.Handle(web.UI, "POST /rules/{id}/enabled", detect.ActRuleManage, m.ruleEnabled)
+	rt.Handle(web.UI, "GET /rules", authz.RuleRead, m.ruleList)
+	rt.Handle(web.UI, "POST /rules", authz.RuleManage, m.ruleCreate)
+	rt.Handle(web.UI, "GET /rules/{id}", authz.RuleRead, m.ruleDetail)
+	rt.Handle(web.UI, "POST /rules/{id}/enabled", authz.RuleManage, m.ruleEnabled)
 
-	rt.Handle(web.UI, "GET /hunts", detect.ActHuntRead, m.huntList)
-	rt.Handle(web.UI, "POST /hunts", detect.ActHuntCreate, m.huntCreate)
-	rt.Handle(web.UI, "GET /hunts/{id}", detect.ActHuntRead, m.huntDetail)
+	rt.Handle(web.UI, "GET /hunts", authz.HuntRead, m.huntList)
+	rt.Handle(web.UI, "POST /hunts", authz.HuntCreate, m.huntCreate)
+	rt.Handle(web.UI, "GET /hunts/{id}", authz.HuntRead, m.huntDetail)
 
-	rt.Handle(web.UI, "GET /intake", intake.ActRead, m.intakeOverview)
-	rt.Handle(web.UI, "POST /intake/tokens", intake.ActIntakeManage, m.intakeTokenCreate)
-	rt.Handle(web.UI, "POST /intake/tokens/{id}/revoke", intake.ActIntakeManage, m.intakeTokenRevoke)
+	rt.Handle(web.UI, "GET /intake", authz.IntakeRead, m.intakeOverview)
+	rt.Handle(web.UI, "POST /intake/tokens", authz.IntakeManage, m.intakeTokenCreate)
+	rt.Handle(web.UI, "POST /intake/tokens/{id}/revoke", authz.IntakeManage, m.intakeTokenRevoke)
 }
 
 // huntForm is the "hunt with this rule" form shown on alert, rule and hunt

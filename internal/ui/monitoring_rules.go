@@ -28,7 +28,7 @@ type ruleListData struct {
 func (m *monitoring) ruleListData(r *http.Request) *ruleListData {
 	q := r.URL.Query()
 	d := &ruleListData{Text: q.Get("q"), Enabled: q.Get("enabled"), Level: q.Get("level"), Cursor: q.Get("cursor"), Levels: detect.Levels,
-		Query: url.Values{}, CanManage: authz.Check(web.ActorFrom(r.Context()), detect.ActRuleManage, authz.Resource{}) == nil}
+		Query: url.Values{}, CanManage: authz.Check(web.ActorFrom(r.Context()), authz.RuleManage, authz.Collection()) == nil}
 	for _, k := range []string{"q", "enabled", "level"} {
 		if v := q.Get(k); v != "" {
 			d.Query.Set(k, v)
@@ -108,9 +108,9 @@ func (m *monitoring) ruleDetail(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, err)
 		return
 	}
-	d := &ruleDetailData{Rule: rule, CanManage: authz.Check(a, detect.ActRuleManage, authz.Resource{}) == nil,
-		CanHunt: authz.Check(a, detect.ActHuntCreate, authz.Resource{}) == nil, Hunt: newHuntForm(rule.ID, time.Now())}
-	if !authz.ScopeOf(a, detect.ActAlertRead).None() {
+	d := &ruleDetailData{Rule: rule, CanManage: authz.Check(a, authz.RuleManage, authz.Collection()) == nil,
+		CanHunt: authz.Check(a, authz.HuntCreate, authz.Collection()) == nil, Hunt: newHuntForm(rule.ID, time.Now())}
+	if !authz.ScopeOf(a, authz.AlertRead).None() {
 		res, err := m.Detect.ListAlerts(ctx, a, detect.AlertFilter{RuleID: rule.ID, Limit: 10})
 		if err != nil {
 			m.fail(w, r, err)

@@ -85,8 +85,8 @@ func TestMonitoringPages(t *testing.T) {
 		{"a-member", "/alerts/" + moh, 200, []string{"Failed logon burst", "attack.t1110", "Matched events", "TargetUserName", "Acknowledge", "Close the alert"}, nil},
 		{"a-member", "/alerts/" + moe, 404, nil, nil},
 		{"b-admin", "/alerts/" + moh, 404, nil, nil},
-		{"researcher", "/alerts", 404, nil, nil},
-		{"triager", "/alerts", 404, nil, nil},
+		{"researcher", "/alerts", 403, nil, nil}, // no grant on alerts
+		{"triager", "/alerts", 403, nil, nil},
 		{"analyst", "/rules", 200, []string{"Failed logon burst", "Add a rule"}, nil},
 		{"a-member", "/rules", 200, []string{"Failed logon burst"}, []string{"Add a rule"}},
 		{"analyst", "/rules/5b8f2c1e-7d4a-4c2b-9e1f-0000000000d1", 200, []string{"EventID: 4625", "Disable the rule", "Start a retro-hunt"}, nil},

@@ -105,12 +105,12 @@ func TestSystemForms(t *testing.T) {
 	t.Run("a member cannot add systems", func(t *testing.T) {
 		m := e.signIn(t, "a-member")
 		for _, path := range []string{"/systems/new"} {
-			if res := m.get(path); res.status != http.StatusNotFound {
-				t.Errorf("GET %s as a member answered %d, want 404", path, res.status)
+			if res := m.get(path); res.status != http.StatusForbidden {
+				t.Errorf("GET %s as a member answered %d, want 403", path, res.status)
 			}
 		}
-		if res := m.post("/systems", valid); res.status != http.StatusNotFound {
-			t.Errorf("POST /systems as a member answered %d, want 404", res.status)
+		if res := m.post("/systems", valid); res.status != http.StatusForbidden {
+			t.Errorf("POST /systems as a member answered %d, want 403", res.status)
 		}
 		if res := m.get("/systems"); strings.Contains(res.body, "Add a system") {
 			t.Errorf("the systems list offers a member to add a system")
@@ -132,8 +132,8 @@ func TestAgencyForms(t *testing.T) {
 	res = admin.post("/agencies", url.Values{"code": {"1x"}, "name": {""}})
 	mustContain(t, "bad agency", res.body, `href="#code"`, `href="#name"`, "Name is required")
 
-	if res := e.signIn(t, "a-admin").post("/agencies", url.Values{"code": {"XYZ"}, "name": {"X"}}); res.status != http.StatusNotFound {
-		t.Errorf("agency admin creating an agency answered %d, want 404", res.status)
+	if res := e.signIn(t, "a-admin").post("/agencies", url.Values{"code": {"XYZ"}, "name": {"X"}}); res.status != http.StatusForbidden {
+		t.Errorf("agency admin creating an agency answered %d, want 403", res.status)
 	}
 
 	t.Run("SLA policy", func(t *testing.T) {
@@ -157,8 +157,8 @@ func TestAgencyForms(t *testing.T) {
 		if res := c.post("/agencies/"+e.agency["B"].ID+"/sla", form); res.status != http.StatusNotFound {
 			t.Errorf("changing B's policy answered %d, want 404", res.status)
 		}
-		if res := e.signIn(t, "a-member").get("/agencies/" + A.ID + "/sla"); res.status != http.StatusNotFound {
-			t.Errorf("a member opening the SLA form answered %d, want 404", res.status)
+		if res := e.signIn(t, "a-member").get("/agencies/" + A.ID + "/sla"); res.status != http.StatusForbidden {
+			t.Errorf("a member opening the SLA form answered %d, want 403", res.status)
 		}
 	})
 }

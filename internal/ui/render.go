@@ -10,9 +10,6 @@ import (
 	"strings"
 
 	"github.com/kubu-gov/kubu/internal/authz"
-	"github.com/kubu-gov/kubu/internal/detect"
-	"github.com/kubu-gov/kubu/internal/disclosure"
-	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -66,15 +63,15 @@ func nav(a authz.Actor, current string) []navItem {
 	add("/agencies", "Agencies", authz.AgencyRead)
 	add("/systems", "Systems", authz.SystemRead)
 	add("/findings", "Findings", authz.FindingRead)
-	add("/alerts", "Alerts", detect.ActAlertRead)
-	add("/rules", "Rules", detect.ActRuleRead)
-	add("/hunts", "Hunts", detect.ActHuntRead)
-	add("/intake", "Intake", intake.ActRead)
-	add("/reports", "Reports", disclosure.ReportRead)
-	add("/programmes", "Programmes", disclosure.ProgrammeRead)
-	add("/rewards", "Rewards", disclosure.RewardRead)
-	add("/community", "Community", disclosure.ProgrammeMetrics)
-	add("/researcher", "Dashboard", disclosure.ResearcherSelf)
+	add("/alerts", "Alerts", authz.AlertRead)
+	add("/rules", "Rules", authz.RuleRead)
+	add("/hunts", "Hunts", authz.HuntRead)
+	add("/intake", "Intake", authz.IntakeRead)
+	add("/reports", "Reports", authz.ReportRead)
+	add("/programmes", "Programmes", authz.ProgrammeRead)
+	add("/rewards", "Rewards", authz.RewardRead)
+	add("/community", "Community", authz.ProgrammeMetrics)
+	add("/researcher", "Dashboard", authz.ResearcherSelf)
 	add("/users", "People", authz.UserRead)
 	add("/audit", "Audit", authz.AuditRead)
 	add("/account", "Account", authz.SignedIn)

@@ -30,7 +30,7 @@ func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := systemData{System: s, Findings: open,
-		CanEdit:   authz.Check(a, authz.SystemUpdate, authz.Resource{AgencyID: s.AgencyID}) == nil,
-		CanReport: authz.Check(a, authz.FindingCreate, authz.Resource{AgencyID: s.AgencyID}) == nil}
+		CanEdit:   authz.Check(a, authz.SystemUpdate, authz.Record(s.AgencyID)) == nil,
+		CanReport: authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil}
 	u.render(w, r, http.StatusOK, "system.html", page{Title: s.Name, Data: d})
 }

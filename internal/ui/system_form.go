@@ -78,7 +78,7 @@ func (u *ui) creatableAgencies(r *http.Request) ([]registry.Agency, error) {
 	}
 	var out []registry.Agency
 	for _, ag := range ags {
-		if authz.Check(a, authz.SystemCreate, authz.Resource{AgencyID: ag.ID}) == nil {
+		if authz.Check(a, authz.SystemCreate, authz.Record(ag.ID)) == nil {
 			out = append(out, ag)
 		}
 	}
@@ -142,7 +142,7 @@ func (u *ui) systemEditForm(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	if err := authz.Check(a, authz.SystemUpdate, authz.Resource{AgencyID: s.AgencyID}); err != nil {
+	if err := authz.Check(a, authz.SystemUpdate, authz.Record(s.AgencyID)); err != nil {
 		u.fail(w, r, err)
 		return
 	}

@@ -33,7 +33,7 @@ func (u *ui) systemList(w http.ResponseWriter, r *http.Request) {
 	d := systemListData{Agency: q.Get("agency"), AssetType: q.Get("asset_type"), Criticality: q.Get("criticality"),
 		Text: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
 		AssetTypes: registry.AssetTypes, Criticalities: registry.Criticalities,
-		CanCreate: authz.Check(a, authz.SystemCreate, authz.Resource{}) == nil}
+		CanCreate: authz.Check(a, authz.SystemCreate, authz.Collection()) == nil}
 	if d.Sort != "-created" {
 		d.Sort = ""
 	}

@@ -31,7 +31,7 @@ func (u *ui) userFormOptions(r *http.Request, f *userForm) error {
 	if err != nil {
 		return err
 	}
-	if a.Role == authz.WogAdmin {
+	if authz.ScopeOf(a, authz.UserManage).All {
 		f.Roles, f.Agencies = authz.Roles(), ags
 		return nil
 	}
@@ -64,12 +64,13 @@ func (u *ui) userCreate(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	if a.Role == authz.WogAdmin {
+	manageAll := authz.ScopeOf(a, authz.UserManage).All
+	if manageAll {
 		f.Agency = r.PostFormValue("agency")
 	}
 	role := authz.Role(f.Role)
 	agency := f.Agency
-	if !role.AgencyBound() && a.Role == authz.WogAdmin {
+	if !role.AgencyBound() && manageAll {
 		agency = "" // central roles and researchers belong to no agency
 	}
 	password, chosen := r.PostFormValue("password"), false
@@ -127,6 +128,10 @@ func (u *ui) userEnable(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) userResetTOTP(w http.ResponseWriter, r *http.Request) {
-	u.userAction(w, r, func(a authz.Actor, id string) error { return u.Accounts.ResetTOTP(r.Context(), a, id) },
-		"two-factor sign-in reset. They will set it up again at their next sign-in.")
+	revoke := r.PostFormValue("revoke_tokens") == "yes"
+	done := "two-factor sign-in reset and signed out everywhere. They will set it up again at their next sign-in."
+	if revoke {
+		done += " Their API tokens were revoked."
+	}
+	u.userAction(w, r, func(a authz.Actor, id string) error { return u.Accounts.ResetTOTP(r.Context(), a, id, revoke) }, done)
 }

@@ -33,7 +33,7 @@ func (u *ui) userList(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), web.ActorFrom(r.Context())
 	q := r.URL.Query()
 	d := userListData{Agency: q.Get("agency"), Cursor: q.Get("cursor"), Query: url.Values{},
-		CanCreate: authz.Check(a, authz.UserManage, authz.Resource{}) == nil}
+		CanCreate: authz.Check(a, authz.UserManage, authz.Collection()) == nil}
 	agencyID := ""
 	if authz.ScopeOf(a, authz.UserRead).All {
 		var unknown bool
@@ -61,7 +61,7 @@ func (u *ui) userList(w http.ResponseWriter, r *http.Request) {
 	d.Next = res.NextCursor
 	for _, usr := range res.Items {
 		d.Rows = append(d.Rows, userRow{User: usr, IsSelf: usr.ID == a.UserID,
-			CanManage: authz.Check(a, authz.UserManage, authz.Resource{AgencyID: usr.AgencyID}) == nil})
+			CanManage: authz.Check(a, authz.UserManage, authz.Record(usr.AgencyID)) == nil})
 	}
 	u.render(w, r, http.StatusOK, "users.html", page{Title: "People", Data: d})
 }

@@ -89,6 +89,14 @@ func Observe(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
+// ForbiddenPage answers a plain 403 page: the caller's role may not use this
+// part of kubu at all (it says nothing about any record).
+func ForbiddenPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusForbidden)
+	w.Write([]byte(`<!doctype html><html lang="en"><meta charset="utf-8"><title>Not allowed · kubu</title><link rel="stylesheet" href="/static/kubu.css"><main class="page"><h1>Not allowed</h1><p>Your role may not use this page.</p><p><a href="/">Go to the home page</a></p></main></html>`))
+}
+
 // NotFoundPage answers a plain 404 page.
 func NotFoundPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
