@@ -48,6 +48,11 @@ func (s *Scanner) mapPort(p int) int {
 
 // dialIP connects to ip:port within the handshake timeout.
 func (s *Scanner) dialIP(ctx context.Context, ip net.IP, port int) (net.Conn, error) {
+	if s.o.Refuse != nil {
+		if err := s.o.Refuse(ip); err != nil {
+			return nil, fmt.Errorf("%s: %w", ip, err)
+		}
+	}
 	key := ip.String()
 	s.mu.Lock()
 	slot, ok := s.slots[key]

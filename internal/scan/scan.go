@@ -57,6 +57,11 @@ type Options struct {
 	Ports         Ports
 	HELO          string // EHLO name; default "kubu-scan.invalid"
 	Now           func() time.Time
+	// Refuse, when set, is asked before every connection (to the name, to
+	// the hosts its redirects and MX records point at); a non-nil error
+	// refuses it, and the check that wanted it reports that error. A
+	// server uses it to keep the scanner off its own networks.
+	Refuse func(ip net.IP) error
 }
 
 // Scanner scans names.
