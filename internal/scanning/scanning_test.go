@@ -99,15 +99,24 @@ func (e *env) service(t *testing.T, node string, mod func(*scanning.Options)) *s
 // run runs a service's loop until the test ends.
 func run(t *testing.T, s *scanning.Service) {
 	t.Helper()
+	t.Cleanup(start(t, s))
+}
+
+// start runs a service's loop until the returned stop is called.
+func start(t *testing.T, s *scanning.Service) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
 }
 
 func (e *env) system(t *testing.T, a authz.Actor, agency, name string, hosts ...string) registry.System {
