@@ -117,4 +117,3 @@ func TestOnlyRegisteredNamesAreScanned(t *testing.T) {
 		}
 	})
 }
-
