@@ -77,14 +77,23 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	return err
 }
 
-// startJobs runs the periodic work: signed audit checkpoints, expiring
-// accepted risks, sweeping expired sessions.
+// startJobs runs the periodic work: signed audit checkpoints, external
+// scanning (--scan), expiring accepted risks, sweeping expired sessions.
 func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		a.Audit.RunCheckpoints(ctx, time.Minute, func(err error) { a.Log.Error("audit checkpoint", "err", err) })
 	}()
+	if a.Cfg.Scan.On {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.Scanning.Run(ctx); err != nil {
+				a.Log.Error("scanning stopped", "err", err)
+			}
+		}()
+	}
 	every := func(d time.Duration, name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
