@@ -52,7 +52,8 @@ type Grades struct {
 	SSLLabs          string `json:"ssllabs"`
 }
 
-func summarise(r *scan.Result) Grades {
+// Summarise is a result's verdicts in brief.
+func Summarise(r *scan.Result) Grades {
 	var g Grades
 	v := r.Verdicts
 	if v == nil {

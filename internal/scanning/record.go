@@ -63,7 +63,7 @@ func (s *Service) record(ctx context.Context, j job, sys registry.System, r *sca
 		if err != nil {
 			return err
 		}
-		g := summarise(r)
+		g := Summarise(r)
 		cj, _ := json.Marshal(changes)
 		resultID := id.New()
 		_, err = tx.ExecContext(ctx, `INSERT INTO scan_results (id, scan_id, system_id, agency_id, hostname, scanned_at, bod_web, bod_mail,
