@@ -3,8 +3,8 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/kubu-gov/kubu/internal/authz"
