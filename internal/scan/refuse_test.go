@@ -81,4 +81,10 @@ func TestRefuse(t *testing.T) {
 	if err != nil || r.TLS == nil || strings.Contains(strings.Join(r.TLS.Weak, " "), "tls1.0") || len(r.Errors) > 0 {
 		t.Fatalf("after the fix: %v %+v %+v", err, r.TLS, r.Errors)
 	}
+	// A scanner that runs for months keeps no state for addresses it is
+	// done with (connections kept alive for reuse still hold theirs).
+	s2.Close()
+	if n := s2.SlotsForTest(); n != 0 {
+		t.Fatalf("%d addresses still have politeness slots after the scans", n)
+	}
 }

@@ -72,7 +72,7 @@ type Scanner struct {
 	fetch *web.Fetcher
 
 	mu    sync.Mutex
-	slots map[string]chan struct{}
+	slots map[string]*addrSlot // politeness: connections per address, while any is wanted
 }
 
 // New checks the options and returns a Scanner.
@@ -117,7 +117,7 @@ func New(o Options) (*Scanner, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Scanner{o: o, slots: map[string]chan struct{}{}}
+	s := &Scanner{o: o, slots: map[string]*addrSlot{}}
 	s.dns = dnssec.NewClient(o.Resolver, o.Timeouts.DNS)
 	s.val = dnssec.NewValidator(s.dns, o.TrustAnchors)
 	s.val.Now = o.Now

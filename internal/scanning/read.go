@@ -50,14 +50,20 @@ type Grades struct {
 	ObservatoryScore *int   `json:"observatory_score"`
 	ObservatoryGrade string `json:"observatory_grade"`
 	SSLLabs          string `json:"ssllabs"`
+	// IM8 is the status of each IM8 control the facts bear on (st-1, ns-6,
+	// as-10, dp-3, is-12, st-3): met, not-met or not-applicable.
+	IM8 map[string]string `json:"im8"`
 }
 
 // Summarise is a result's verdicts in brief.
 func Summarise(r *scan.Result) Grades {
-	var g Grades
+	g := Grades{IM8: map[string]string{}}
 	v := r.Verdicts
 	if v == nil {
 		return g
+	}
+	for k, x := range v.IM8 {
+		g.IM8[k] = x
 	}
 	if v.BOD != nil {
 		g.BODWeb, g.BODMail = deref(v.BOD.Web), deref(v.BOD.Mail)
@@ -236,7 +242,7 @@ func (s *Service) List(ctx context.Context, a authz.Actor, f ScanFilter) (store.
 }
 
 const resultCols = `r.id, r.scan_id, r.system_id, s.name, r.agency_id, a.code, r.hostname, r.scanned_at, r.bod_web, r.bod_mail,
-	r.internetnl_web, r.internetnl_mail, r.observatory_score, r.observatory_grade, r.ssllabs, r.failed_checks, r.worst, r.errors, r.changes`
+	r.internetnl_web, r.internetnl_mail, r.observatory_score, r.observatory_grade, r.ssllabs, r.im8, r.failed_checks, r.worst, r.errors, r.changes`
 
 const resultFrom = ` FROM scan_results r JOIN systems s ON s.id = r.system_id JOIN agencies a ON a.id = r.agency_id`
 
@@ -244,9 +250,9 @@ func scanResult(sc interface{ Scan(...any) error }, extra ...any) (NameResult, e
 	var x NameResult
 	var at int64
 	var obs sql.NullInt64
-	var changes string
+	var changes, im8 string
 	dest := []any{&x.ID, &x.ScanID, &x.SystemID, &x.System, &x.AgencyID, &x.Agency, &x.Hostname, &at, &x.Grades.BODWeb, &x.Grades.BODMail,
-		&x.Grades.InternetNLWeb, &x.Grades.InternetNLMail, &obs, &x.Grades.ObservatoryGrade, &x.Grades.SSLLabs, &x.FailedChecks, &x.Worst,
+		&x.Grades.InternetNLWeb, &x.Grades.InternetNLMail, &obs, &x.Grades.ObservatoryGrade, &x.Grades.SSLLabs, &im8, &x.FailedChecks, &x.Worst,
 		&x.Errors, &changes}
 	err := sc.Scan(append(dest, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -262,6 +268,9 @@ func scanResult(sc interface{ Scan(...any) error }, extra ...any) (NameResult, e
 	}
 	if err := json.Unmarshal([]byte(changes), &x.Changes); err != nil {
 		return NameResult{}, fmt.Errorf("changes of result %s: %w", x.ID, err)
+	}
+	if err := json.Unmarshal([]byte(im8), &x.Grades.IM8); err != nil {
+		return NameResult{}, fmt.Errorf("im8 of result %s: %w", x.ID, err)
 	}
 	return x, nil
 }

@@ -65,12 +65,13 @@ func (s *Service) record(ctx context.Context, j job, sys registry.System, r *sca
 		}
 		g := Summarise(r)
 		cj, _ := json.Marshal(changes)
+		im8, _ := json.Marshal(g.IM8)
 		resultID := id.New()
 		_, err = tx.ExecContext(ctx, `INSERT INTO scan_results (id, scan_id, system_id, agency_id, hostname, scanned_at, bod_web, bod_mail,
-			internetnl_web, internetnl_mail, observatory_score, observatory_grade, ssllabs, failed_checks, worst, errors, changes, result)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
+			internetnl_web, internetnl_mail, observatory_score, observatory_grade, ssllabs, im8, failed_checks, worst, errors, changes, result)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
 			resultID, j.ID, j.SystemID, sys.AgencyID, r.Name, r.ScannedAt.UnixMilli(), g.BODWeb, g.BODMail, g.InternetNLWeb, g.InternetNLMail,
-			g.ObservatoryScore, g.ObservatoryGrade, g.SSLLabs, len(r.Findings), worstOf(r), len(r.Errors), string(cj), string(raw))
+			g.ObservatoryScore, g.ObservatoryGrade, g.SSLLabs, string(im8), len(r.Findings), worstOf(r), len(r.Errors), string(cj), string(raw))
 		if err != nil {
 			return err
 		}

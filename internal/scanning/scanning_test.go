@@ -251,6 +251,9 @@ func TestScanOpensAndClosesFindings(t *testing.T) {
 		if err != nil || len(names) != 1 || names[0].Latest == nil {
 			t.Fatalf("names %+v %v", names, err)
 		}
+		if im8 := names[0].Latest.Grades.IM8; im8["st-1"] != "met" || im8["ns-6"] == "" {
+			t.Fatalf("IM8 controls of the latest result (for readiness): %v", im8)
+		}
 		if risk := names[0].Risk; risk != worstOpen(fs) {
 			t.Fatalf("risk %q, want the worst open finding %q", risk, worstOpen(fs))
 		}

@@ -54,6 +54,7 @@ CREATE TABLE scan_results (
     observatory_score INTEGER,
     observatory_grade TEXT NOT NULL DEFAULT '',
     ssllabs           TEXT NOT NULL DEFAULT '',
+    im8               TEXT NOT NULL DEFAULT '{}',
     failed_checks     INTEGER NOT NULL,
     worst             TEXT NOT NULL,
     errors            INTEGER NOT NULL,
