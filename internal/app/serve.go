@@ -41,6 +41,19 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var jobs sync.WaitGroup
 	a.startJobs(jobsCtx, &jobs)
+	// External scanning (--scan) stops at the signal itself, so its scans
+	// wind down (and are handed back) while requests drain.
+	scanCtx, stopScanning := context.WithCancel(ctx)
+	defer stopScanning()
+	if a.Cfg.Scan.On {
+		jobs.Add(1)
+		go func() {
+			defer jobs.Done()
+			if err := a.Scanning.Run(scanCtx); err != nil {
+				a.Log.Error("scanning stopped", "err", err)
+			}
+		}()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -50,6 +63,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	select {
 	case err := <-errc:
+		stopScanning()
 		stopJobs()
 		jobs.Wait()
 		mon.Stop(context.Background())
@@ -77,23 +91,14 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	return err
 }
 
-// startJobs runs the periodic work: signed audit checkpoints, external
-// scanning (--scan), expiring accepted risks, sweeping expired sessions.
+// startJobs runs the periodic work: signed audit checkpoints, expiring
+// accepted risks, sweeping expired sessions.
 func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		a.Audit.RunCheckpoints(ctx, time.Minute, func(err error) { a.Log.Error("audit checkpoint", "err", err) })
 	}()
-	if a.Cfg.Scan.On {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.Scanning.Run(ctx); err != nil {
-				a.Log.Error("scanning stopped", "err", err)
-			}
-		}()
-	}
 	every := func(d time.Duration, name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubu-gov/kubu/internal/scan"
 	"github.com/kubu-gov/kubu/internal/scan/farm"
 	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/store"
@@ -75,6 +76,60 @@ func TestLeaseTakeover(t *testing.T) {
 		names, _ := flaky.Names(ctx, e.aAdmin, sys2.ID)
 		if len(names) != 1 || names[0].Queued || names[0].NextDueAt == nil || time.Until(*names[0].NextDueAt) < 23*time.Hour {
 			t.Fatalf("a failed scan's name: %+v", names)
+		}
+	})
+}
+
+// TestStopHandsScansBack: a node told to stop (SIGTERM) returns within
+// StopGrace even while a scan waits on a server that never answers, and
+// the scan goes back to the queue for another node.
+func TestStopHandsScansBack(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := setup(t, db)
+		st, err := e.farm.Add(farm.Target{Label: "silent-" + string(db.Engine), SilentTLS: true, Site: farm.Site{HTTP: "serve"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys := e.system(t, e.aAdmin, "MOH", "Silent", st.Name)
+		svc := e.service(t, "stopping", func(o *scanning.Options) {
+			o.Engine.Timeouts = scan.Timeouts{DNS: 2 * time.Second, Handshake: 20 * time.Second, HTTP: 20 * time.Second, Check: time.Minute}
+		})
+		sc, _, err := svc.Request(ctx, e.aAdmin, sys.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- svc.Run(runCtx) }()
+		for {
+			d, err := svc.Get(ctx, e.aAdmin, sc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Status == "running" {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // into the silent handshake
+		start := time.Now()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(scanning.StopGrace + 5*time.Second):
+			t.Fatal("Run did not return after it was told to stop")
+		}
+		if d := time.Since(start); d > scanning.StopGrace+time.Second {
+			t.Errorf("stopping took %s", d)
+		}
+		var status, owner string
+		db.R().QueryRowContext(ctx, `SELECT status, lease_owner FROM scans WHERE id = $1`, sc.ID).Scan(&status, &owner)
+		if status != "queued" || owner != "" {
+			t.Fatalf("after the stop the scan is %s held by %q, want queued for another node", status, owner)
 		}
 	})
 }

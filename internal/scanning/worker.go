@@ -35,7 +35,7 @@ func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.o.Tick)
 	defer t.Stop()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer s.windDown(&wg)
 	var lastSync time.Time
 	for {
 		if time.Since(lastSync) >= s.o.SyncEvery || s.resync.Swap(false) {
@@ -75,6 +75,30 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-s.kick:
 		}
 	}
+}
+
+// StopGrace bounds how long Run waits, once told to stop, for the scans it
+// runs to end; scans still running then are handed back to the queue.
+const StopGrace = 3 * time.Second
+
+func (s *Service) windDown(wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-time.After(StopGrace):
+	}
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.mine))
+	for id := range s.mine {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		s.release(id)
+	}
+	s.log.Warn("scanning stopped with scans still winding down; they were handed back", "scans", len(ids))
 }
 
 func (s *Service) running() int {
