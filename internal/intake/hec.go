@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/valyala/fastjson"
 
@@ -158,15 +159,20 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 		return obj
 	}
 	v, err := n.p.ParseBytes(obj)
-	if err != nil {
+	if err != nil || v.Type() != fastjson.TypeObject {
 		return nil
 	}
-	out := append(n.flat[:0:0], bytes.TrimRight(obj, "} \t\r\n")...)
-	first := len(bytes.TrimSpace(out)) == 1 // "{" only
+	// Open the object again: drop exactly its own closing brace (a nested
+	// object's braces before it are the event's data), then add members.
+	body := bytes.TrimSpace(obj)
+	out := append(make([]byte, 0, len(body)+64), body[:len(body)-1]...)
+	first := v.GetObject().Len() == 0
+	var added []string
 	addMember := func(name string, value func([]byte) []byte) {
-		if name == "" || v.Get(name) != nil {
+		if name == "" || v.Get(name) != nil || slices.Contains(added, name) {
 			return
 		}
+		added = append(added, name)
 		if !first {
 			out = append(out, ',')
 		}
