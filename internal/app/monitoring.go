@@ -33,7 +33,8 @@ func (a *App) openMonitoring(cfg *config.Config, log *slog.Logger) error {
 	if rate == 0 {
 		rate = -1 // unlimited
 	}
-	a.Intake = intake.New(a.DB, a.Audit, a.Registry, log, intake.Options{MaxBody: cfg.IntakeMaxBody, Rate: rate, Sources: sources})
+	a.Intake = intake.New(a.DB, a.Audit, a.Registry, log, intake.Options{MaxBody: cfg.IntakeMaxBody, Rate: rate, Sources: sources,
+		SyslogIdleTimeout: cfg.SyslogIdleTimeout})
 	silence := cfg.SilenceAfter
 	if silence == 0 {
 		silence = -1 // off

@@ -23,6 +23,13 @@ const (
 	DefaultMaxBatchEvents = 5000
 	DefaultRate           = 1000 // requests per second per token
 	DefaultMaxSyslogFrame = 64 << 10
+	// DefaultSyslogIdleTimeout closes a silent syslog TCP/TLS connection.
+	// It is long: senders such as syslog-ng keep one connection open for
+	// their lifetime and learn that it was closed only when they next
+	// write, then wait a minute or more to reconnect.
+	DefaultSyslogIdleTimeout = 24 * time.Hour
+	// DefaultSyslogHandshakeTimeout bounds a TLS handshake from its first byte.
+	DefaultSyslogHandshakeTimeout = 10 * time.Second
 )
 
 // Options tune the intake. Zero fields take the defaults.
@@ -43,6 +50,12 @@ type Options struct {
 	Sources *SourceTable
 	// MaxSyslogFrame bounds one syslog message over TCP or TLS.
 	MaxSyslogFrame int
+	// SyslogIdleTimeout closes a TCP or TLS connection that sends nothing
+	// for this long (a TLS connection's wait for its handshake included).
+	SyslogIdleTimeout time.Duration
+	// SyslogHandshakeTimeout bounds a TLS handshake, counted from the
+	// connection's first byte.
+	SyslogHandshakeTimeout time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -65,6 +78,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSyslogFrame <= 0 {
 		o.MaxSyslogFrame = DefaultMaxSyslogFrame
+	}
+	if o.SyslogIdleTimeout <= 0 {
+		o.SyslogIdleTimeout = DefaultSyslogIdleTimeout
+	}
+	if o.SyslogHandshakeTimeout <= 0 {
+		o.SyslogHandshakeTimeout = DefaultSyslogHandshakeTimeout
 	}
 	if o.Sources == nil {
 		o.Sources = &SourceTable{}

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,12 +17,10 @@ import (
 
 // Syslog tuning.
 const (
-	syslogFlushDelay  = 20 * time.Millisecond // longest an event waits for its batch
-	syslogIdleTimeout = 10 * time.Minute      // a silent TCP/TLS connection is closed
-	syslogHandshake   = 10 * time.Second
-	syslogMaxConns    = 2000
-	syslogQueue       = 8192
-	maxUDPDatagram    = 64 << 10
+	syslogFlushDelay = 20 * time.Millisecond // longest an event waits for its batch
+	syslogMaxConns   = 2000
+	syslogQueue      = 8192
+	maxUDPDatagram   = 64 << 10
 )
 
 // Listeners are the running syslog listeners.
@@ -43,6 +42,7 @@ type Listeners struct {
 type listener struct {
 	net.Listener
 	proto string
+	tls   *tls.Config // for ProtoSyslogTLS: each connection's handshake
 }
 
 // syslogItem is one normalised event on its way to a batch.
@@ -76,7 +76,7 @@ func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
 		if err != nil {
 			return fail(fmt.Errorf("syslog tcp: %w", err))
 		}
-		l.lns = append(l.lns, listener{ln, ProtoSyslogTCP})
+		l.lns = append(l.lns, listener{Listener: ln, proto: ProtoSyslogTCP})
 		l.addrs[ProtoSyslogTCP] = ln.Addr().String()
 	}
 	if cfg.TLS != "" {
@@ -87,7 +87,7 @@ func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
 		if err != nil {
 			return fail(fmt.Errorf("syslog tls: %w", err))
 		}
-		l.lns = append(l.lns, listener{tls.NewListener(ln, cfg.TLSConfig), ProtoSyslogTLS})
+		l.lns = append(l.lns, listener{ln, ProtoSyslogTLS, cfg.TLSConfig})
 		l.addrs[ProtoSyslogTLS] = ln.Addr().String()
 	}
 	l.flusher.Add(1)
@@ -98,7 +98,7 @@ func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
 	}
 	for _, ln := range l.lns {
 		l.readers.Add(1)
-		go l.accept(ln, ln.proto)
+		go l.accept(ln)
 	}
 	return l, nil
 }
@@ -144,7 +144,7 @@ func (l *Listeners) Close(ctx context.Context) error {
 	}
 }
 
-func (l *Listeners) accept(ln net.Listener, proto string) {
+func (l *Listeners) accept(ln listener) {
 	defer l.readers.Done()
 	sem := make(chan struct{}, syslogMaxConns)
 	for {
@@ -175,7 +175,7 @@ func (l *Listeners) accept(ln net.Listener, proto string) {
 		l.mu.Unlock()
 		go func() {
 			defer func() { <-sem }()
-			l.serveConn(c, proto)
+			l.serveConn(c, ln.proto, ln.tls)
 		}()
 	}
 }
@@ -190,13 +190,13 @@ type idleReader struct {
 func (r idleReader) Read(p []byte) (int, error) {
 	r.l.mu.Lock()
 	if !r.l.closed {
-		r.c.SetReadDeadline(time.Now().Add(syslogIdleTimeout))
+		r.c.SetReadDeadline(time.Now().Add(r.l.s.opts.SyslogIdleTimeout))
 	}
 	r.l.mu.Unlock()
 	return r.c.Read(p)
 }
 
-func (l *Listeners) serveConn(c net.Conn, proto string) {
+func (l *Listeners) serveConn(c net.Conn, proto string, tc *tls.Config) {
 	defer l.readers.Done()
 	defer func() {
 		l.mu.Lock()
@@ -207,14 +207,14 @@ func (l *Listeners) serveConn(c net.Conn, proto string) {
 	s := l.s
 	peer := peerAddr(c.RemoteAddr())
 	agency, mapped := s.opts.Sources.Lookup(peer)
-	if tc, ok := c.(*tls.Conn); ok {
-		c.SetDeadline(time.Now().Add(syslogHandshake))
-		if err := tc.Handshake(); err != nil {
-			s.log.Debug("syslog tls handshake failed", "peer", peer.String(), "err", err)
+	var in io.Reader = idleReader{c, l}
+	if tc != nil {
+		conn, ok := l.handshake(c, tc)
+		if !ok {
 			return
 		}
-		c.SetDeadline(time.Time{})
-		if st := tc.ConnectionState(); len(st.VerifiedChains) > 0 {
+		in = idleReader{conn, l}
+		if st := conn.ConnectionState(); len(st.VerifiedChains) > 0 {
 			cert := st.PeerCertificates[0]
 			for _, name := range append([]string{cert.Subject.CommonName}, cert.DNSNames...) {
 				if a, ok := s.opts.Sources.LookupCert(name); ok {
@@ -225,7 +225,7 @@ func (l *Listeners) serveConn(c net.Conn, proto string) {
 		}
 	}
 	src := l.source(peer, agency, mapped)
-	fr := syslog.NewFrameReader(idleReader{c, l}, s.opts.MaxSyslogFrame)
+	fr := syslog.NewFrameReader(in, s.opts.MaxSyslogFrame)
 	n := s.norms.Get().(*normaliser)
 	defer s.norms.Put(n)
 	var p syslog.Parser
@@ -245,6 +245,51 @@ func (l *Listeners) serveConn(c net.Conn, proto string) {
 		l.enqueue(n, &p, frame, proto, src)
 	}
 }
+
+// handshake runs the TLS handshake of a syslog connection. Senders such as
+// syslog-ng connect at start and send their ClientHello only with their
+// first message, so the connection may stay silent up to the idle limit;
+// the handshake timeout runs from its first byte.
+func (l *Listeners) handshake(c net.Conn, cfg *tls.Config) (*tls.Conn, bool) {
+	s := l.s
+	br := bufio.NewReaderSize(c, 512)
+	l.mu.Lock()
+	closing := l.closed
+	if !closing {
+		c.SetReadDeadline(time.Now().Add(s.opts.SyslogIdleTimeout))
+	}
+	l.mu.Unlock()
+	if closing {
+		return nil, false
+	}
+	if _, err := br.Peek(1); err != nil {
+		return nil, false // closed, idle past the limit, or the listeners are closing
+	}
+	l.mu.Lock()
+	closing = l.closed
+	if !closing {
+		c.SetDeadline(time.Now().Add(s.opts.SyslogHandshakeTimeout))
+	}
+	l.mu.Unlock()
+	if closing {
+		return nil, false
+	}
+	conn := tls.Server(bufferedConn{c, br}, cfg)
+	if err := conn.Handshake(); err != nil {
+		s.log.Debug("syslog tls handshake failed", "peer", c.RemoteAddr().String(), "err", err)
+		return nil, false
+	}
+	c.SetDeadline(time.Time{})
+	return conn, true
+}
+
+// bufferedConn is a connection whose first bytes were read ahead.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // syslogSource is who a connection or datagram is from.
 type syslogSource struct {
