@@ -143,6 +143,20 @@ func syslogTLS(cfg *config.Config) (*tls.Config, error) {
 	return tc, nil
 }
 
+// BeginDrain starts the drain at SIGTERM: intake answers new HTTP requests
+// with each protocol's retryable busy answer while the listeners stay open,
+// and the syslog listeners stop accepting connections (open ones go on
+// until Stop).
+func (m *Monitoring) BeginDrain() {
+	if m == nil {
+		return
+	}
+	m.a.Intake.BeginDrain()
+	if m.Listeners != nil {
+		m.Listeners.StopAccepting()
+	}
+}
+
 // Stop drains the intake (HTTP requests storing events finish, new ones
 // are told to retry; syslog connections end after what they sent), stops
 // detection after its current batches, writes the counters and closes

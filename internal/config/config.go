@@ -233,7 +233,7 @@ func (c *Config) Finish(env Getenv) error {
 			errs = append(errs, fmt.Errorf("%s %q: bad port", name, addr))
 		}
 	}
-	if c.SyslogIdleTimeout < time.Second {
+	if c.SyslogIdleTimeout != 0 && c.SyslogIdleTimeout < time.Second {
 		errs = append(errs, errors.New("--syslog-idle-timeout must be at least 1s"))
 	}
 	if c.DrainTime < 0 || c.DrainTime > 5*time.Second {

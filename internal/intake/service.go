@@ -160,8 +160,13 @@ func (s *Service) agencyID(ctx context.Context, code string) string {
 	return s.codes.ID(ctx, code)
 }
 
-// Drain makes the HTTP handlers refuse new requests (503, "retry") and
-// waits up to ctx for requests already storing events to finish.
+// BeginDrain makes the HTTP handlers answer new requests with each
+// protocol's retryable busy answer (HEC code 9, Elasticsearch
+// es_rejected_execution_exception, OTLP UNAVAILABLE; 503 with Retry-After).
+func (s *Service) BeginDrain() { s.draining.Store(true) }
+
+// Drain begins the drain and waits up to ctx for requests already storing
+// events to finish.
 func (s *Service) Drain(ctx context.Context) {
 	s.draining.Store(true)
 	done := make(chan struct{})

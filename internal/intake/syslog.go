@@ -115,6 +115,16 @@ func (l *Listeners) closeListeners() {
 	}
 }
 
+// StopAccepting closes the TCP and TLS listening sockets: new connections
+// are refused; open ones, and UDP, go on until Close.
+func (l *Listeners) StopAccepting() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ln := range l.lns {
+		ln.Close()
+	}
+}
+
 // Close stops accepting, ends open connections after what they sent so far,
 // and stores every event already read, waiting at most until ctx ends.
 func (l *Listeners) Close(ctx context.Context) error {
