@@ -371,9 +371,16 @@ func (l *Listeners) flush() {
 			if p.len() == 0 {
 				continue
 			}
+			// The log or the database is down: hold the senders until it
+			// is back (a stored batch is counted, never published again).
 			ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
-			for l.s.commit(ctx, p, ids[k], k.protocol) != nil && ctx.Err() == nil {
-				time.Sleep(200 * time.Millisecond) // the log is down: hold the senders until it is back
+			for l.s.publish(ctx, p, ids[k], k.protocol) != nil && ctx.Err() == nil {
+				time.Sleep(200 * time.Millisecond)
+			}
+			if ctx.Err() == nil {
+				for l.s.stats.commitAccepted(ctx, ids[k], k.protocol, int64(p.len()), int64(len(p.buf))) != nil && ctx.Err() == nil {
+					time.Sleep(200 * time.Millisecond)
+				}
 			}
 			cancel()
 			p.reset(k.agency)
