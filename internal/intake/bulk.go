@@ -89,7 +89,7 @@ func (s *Service) Bulk(w http.ResponseWriter, r *http.Request) {
 		var t time.Time
 		ok := len(src) > 0 && src[0] == '{'
 		if ok {
-			obj, host, t, ok = n.document(src)
+			obj, host, t, ok = n.Document(src)
 		}
 		if !ok {
 			rejected++

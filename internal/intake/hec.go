@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/jsonw"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -137,7 +139,7 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 		doc = []byte(ev.Text)
 	}
 	if doc != nil {
-		o, host, t, ok := n.document(doc)
+		o, host, t, ok := n.Document(doc)
 		if !ok {
 			return nil
 		}
@@ -150,7 +152,7 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 		}
 	} else {
 		n.tmp = append(n.tmp[:0], `{"message":`...)
-		n.tmp = appendString(n.tmp, ev.Text)
+		n.tmp = jsonw.AppendString(n.tmp, ev.Text)
 		n.tmp = append(n.tmp, '}')
 		obj = n.tmp
 	}
@@ -177,26 +179,26 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 			out = append(out, ',')
 		}
 		first = false
-		out = appendString(out, name)
+		out = jsonw.AppendString(out, name)
 		out = append(out, ':')
 		out = value(out)
 	}
 	for _, kv := range extra {
 		if kv[1] != "" {
-			addMember(kv[0], func(b []byte) []byte { return appendString(b, kv[1]) })
+			addMember(kv[0], func(b []byte) []byte { return jsonw.AppendString(b, kv[1]) })
 		}
 	}
 	for _, f := range ev.Fields {
 		addMember(f.Name, func(b []byte) []byte {
 			if len(f.Values) == 1 {
-				return appendString(b, f.Values[0])
+				return jsonw.AppendString(b, f.Values[0])
 			}
 			b = append(b, '[')
 			for i, x := range f.Values {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, x)
+				b = jsonw.AppendString(b, x)
 			}
 			return append(b, ']')
 		})

@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
 	"bytes"
 	"encoding/json"
 	"strings"
@@ -26,7 +28,7 @@ func storeHEC(t *testing.T, envelope []byte) (line []byte, fields map[string]any
 	if obj == nil {
 		return nil, nil, false
 	}
-	line = appendEvent(nil, obj, &m)
+	line = event.AppendLine(nil, obj, &m)
 	return line, withoutMeta(t, line, &m), true
 }
 
@@ -37,7 +39,7 @@ func withoutMeta(t *testing.T, line []byte, m *Meta) map[string]any {
 	if !json.Valid(line) {
 		t.Fatalf("stored line is not JSON: %s", line)
 	}
-	head := appendEvent(nil, []byte("{}"), m) // `{"@kubu":{…}}` + "\n"
+	head := event.AppendLine(nil, []byte("{}"), m) // `{"@kubu":{…}}` + "\n"
 	head = head[:len(head)-2]
 	if !bytes.HasPrefix(line, head) {
 		t.Fatalf("stored line does not start with its @kubu member:\n%s\nwant prefix %s", line, head)

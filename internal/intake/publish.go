@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -44,7 +46,7 @@ func (p *pending) add(obj []byte, m *Meta) {
 			obj = bytes.ReplaceAll(bytes.ReplaceAll(obj, []byte("\n"), []byte(" ")), []byte("\r"), []byte(" "))
 		}
 	}
-	p.buf = appendEvent(p.buf, obj, m)
+	p.buf = event.AppendLine(p.buf, obj, m)
 	p.ends = append(p.ends, len(p.buf))
 }
 

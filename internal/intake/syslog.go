@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
 	"bufio"
 	"context"
 	"crypto/tls"
@@ -347,7 +349,7 @@ func (l *Listeners) enqueue(n *normaliser, p *syslog.Parser, frame []byte, proto
 	if m.Host == "" {
 		m.Host = src.addr
 	}
-	line := appendEvent(nil, obj, &m)
+	line := event.AppendLine(nil, obj, &m)
 	if len(line) > s.opts.MaxEvent {
 		s.stats.add(src.agencyID, proto, 0, 1, 0)
 		return
