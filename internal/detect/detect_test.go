@@ -154,7 +154,7 @@ func TestRulesHotReload(t *testing.T) {
 	e.start(t)
 	now := time.Now().UTC()
 	e.publish(t, "MOH", ev("MOH", "h1", now, failedLogon("before")))
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "the event to be evaluated", func() bool { return e.s.Evaluated() >= 1 }) // sentinel
 	if n := len(e.alerts(t, AlertFilter{})); n != 0 {
 		t.Fatalf("%d alerts before any rule", n)
 	}
@@ -172,7 +172,7 @@ func TestRulesHotReload(t *testing.T) {
 	}
 	waitFor(t, "the disabled rule to unload", func() bool { return e.s.current().rules == 0 })
 	e.publish(t, "MOH", ev("MOH", "h3", now, failedLogon("disabled")))
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "the event to be evaluated", func() bool { return e.s.Evaluated() >= 3 }) // sentinel
 	if n := len(e.alerts(t, AlertFilter{})); n != 1 {
 		t.Fatalf("a disabled rule alerted: %d alerts", n)
 	}
