@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
 	"github.com/kubu-gov/kubu/internal/jsonw"
 
 	"bytes"
@@ -171,7 +173,7 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 	first := v.GetObject().Len() == 0
 	var added []string
 	addMember := func(name string, value func([]byte) []byte) {
-		if name == "" || v.Get(name) != nil || slices.Contains(added, name) {
+		if name == "" || name == event.MetaKey || v.Get(name) != nil || slices.Contains(added, name) {
 			return
 		}
 		added = append(added, name)
