@@ -169,7 +169,7 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 	// Open the object again: drop exactly its own closing brace (a nested
 	// object's braces before it are the event's data), then add members.
 	body := bytes.TrimSpace(obj)
-	out := append(make([]byte, 0, len(body)+64), body[:len(body)-1]...)
+	out := append(n.flat[:0], body[:len(body)-1]...) // obj is never n.flat
 	first := v.GetObject().Len() == 0
 	var added []string
 	addMember := func(name string, value func([]byte) []byte) {
@@ -205,7 +205,8 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 			return append(b, ']')
 		})
 	}
-	return append(out, '}')
+	n.flat = append(out, '}')
+	return n.flat
 }
 
 // HECHealth serves GET /services/collector/health: healthy while the event

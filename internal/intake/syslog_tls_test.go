@@ -98,3 +98,36 @@ func TestSyslogIdleTimeout(t *testing.T) {
 		raw.Close()
 	}
 }
+
+// TestSyslogStopAccepting: at the start of a graceful stop the TCP
+// listener refuses new connections while an open one still delivers.
+func TestSyslogStopAccepting(t *testing.T) {
+	r := newRig(t, Options{Sources: mustTable(t, "127.0.0.1 MOH\n")})
+	l, err := r.s.ListenSyslog(ListenerConfig{TCP: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.Background())
+	open, err := net.Dial("tcp", l.Addr(ProtoSyslogTCP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for l.openConns() == 0 { // sentinel: the connection is being served
+		if time.Now().After(deadline) {
+			t.Fatal("the connection was not served")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	l.StopAccepting()
+	if c, err := net.Dial("tcp", l.Addr(ProtoSyslogTCP)); err == nil {
+		c.Close()
+		t.Fatal("a new connection was accepted while draining")
+	}
+	fmt.Fprintf(open, "<34>Nov 28 01:15:03 web01 su[99]: still open\n")
+	evs := r.waitStored(t, 1)
+	if len(evs) != 1 || evs[0].Fields["message"] != "still open" {
+		t.Fatalf("stored %v", evs)
+	}
+}
