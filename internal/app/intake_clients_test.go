@@ -96,7 +96,13 @@ func TestElasticsearchRoot(t *testing.T) {
 				t.Errorf("GET %s/ with %s: %d %v %s", base, strings.Fields(auth)[0], resp.StatusCode, resp.Header, body)
 			}
 		}
-		resp, body := get(t, "HEAD", base+"/", "ApiKey "+token)
+		resp, body := get(t, "GET", base+"/_license", "ApiKey "+token)
+		var lic struct{ License struct{ Type, Status string } }
+		json.Unmarshal(body, &lic)
+		if resp.StatusCode != 200 || lic.License.Type != "basic" || lic.License.Status != "active" {
+			t.Errorf("GET %s/_license: %d %s", base, resp.StatusCode, body)
+		}
+		resp, body = get(t, "HEAD", base+"/", "ApiKey "+token)
 		if resp.StatusCode != 200 || resp.Header.Get("X-Elastic-Product") != "Elasticsearch" || len(body) != 0 {
 			t.Errorf("HEAD %s/: %d %v", base, resp.StatusCode, resp.Header)
 		}

@@ -18,6 +18,19 @@ const esInfo = `{"name":"kubu","cluster_name":"kubu","cluster_uuid":"a3VidS1pbnR
 	`"minimum_wire_compatibility_version":"7.17.0","minimum_index_compatibility_version":"7.0.0"},` +
 	`"tagline":"You Know, for Search"}` + "\n"
 
+// esLicense is Elasticsearch's answer to GET /_license: Beats check it on
+// connecting and refuse a server without one ("requires the default
+// distribution of Elasticsearch").
+const esLicense = `{"license":{"status":"active","uid":"6b756275-696e-7461-6b65-000000000001","type":"basic",` +
+	`"issue_date":"2026-01-01T00:00:00.000Z","issue_date_in_millis":1767225600000,"max_nodes":1000,` +
+	`"max_resource_units":null,"issued_to":"kubu","issuer":"elasticsearch","start_date_in_millis":-1}}` + "\n"
+
+// IsESProbe reports whether r is one of the requests Elasticsearch clients
+// send to check the server before writing (GET or HEAD of / and /_license).
+func IsESProbe(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == "/" || r.URL.Path == "/_license")
+}
+
 // HasCredential reports whether r carries an intake credential in a form
 // Elasticsearch clients send (ApiKey, Basic, or a Bearer intake token). A
 // request for / with one is Elasticsearch's, not the browser's.
@@ -40,9 +53,10 @@ func IsIntakePath(path string) bool {
 		path == "/v1/logs"
 }
 
-// ESInfo serves GET / and HEAD / as Elasticsearch does: the cluster
-// information clients check before their first bulk request, with the
-// X-Elastic-Product header. The caller must hold an intake token.
+// ESInfo serves GET / and HEAD / as Elasticsearch does (the cluster
+// information clients check before their first bulk request), and GET
+// /_license (the basic licence Beats check), with the X-Elastic-Product
+// header. The caller must hold an intake token.
 func (s *Service) ESInfo(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authenticate(w, r, ProtoBulk); !ok {
 		return
@@ -52,6 +66,10 @@ func (s *Service) ESInfo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if r.URL.Path == "/_license" {
+		w.Write([]byte(esLicense))
 		return
 	}
 	w.Write([]byte(esInfo))
