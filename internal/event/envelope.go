@@ -171,16 +171,20 @@ func Split(line []byte) (Meta, int, bool) {
 }
 
 // WithBody calls fn with the event's own object: line without its "@kubu"
-// member (the bytes hunt matches on an exported event). It borrows line's
-// bytes, changing one of them while fn runs; fn must not keep body.
+// member (the bytes hunt matches on an exported event), given end from
+// Split. A line without an envelope (end 0) is passed whole. It borrows
+// line's bytes, changing one of them while fn runs; fn must not keep body.
 func WithBody(line []byte, end int, fn func(body []byte)) {
-	if end <= 0 || end >= len(line) || line[end] != ',' {
+	switch {
+	case end <= 0 || end >= len(line):
+		fn(line)
+	case line[end] == ',':
+		line[end] = '{'
+		defer func() { line[end] = ',' }()
+		fn(line[end:])
+	default: // the envelope alone: an empty event
 		fn([]byte("{}"))
-		return
 	}
-	line[end] = '{'
-	defer func() { line[end] = ',' }()
-	fn(line[end:])
 }
 
 // readString reads the JSON string starting at b[i] and returns it and

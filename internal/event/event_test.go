@@ -117,6 +117,13 @@ func TestAppendLineAndParseMeta(t *testing.T) {
 			t.Errorf("empty body %q", body)
 		}
 	})
+	bare := []byte(`{"EventID":4625}`)
+	_, end, ok = Split(bare)
+	WithBody(bare, end, func(body []byte) {
+		if ok || string(body) != string(bare) {
+			t.Errorf("a line without an envelope: ok=%v body %q", ok, body)
+		}
+	})
 }
 
 // TestOwnMetaRenamed: an event's own top-level "@kubu" member cannot pass
