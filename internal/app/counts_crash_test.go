@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/kubu-gov/kubu/internal/store/storetest"
 )
 
 // TestCountsSurviveSIGKILL is the regression test for intake counters that
@@ -15,7 +17,12 @@ func TestCountsSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the kubu binary")
 	}
-	c, admin, token := newBinaryRig(t)
+	t.Run("sqlite", func(t *testing.T) { countsAfterKill(t) })
+	t.Run("postgres", func(t *testing.T) { countsAfterKill(t, "KUBU_DATABASE_URL="+storetest.FreshPostgres(t)) })
+}
+
+func countsAfterKill(t *testing.T, env ...string) {
+	c, admin, token := newBinaryRig(t, env...)
 	const requests, perRequest = 11, 100
 	for i := range requests {
 		var b strings.Builder
