@@ -17,6 +17,7 @@ func TestCountsSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the kubu binary")
 	}
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) { countsAfterKill(t) })
 	t.Run("postgres", func(t *testing.T) { countsAfterKill(t, "KUBU_DATABASE_URL="+storetest.FreshPostgres(t)) })
 }

@@ -81,6 +81,7 @@ func TestElasticsearchRoot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the kubu binary")
 	}
+	t.Parallel()
 	intakeAddr := freeAddr(t)
 	c, _, token := newBinaryRig(t, "KUBU_INTAKE_ADDR="+intakeAddr)
 	for _, base := range []string{"http://" + c.addr, "http://" + intakeAddr} {
@@ -156,6 +157,7 @@ func TestPythonElasticsearchBulk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the kubu binary")
 	}
+	t.Parallel()
 	py := python3WithElasticsearch(t)
 	intakeAddr := freeAddr(t)
 	c, admin, token := newBinaryRig(t, "KUBU_INTAKE_ADDR="+intakeAddr)
@@ -184,6 +186,7 @@ func TestOTelGoLogExporter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the kubu binary")
 	}
+	t.Parallel()
 	c, admin, token := newBinaryRig(t)
 	ctx := context.Background()
 	exp, err := otlploghttp.New(ctx, otlploghttp.WithEndpoint(c.addr), otlploghttp.WithInsecure(),
