@@ -23,6 +23,7 @@ const (
 	DefaultMaxBatchEvents = 5000
 	DefaultRate           = 1000 // requests per second per token
 	DefaultMaxSyslogFrame = 64 << 10
+	DefaultMaxSyslogConns = 2000 // per TCP or TLS listener
 	// DefaultSyslogIdleTimeout closes a silent syslog TCP/TLS connection.
 	// It is long: senders such as syslog-ng keep one connection open for
 	// their lifetime and learn that it was closed only when they next
@@ -50,6 +51,10 @@ type Options struct {
 	Sources *SourceTable
 	// MaxSyslogFrame bounds one syslog message over TCP or TLS.
 	MaxSyslogFrame int
+	// MaxSyslogConns bounds the open connections of each syslog TCP or TLS
+	// listener; when full, a TLS connection still waiting for its first
+	// byte is closed to make room.
+	MaxSyslogConns int
 	// SyslogIdleTimeout closes a TCP or TLS connection that sends nothing
 	// for this long (a TLS connection's wait for its handshake included).
 	SyslogIdleTimeout time.Duration
@@ -78,6 +83,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSyslogFrame <= 0 {
 		o.MaxSyslogFrame = DefaultMaxSyslogFrame
+	}
+	if o.MaxSyslogConns <= 0 {
+		o.MaxSyslogConns = DefaultMaxSyslogConns
 	}
 	if o.SyslogIdleTimeout <= 0 {
 		o.SyslogIdleTimeout = DefaultSyslogIdleTimeout

@@ -20,7 +20,6 @@ import (
 // Syslog tuning.
 const (
 	syslogFlushDelay = 20 * time.Millisecond // longest an event waits for its batch
-	syslogMaxConns   = 2000
 	syslogQueue      = 8192
 	maxUDPDatagram   = 64 << 10
 )
@@ -38,6 +37,7 @@ type Listeners struct {
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
+	silent map[net.Conn]time.Time // TLS connections waiting for their first byte, since
 	closed bool
 }
 
@@ -55,7 +55,7 @@ type syslogItem struct {
 
 // ListenSyslog starts the listeners cfg names. Close stops them.
 func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
-	l := &Listeners{s: s, addrs: map[string]string{}, queue: make(chan syslogItem, syslogQueue), conns: map[net.Conn]struct{}{}}
+	l := &Listeners{s: s, addrs: map[string]string{}, queue: make(chan syslogItem, syslogQueue), conns: map[net.Conn]struct{}{}, silent: map[net.Conn]time.Time{}}
 	fail := func(err error) (*Listeners, error) {
 		l.closeListeners()
 		return nil, err
@@ -158,7 +158,7 @@ func (l *Listeners) Close(ctx context.Context) error {
 
 func (l *Listeners) accept(ln listener) {
 	defer l.readers.Done()
-	sem := make(chan struct{}, syslogMaxConns)
+	sem := make(chan struct{}, l.s.opts.MaxSyslogConns)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -169,10 +169,8 @@ func (l *Listeners) accept(ln listener) {
 			}
 			return
 		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			c.Close() // too many connections
+		if !l.acquire(sem) {
+			c.Close() // too many connections, none of them silent
 			continue
 		}
 		l.mu.Lock()
@@ -189,6 +187,41 @@ func (l *Listeners) accept(ln listener) {
 			defer func() { <-sem }()
 			l.serveConn(c, ln.proto, ln.tls)
 		}()
+	}
+}
+
+// acquire takes a connection slot. When every slot is taken it makes room
+// by closing the TLS connection that has waited longest for its first byte:
+// such a connection may stay silent up to the idle limit (senders handshake
+// with their first message), and must not let anyone who can connect hold
+// every slot for that long.
+func (l *Listeners) acquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	l.mu.Lock()
+	var oldest net.Conn
+	var since time.Time
+	for c, t := range l.silent {
+		if oldest == nil || t.Before(since) {
+			oldest, since = c, t
+		}
+	}
+	if oldest != nil {
+		delete(l.silent, oldest)
+		oldest.Close() // its reader returns and frees the slot
+	}
+	l.mu.Unlock()
+	if oldest == nil {
+		return false
+	}
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-time.After(time.Second):
+		return false
 	}
 }
 
@@ -269,13 +302,18 @@ func (l *Listeners) handshake(c net.Conn, cfg *tls.Config) (*tls.Conn, bool) {
 	closing := l.closed
 	if !closing {
 		c.SetReadDeadline(time.Now().Add(s.opts.SyslogIdleTimeout))
+		l.silent[c] = time.Now()
 	}
 	l.mu.Unlock()
 	if closing {
 		return nil, false
 	}
-	if _, err := br.Peek(1); err != nil {
-		return nil, false // closed, idle past the limit, or the listeners are closing
+	_, err := br.Peek(1)
+	l.mu.Lock()
+	delete(l.silent, c)
+	l.mu.Unlock()
+	if err != nil {
+		return nil, false // closed, idle past the limit, evicted, or the listeners are closing
 	}
 	l.mu.Lock()
 	closing = l.closed

@@ -131,3 +131,53 @@ func TestSyslogStopAccepting(t *testing.T) {
 		t.Fatalf("stored %v", evs)
 	}
 }
+
+// TestSyslogTLSSilentConnectionsCannotHoldEverySlot: silent TLS
+// connections may wait long for their handshake, so when every slot is
+// taken the one silent longest makes room for a new sender.
+func TestSyslogTLSSilentConnectionsCannotHoldEverySlot(t *testing.T) {
+	r := newRig(t, Options{Sources: mustTable(t, "127.0.0.1 MOH\n"), MaxSyslogConns: 2})
+	ca := newTestCA(t, "fw01.moh.example")
+	l, err := r.s.ListenSyslog(ListenerConfig{TLS: "127.0.0.1:0", TLSConfig: ca.serverConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.Background())
+	var silent []net.Conn
+	for i := range 2 {
+		c, err := net.Dial("tcp", l.Addr(ProtoSyslogTLS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		silent = append(silent, c)
+		deadline := time.Now().Add(5 * time.Second)
+		for l.silentConns() != i+1 { // sentinel: waiting for its first byte, in order
+			if time.Now().After(deadline) {
+				t.Fatal("silent connection not served")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	tc, err := tls.Dial("tcp", l.Addr(ProtoSyslogTLS), &tls.Config{RootCAs: ca.pool, ServerName: "localhost"})
+	if err != nil {
+		t.Fatalf("a sender could not connect while silent connections held every slot: %v", err)
+	}
+	defer tc.Close()
+	msg := "<34>Nov 28 01:15:03 web01 su[99]: made room"
+	fmt.Fprintf(tc, "%d %s", len(msg), msg)
+	if evs := r.waitStored(t, 1); len(evs) != 1 || evs[0].Fields["message"] != "made room" {
+		t.Fatalf("stored %v", evs)
+	}
+	silent[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(silent[0]); isTimeout(err) {
+		t.Fatal("the longest-silent connection was not the one closed")
+	}
+}
+
+// silentConns counts the TLS connections waiting for their first byte.
+func (l *Listeners) silentConns() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.silent)
+}
