@@ -142,12 +142,13 @@ func (a *App) Handler() http.Handler {
 	return web.Observe(a.Log, h)
 }
 
-// esRoot sends GET / and GET /_license carrying intake credentials to
-// intake, which answers as Elasticsearch (clients check the server first);
-// the browser keeps / otherwise.
+// esRoot sends the requests Elasticsearch clients make before writing
+// (GET /, /_license, index templates…) to intake when they carry intake
+// credentials; intake answers as Elasticsearch. The browser keeps /
+// otherwise.
 func esRoot(in *intake.Service, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if intake.IsESProbe(r) && intake.HasCredential(r) {
+		if intake.IsESSetup(r) && intake.HasCredential(r) {
 			in.ESInfo(w, r)
 			return
 		}
@@ -156,13 +157,13 @@ func esRoot(in *intake.Service, next http.Handler) http.Handler {
 }
 
 // IntakeHandler is the handler of --intake-addr: the intake protocols'
-// routes, and / and /_license answered as Elasticsearch; any other path is
-// 404.
+// routes, and / and the other calls Elasticsearch clients make before
+// writing answered as Elasticsearch; any other path is 404.
 func (a *App) IntakeHandler() http.Handler {
 	main := a.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case intake.IsESProbe(r):
+		case intake.IsESSetup(r):
 			a.Intake.ESInfo(w, r)
 		case intake.IsIntakePath(r.URL.Path):
 			main.ServeHTTP(w, r)

@@ -103,6 +103,28 @@ func TestElasticsearchRoot(t *testing.T) {
 		if resp.StatusCode != 200 || lic.License.Type != "basic" || lic.License.Status != "active" {
 			t.Errorf("GET %s/_license: %d %s", base, resp.StatusCode, body)
 		}
+		// Index-management calls shippers make at start: found, or
+		// acknowledged, and nothing changes.
+		for _, m := range []struct{ method, path, want string }{
+			{"HEAD", "/_index_template/filebeat-8.15.0", ""},
+			{"PUT", "/_index_template/filebeat-8.15.0", `{"acknowledged":true}`},
+			{"GET", "/_ilm/policy/filebeat", "{}"},
+			{"PUT", "/_ilm/policy/logstash-policy", `{"acknowledged":true}`},
+			{"GET", "/_xpack", `"ilm":{"available":true`},
+		} {
+			req, _ := http.NewRequest(m.method, base+m.path, strings.NewReader(`{"index_patterns":["x-*"]}`))
+			req.Header.Set("Authorization", "ApiKey "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(b), m.want) || resp.Header.Get("X-Elastic-Product") != "Elasticsearch" {
+				t.Errorf("%s %s%s: %d %s", m.method, base, m.path, resp.StatusCode, b)
+			}
+		}
 		resp, body = get(t, "HEAD", base+"/", "ApiKey "+token)
 		if resp.StatusCode != 200 || resp.Header.Get("X-Elastic-Product") != "Elasticsearch" || len(body) != 0 {
 			t.Errorf("HEAD %s/: %d %v", base, resp.StatusCode, resp.Header)
@@ -114,6 +136,9 @@ func TestElasticsearchRoot(t *testing.T) {
 	}
 	if resp, _ := get(t, "GET", "http://"+c.addr+"/", ""); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 		t.Errorf("browser GET / = %d %s, want the sign-in redirect", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, body := get(t, "GET", "http://"+c.addr+"/_xpack", ""); resp.StatusCode == 200 {
+		t.Errorf("GET /_xpack without intake credentials on the main listener: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := get(t, "GET", "http://"+intakeAddr+"/", ""); resp.StatusCode != 401 {
 		t.Errorf("GET / on the intake listener without credentials = %d, want 401", resp.StatusCode)

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"io"
 	"net/http"
 	"strings"
 )
@@ -25,10 +26,39 @@ const esLicense = `{"license":{"status":"active","uid":"6b756275-696e-7461-6b65-
 	`"issue_date":"2026-01-01T00:00:00.000Z","issue_date_in_millis":1767225600000,"max_nodes":1000,` +
 	`"max_resource_units":null,"issued_to":"kubu","issuer":"elasticsearch","start_date_in_millis":-1}}` + "\n"
 
-// IsESProbe reports whether r is one of the requests Elasticsearch clients
-// send to check the server before writing (GET or HEAD of / and /_license).
-func IsESProbe(r *http.Request) bool {
-	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == "/" || r.URL.Path == "/_license")
+// esXpack is Elasticsearch's answer to GET /_xpack (Logstash checks that
+// ILM is available).
+const esXpack = `{"build":{"hash":"kubu","date":"2026-01-01T00:00:00.000Z"},` +
+	`"license":{"uid":"6b756275-696e-7461-6b65-000000000001","type":"basic","mode":"basic","status":"active"},` +
+	`"features":{"ilm":{"available":true,"enabled":true},"security":{"available":true,"enabled":true}},` +
+	`"tagline":"You know, for X"}` + "\n"
+
+// esManagement are the index-management APIs shippers call at start to
+// set up templates, lifecycle policies, pipelines and data streams. kubu's
+// event log has no indices: these calls are acknowledged and change
+// nothing, so stock shipper configurations start.
+var esManagement = []string{"/_template/", "/_index_template/", "/_component_template/", "/_ilm/policy/", "/_data_stream/", "/_ingest/pipeline/"}
+
+// IsESSetup reports whether r is one of the requests Elasticsearch clients
+// send before writing: the server check (GET or HEAD of /, /_license,
+// /_xpack) or an index-management call (GET, HEAD, PUT or POST of a
+// template, lifecycle policy, ingest pipeline or data stream).
+func IsESSetup(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if r.URL.Path == "/" || r.URL.Path == "/_license" || r.URL.Path == "/_xpack" {
+			return true
+		}
+	case http.MethodPut, http.MethodPost:
+	default:
+		return false
+	}
+	for _, p := range esManagement {
+		if name, ok := strings.CutPrefix(r.URL.Path, p); ok && name != "" && !strings.Contains(name, "/") {
+			return true
+		}
+	}
+	return false
 }
 
 // HasCredential reports whether r carries an intake credential in a form
@@ -53,10 +83,12 @@ func IsIntakePath(path string) bool {
 		path == "/v1/logs"
 }
 
-// ESInfo serves GET / and HEAD / as Elasticsearch does (the cluster
-// information clients check before their first bulk request), and GET
-// /_license (the basic licence Beats check), with the X-Elastic-Product
-// header. The caller must hold an intake token.
+// ESInfo answers the requests of IsESSetup as Elasticsearch does, with the
+// X-Elastic-Product header: GET / with the cluster information clients
+// check before their first bulk request, /_license with the basic licence
+// Beats check, /_xpack, and index-management calls acknowledged (PUT, POST)
+// or found (GET, HEAD) without changing anything. The caller must hold an
+// intake token.
 func (s *Service) ESInfo(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authenticate(w, r, ProtoBulk); !ok {
 		return
@@ -68,11 +100,19 @@ func (s *Service) ESInfo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if r.URL.Path == "/_license" {
+	switch {
+	case r.Method == http.MethodPut || r.Method == http.MethodPost:
+		io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+		w.Write([]byte(`{"acknowledged":true}` + "\n"))
+	case r.URL.Path == "/":
+		w.Write([]byte(esInfo))
+	case r.URL.Path == "/_license":
 		w.Write([]byte(esLicense))
-		return
+	case r.URL.Path == "/_xpack":
+		w.Write([]byte(esXpack))
+	default:
+		w.Write([]byte("{}\n"))
 	}
-	w.Write([]byte(esInfo))
 }
 
 // NotIntake answers a path that is not an intake route on the intake
