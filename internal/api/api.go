@@ -39,8 +39,8 @@ type api struct{ Deps }
 // Register adds the API's routes to rt.
 func Register(rt *web.Router, d Deps) {
 	a := &api{d}
-	rt.Handle(web.API, "GET /healthz", authz.Public, a.healthz)
-	rt.Handle(web.API, "GET /api/v1/openapi.json", authz.Public, a.openapi)
+	rt.Handle(web.Public, "GET /healthz", authz.Public, a.healthz)
+	rt.Handle(web.Public, "GET /api/v1/openapi.json", authz.Public, a.openapi)
 
 	rt.Handle(web.API, "GET /api/v1/me", authz.SignedIn, a.me)
 	rt.Handle(web.API, "GET /api/v1/tokens", authz.SignedIn, a.listTokens)

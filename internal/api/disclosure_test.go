@@ -81,7 +81,7 @@ func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 	}
 	rt := web.NewRouter(&web.Authenticator{Accounts: acc}, slog.New(slog.DiscardHandler))
 	api.Register(rt, api.Deps{Registry: reg, Findings: fs, Accounts: acc, Audit: log, Disclosure: svc, Limits: limits})
-	s.Server = httptest.NewServer(web.SecurityHeaders(rt))
+	s.Server = httptest.NewServer(rt)
 	t.Cleanup(s.Close)
 	return s
 }

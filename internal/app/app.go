@@ -134,10 +134,9 @@ func (a *App) Handler() http.Handler {
 	if a.router == nil {
 		a.router = a.buildRouter()
 	}
+	// Each surface (browser, API, public, intake) brings its own headers,
+	// sessions, CSRF protection and authentication (web.Router).
 	var h http.Handler = a.router
-	h = a.Sessions.LoadAndSave(h)
-	h = http.NewCrossOriginProtection().Handler(h)
-	h = web.SecurityHeaders(h)
 	h = a.Metrics.instrument(h)
 	return web.Observe(a.Log, h)
 }
