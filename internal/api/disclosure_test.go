@@ -66,6 +66,7 @@ func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 	for _, u := range []struct{ key, email, role, agency string }{
 		{"admin", "admin@example.gov", "wog-admin", ""}, {"admin2", "admin2@example.gov", "wog-admin", ""},
 		{"triager", "triager@example.gov", "triager", ""}, {"a-member", "m@moh.example.gov", "agency-member", "MOH"},
+		{"a-admin", "admin@moh.example.gov", "agency-admin", "MOH"},
 		{"b-member", "m@moe.example.gov", "agency-member", "MOE"}, {"researcher", "r@example.com", "researcher", ""},
 		{"researcher2", "r2@example.com", "researcher", ""},
 	} {

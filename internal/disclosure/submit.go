@@ -181,7 +181,7 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Rece
 	if !anonymous {
 		r.ResearcherID = a.UserID
 	}
-	files, err := prepareUploads(in.Uploads, s.files, r.ID, a)
+	files, err := prepareUploads(in.Uploads, s.files, r.ID, "", a)
 	if err != nil {
 		return Receipt{}, err
 	}

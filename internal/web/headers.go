@@ -99,4 +99,3 @@ func Observe(log *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 	})
 }
-
