@@ -89,6 +89,7 @@ func newFixture(t *testing.T, db *store.DB, pages bool) *fixture {
 	rt.Handle(web.API, "GET /api/v1/systems", authz.SystemRead, echo("api"))
 	rt.Handle(web.API, "GET /api/v1/users", authz.UserRead, echo("api"))
 	rt.Handle(web.API, "GET /metrics", authz.SystemRead, echo("api")) // an API route outside /api/
+	rt.Handle(web.API, "GET /api/v1/boom", authz.SystemRead, func(http.ResponseWriter, *http.Request) { panic("api boom") })
 	rt.Handle(web.Public, "GET /healthz", authz.Public, echo("public"))
 	rt.Handle(web.Public, "POST /api/v1/public/vdp/reports", authz.Public, echo("public"))
 	rt.Handle(web.Intake, "GET /{$}", authz.IntakeSend, echo("intake"))
@@ -248,6 +249,10 @@ func TestErrorAnswersPerSurface(t *testing.T) {
 	a = f.do(t, "GET", "/boom")
 	if a.status != 500 || !strings.Contains(a.body, "500 Something went wrong") || !strings.Contains(f.logs.String(), "panic serving request") {
 		t.Errorf("a panic: %d %s (log %s)", a.status, a.body, f.logs.String())
+	}
+	a = f.do(t, "GET", "/api/v1/boom", "Authorization", "Bearer "+f.token)
+	if json.Unmarshal([]byte(a.body), &e); a.status != 500 || e.Error.Code != "internal" {
+		t.Errorf("a panic in the API: %d %s", a.status, a.body)
 	}
 	// A browser form posted from another site is refused with the 403 page;
 	// a shipper's request carrying the same headers is not a browser's.

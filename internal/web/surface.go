@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -43,8 +44,8 @@ func (s *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.
 //
 //	browser: browser headers (CSP with nonce) → error pages → recover (500 page) →
 //	         session → cross-origin protection (403 page) → who is signed in → mux
-//	API:     API headers → cross-origin protection → bearer token → mux (JSON 404/405)
-//	public:  API headers → cross-origin protection → mux (JSON 404/405), always anonymous
+//	API:     API headers → recover (JSON 500) → cross-origin protection → bearer token → mux (JSON 404/405)
+//	public:  API headers → recover (JSON 500) → cross-origin protection → mux (JSON 404/405), always anonymous
 //	intake:  API headers → mux (the protocols' own answers)
 func (s *surface) chain() http.Handler {
 	au := s.rt.auth
@@ -64,9 +65,11 @@ func (s *surface) chain() http.Handler {
 	case API:
 		h = au.bearer(h)
 		h = http.NewCrossOriginProtection().Handler(h)
+		h = recoverJSON(s.rt.log, h)
 		h = APIHeaders(h)
 	case Public:
 		h = http.NewCrossOriginProtection().Handler(h)
+		h = recoverJSON(s.rt.log, h)
 		h = APIHeaders(h)
 	case Intake:
 		h = APIHeaders(h)
@@ -124,6 +127,25 @@ func recoverPage(log *slog.Logger, next http.Handler) http.Handler {
 				log.Error("panic serving request", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					ErrorPage(sw, r, http.StatusInternalServerError)
+				}
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// recoverJSON turns a panic in an API handler into the API's JSON 500.
+func recoverJSON(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic serving request", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					WriteError(sw, r, fmt.Errorf("panic: %v", p))
 				}
 			}
 		}()
