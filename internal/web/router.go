@@ -145,6 +145,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.surfaces[rt.SurfaceOf(r)].ServeHTTP(w, r)
 }
 
+// SurfaceHandler serves one surface alone, with its middleware: e.g. a
+// listener of its own for intake (--intake-addr), where every path,
+// including /, is the shippers'.
+func (rt *Router) SurfaceHandler(s Surface) http.Handler { return rt.surfaces[s] }
+
 // SurfaceOf tells which surface serves r.
 func (rt *Router) SurfaceOf(r *http.Request) Surface {
 	for _, c := range rt.claims {

@@ -219,6 +219,46 @@ func TestDispatch(t *testing.T) {
 	if a := f.do(t, "GET", "/"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?next=%2F" {
 		t.Errorf("GET / from a browser: %d %s", a.status, a.header.Get("Location"))
 	}
+	// A listener of intake's own serves only intake: / is Elasticsearch's
+	// for everyone, pages are not there.
+	only := httptest.NewServer(f.rt.SurfaceHandler(web.Intake))
+	defer only.Close()
+	for path, want := range map[string]int{"/": 401, "/vdp": 404, "/api/v1/systems": 404} {
+		resp, err := http.Get(only.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || resp.Header.Get("Content-Security-Policy") != apiCSP {
+			t.Errorf("intake listener GET %s: %d (CSP %q), want %d", path, resp.StatusCode, resp.Header.Get("Content-Security-Policy"), want)
+		}
+	}
+}
+
+// BenchmarkDispatch measures choosing the surface and serving a request
+// through its chain (an API route, a page, a shipper's bulk request).
+func BenchmarkDispatch(b *testing.B) {
+	rt := web.NewRouter(&web.Authenticator{}, nil)
+	for i := range 60 {
+		rt.Handle(web.UI, fmt.Sprintf("GET /page%d/{id}", i), authz.Public, func(http.ResponseWriter, *http.Request) {})
+		rt.Handle(web.Public, fmt.Sprintf("GET /api/v1/public/thing%d/{id}", i), authz.Public, func(http.ResponseWriter, *http.Request) {})
+	}
+	rt.Handle(web.Intake, "POST /{index}/_bulk", authz.IntakeSend, func(http.ResponseWriter, *http.Request) {})
+	for _, tt := range []struct{ name, method, path, auth string }{
+		{"public", "GET", "/api/v1/public/thing59/x", ""},
+		{"page", "GET", "/page30/x", ""},
+		{"intake", "POST", "/logs/_bulk", "ApiKey abc"},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			req := httptest.NewRequest(tt.method, tt.path, nil)
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			for b.Loop() {
+				rt.SurfaceOf(req)
+			}
+		})
+	}
 }
 
 // TestErrorAnswersPerSurface: the browser answers pages, the API and the
