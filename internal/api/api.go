@@ -46,6 +46,8 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.API, "GET /api/v1/tokens", authz.SignedIn, a.listTokens)
 	rt.Handle(web.API, "POST /api/v1/tokens", authz.SignedIn, a.createToken)
 	rt.Handle(web.API, "DELETE /api/v1/tokens/{id}", authz.SignedIn, a.revokeToken)
+	rt.Handle(web.Public, "POST /api/v1/public/password-reset", authz.Public, a.publicLimit(true, a.requestPasswordReset))
+	rt.Handle(web.Public, "POST /api/v1/public/password-reset/confirm", authz.Public, a.publicLimit(true, a.confirmPasswordReset))
 
 	rt.Handle(web.API, "GET /api/v1/agencies", authz.AgencyRead, a.listAgencies)
 	rt.Handle(web.API, "POST /api/v1/agencies", authz.AgencyCreate, a.createAgency)

@@ -1,8 +1,6 @@
 package api_test
 
 import (
-	"context"
-	"database/sql"
 	"strings"
 	"testing"
 
@@ -19,13 +17,6 @@ import (
 func TestAuditVisibilityForAgencyAdmins(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		s := newServer(t, db, nil)
-		ctx := context.Background()
-		if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO researchers (user_id, handle, verified_at, created_at) VALUES ($1,'r',1,1)`, s.ids["researcher"])
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
 		if p := s.call(t, "admin", "POST", "/api/v1/programmes", map[string]any{"slug": "vrp", "kind": "vrp", "name": "VRP", "access": "open",
 			"reward_table": map[string]any{"currency": "USD", "amounts": map[string]int{"high": 4321}}}); p.code != 201 {
 			t.Fatalf("programme: %d %s", p.code, p.raw)

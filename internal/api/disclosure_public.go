@@ -269,13 +269,14 @@ func (a *api) register(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) verify(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Token string `json:"token"`
+		Token    string `json:"token"`
+		Password string `json:"password"`
 	}
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
-	rs, err := a.Disclosure.Verify(r.Context(), in.Token)
+	rs, err := a.Disclosure.Verify(r.Context(), in.Token, in.Password)
 	if err != nil {
 		disclosureError(w, r, err)
 		return

@@ -2,11 +2,9 @@ package api_test
 
 import (
 	"bytes"
-	"database/sql"
 	"mime/multipart"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/disclosure"
@@ -40,14 +38,6 @@ func TestNoteAttachmentsOverHTTP(t *testing.T) {
 			return a.body["attachments"].([]any)[0].(map[string]any)["id"].(string)
 		}
 
-		// A researcher's report (the account gets a verified profile).
-		err := db.Tx(t.Context(), func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(t.Context(), `INSERT INTO researchers (user_id, handle, verified_at, created_at) VALUES ($1,$2,$3,$3)`, s.ids["researcher"], "r", time.Now().UnixMilli())
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		rep := s.call(t, "researcher", "POST", "/api/v1/reports", map[string]any{"title": "IDOR", "description": "d", "affected_url": "https://healthhub.example.sg/x"})
 		if rep.code != 201 {
 			t.Fatalf("submit: %d %s", rep.code, rep.raw)
@@ -73,8 +63,7 @@ func TestNoteAttachmentsOverHTTP(t *testing.T) {
 		}
 
 		// An anonymous report, followed with its token.
-		var rc disclosure.Receipt
-		rc, err = s.svc.Submit(t.Context(), authz.Anonymous, disclosure.NewReport{Title: "XSS", Description: "d"})
+		rc, err := s.svc.Submit(t.Context(), authz.Anonymous, disclosure.NewReport{Title: "XSS", Description: "d"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -68,7 +68,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.Audit = audit.New(db, ring)
 	a.Registry = registry.New(db, a.Audit)
 	a.Findings = findings.New(db, a.Audit, a.Registry)
-	a.Accounts = accounts.New(db, a.Audit, a.Registry, ring, accounts.Options{RequireTOTP: cfg.RequireTOTP})
+	a.openMail(cfg, log)
+	a.Accounts = accounts.New(db, a.Audit, a.Registry, ring, accounts.Options{RequireTOTP: cfg.RequireTOTP,
+		Mail: a.Mail, Log: log, PublicURL: cfg.BaseURL()})
 	a.Sessions = scs.New()
 	a.Sessions.Store = accounts.NewSessionStore(db)
 	a.Sessions.Lifetime = 12 * time.Hour
@@ -90,15 +92,24 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	return a, nil
 }
 
-// openCommunity builds the community programmes' service, its mail and its
-// rate limits.
-func (a *App) openCommunity(cfg *config.Config, log *slog.Logger) {
+// openMail sets up outgoing mail: SMTP through a queue, or, with no SMTP
+// server configured, mail.Discard, which logs the links people need.
+func (a *App) openMail(cfg *config.Config, log *slog.Logger) {
 	c := cfg.Community
 	a.Mail = mail.Discard{Log: log}
 	if c.SMTPAddr != "" {
 		a.Mail = mail.NewQueue(&mail.SMTP{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}, log, 1000)
 	}
-	a.Disclosure = disclosure.New(a.DB, a.Audit, a.Registry, a.Findings, a.Ring, disclosure.Options{PublicURL: cfg.BaseURL(), Mail: a.Mail, Log: log})
+}
+
+// openCommunity builds the community programmes' service and its rate
+// limits. Researcher accounts made by administrators get their profile
+// from it.
+func (a *App) openCommunity(cfg *config.Config, log *slog.Logger) {
+	c := cfg.Community
+	a.Disclosure = disclosure.New(a.DB, a.Audit, a.Registry, a.Findings, a.Ring, disclosure.Options{PublicURL: cfg.BaseURL(), Mail: a.Mail, Log: log,
+		Accounts: a.Accounts})
+	a.Accounts.OnCreate(a.Disclosure.ProfileForNewAccount)
 	a.Limits = ratelimit.NewPolicy(ratelimit.PolicyConfig{SubmitPerClient: c.SubmitRate, SubmitOverall: c.SubmitGlobal, TrustProxy: cfg.TrustProxy})
 }
 
@@ -154,6 +165,7 @@ func (a *App) buildRouter() *web.Router {
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
 		Intake: a.Intake, Detect: a.Detect})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
+		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
 		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}})

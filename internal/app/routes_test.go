@@ -62,6 +62,14 @@ var publicRoutes = map[string]bool{
 	"GET /api/v1/public/disclosures":                                           true,
 	"POST /api/v1/public/researchers":                                          true,
 	"POST /api/v1/public/researchers/verify":                                   true,
+	"GET /researchers/verify/resend":                                           true,
+	"POST /researchers/verify/resend":                                          true,
+	"GET /password/forgot":                                                     true,
+	"POST /password/forgot":                                                    true,
+	"GET /password/reset":                                                      true,
+	"POST /password/reset":                                                     true,
+	"POST /api/v1/public/password-reset":                                       true,
+	"POST /api/v1/public/password-reset/confirm":                               true,
 }
 
 var param = regexp.MustCompile(`\{[^}]+\}`)

@@ -28,6 +28,7 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 
+	"github.com/kubu-gov/kubu/internal/audit/tlog"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/store"
 )
@@ -74,21 +75,32 @@ type Log struct {
 	db      *store.DB
 	macKey  []byte
 	signKey ed25519.PrivateKey
+	signer  *tlog.Signer
 	now     func() time.Time
 }
 
 // New returns the audit log over db, keyed from ring.
 func New(db *store.DB, ring *keys.Ring) *Log {
-	return &Log{
+	l := &Log{
 		db:      db,
 		macKey:  ring.Derive("audit/mac", 32),
 		signKey: ring.SigningKey("audit/checkpoint"),
 		now:     time.Now,
 	}
+	s, err := tlog.NewSigner(tlog.KeyName, l.signKey)
+	if err != nil {
+		panic(err) // the key name is a valid constant
+	}
+	l.signer = s
+	return l
 }
 
 // PublicKey is the key that verifies checkpoint signatures.
 func (l *Log) PublicKey() ed25519.PublicKey { return l.signKey.Public().(ed25519.PublicKey) }
+
+// VerifierKey is the public key as a named signed-note verifier key, with
+// its fingerprint: what outside parties keep to check checkpoints.
+func (l *Log) VerifierKey() *tlog.PublicKey { return l.signer.Public() }
 
 var hasher = rfc6962.DefaultHasher
 var rangeFactory = compact.RangeFactory{Hash: hasher.HashChildren}
@@ -173,12 +185,15 @@ func snapshot(v any) (json.RawMessage, error) {
 	return json.Marshal(v)
 }
 
-// leafHash is the RFC 9162 leaf hash of the entry's canonical bytes: a JSON
-// array of its fields in a fixed order.
-func leafHash(r *Record) []byte {
-	b, _ := json.Marshal([]any{r.Seq, r.At.UnixMilli(), r.Code, r.ActorID, r.ActorLabel, r.AgencyID,
-		r.TargetType, r.TargetID, string(r.Before), string(r.After)})
-	return hasher.HashLeaf(b)
+// leafHash is the RFC 9162 leaf hash of the entry's canonical bytes (see
+// tlog.Entry.LeafHash).
+func leafHash(r *Record) []byte { return r.Entry().LeafHash() }
+
+// Entry is the record in its canonical offline form, the one its leaf hash
+// covers.
+func (r *Record) Entry() tlog.Entry {
+	return tlog.Entry{Seq: r.Seq, At: r.At, Code: r.Code, ActorID: r.ActorID, ActorLabel: r.ActorLabel,
+		AgencyID: r.AgencyID, TargetType: r.TargetType, TargetID: r.TargetID, Before: string(r.Before), After: string(r.After)}
 }
 
 func (l *Log) entryMAC(seq int64, leaf []byte) string {

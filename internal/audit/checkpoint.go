@@ -5,9 +5,15 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/kubu-gov/kubu/internal/audit/tlog"
 )
 
 // Checkpoint is a signed statement of the tree's size and root hash.
@@ -18,10 +24,45 @@ type Checkpoint struct {
 	Signature string    `json:"signature"` // base64 ed25519 over Note()
 }
 
-// Note is the exact text a checkpoint signature covers.
-func (c Checkpoint) Note() string {
+// Note is the exact text a checkpoint signature covers: a C2SP
+// tlog-checkpoint body whose one extension line is the signing time in Unix
+// milliseconds.
+func (c Checkpoint) Note() string { return c.Tlog().Body() }
+
+// Tlog is the checkpoint in the offline form of package tlog.
+func (c Checkpoint) Tlog() tlog.Checkpoint {
 	root, _ := hex.DecodeString(c.RootHash)
-	return fmt.Sprintf("kubu audit log\n%d\n%s\n%d\n", c.TreeSize, base64.StdEncoding.EncodeToString(root), c.At.UnixMilli())
+	return tlog.Checkpoint{Origin: tlog.Origin, Size: uint64(c.TreeSize), Root: root,
+		Extensions: []string{strconv.FormatInt(c.At.UnixMilli(), 10)}}
+}
+
+// SignedNote is the checkpoint as a C2SP signed note, built from its stored
+// signature (never re-signed: a stored checkpoint altered in the database
+// fails here instead of being signed afresh).
+func (l *Log) SignedNote(c Checkpoint) ([]byte, error) {
+	sig, err := base64.StdEncoding.DecodeString(c.Signature)
+	if err != nil {
+		return nil, fmt.Errorf("audit: checkpoint %d: bad signature encoding", c.TreeSize)
+	}
+	var h [4]byte
+	binary.BigEndian.PutUint32(h[:], l.signer.KeyHash())
+	msg := []byte(c.Note() + "\n— " + l.signer.Name() + " " + base64.StdEncoding.EncodeToString(append(h[:], sig...)) + "\n")
+	if _, err := tlog.Open(msg, l.VerifierKey()); err != nil {
+		return nil, fmt.Errorf("audit: stored checkpoint at tree size %d: %w", c.TreeSize, err)
+	}
+	return msg, nil
+}
+
+// SignNote signs another kind of statement (such as a case bundle's
+// manifest) with the checkpoint key. Its first line must name what it is and
+// must not be the checkpoint origin, so that nothing but Checkpoint can sign
+// a tree head.
+func (l *Log) SignNote(body string) ([]byte, error) {
+	first, _, _ := strings.Cut(body, "\n")
+	if first == tlog.Origin || first == "" {
+		return nil, errors.New("audit: SignNote refuses to sign a checkpoint or an unnamed statement")
+	}
+	return tlog.Sign(body, l.signer)
 }
 
 // VerifySignature checks the checkpoint against a public key.

@@ -42,8 +42,11 @@ func commands() []command {
 		{"user add", "create a user and print its id", userAdd},
 		{"token create", "create an API token for a user and print it", tokenCreate},
 		{"intake-token create", "create an intake token for an agency's log shippers and print it", intakeTokenCreate},
-		{"audit verify", "check the whole tamper-evident audit log", auditVerify},
+		{"audit verify", "check the whole tamper-evident audit log (--checkpoint FILE: and that it extends a checkpoint kept elsewhere)", auditVerify},
+		{"audit checkpoint", "sign and print a checkpoint of the audit log, to be kept elsewhere", auditCheckpoint},
+		{"verify-bundle", "check a case bundle offline, without a database", verifyBundle},
 		{"hunt", "run Sigma rules over .evtx and JSON log files, offline", runHunt},
+		{"scan", "scan host names from outside and grade them, offline", runScan},
 		{"version", "print the version", version},
 	}
 }

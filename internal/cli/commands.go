@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/app"
-	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/buildinfo"
 	"github.com/kubu-gov/kubu/internal/config"
@@ -99,38 +97,5 @@ func tokenCreate(e *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(e.Stdout, secret)
-	return nil
-}
-
-func auditVerify(e *Env, args []string) error {
-	var cfg config.Config
-	fs := flags(e, "audit verify")
-	config.Common(fs, &cfg, e.Getenv)
-	if err := parse(e, fs, &cfg, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return errUsage
-	}
-	a, err := app.Open(e.Context, &cfg, quiet(e))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	start := time.Now()
-	s, err := a.Audit.Verify(e.Context)
-	var p *audit.Problem
-	if errors.As(err, &p) {
-		return fmt.Errorf("audit log NOT intact: first bad entry is %d: %s", p.Seq, p.Reason)
-	}
-	if err != nil {
-		return err
-	}
-	root := s.RootHash
-	if root == "" {
-		root = "(empty)"
-	}
-	fmt.Fprintf(e.Stdout, "audit log intact: %d entries, %d signed checkpoints, root %s (%.2fs)\n",
-		s.Entries, s.Checkpoints, root, time.Since(start).Seconds())
 	return nil
 }

@@ -205,7 +205,7 @@ func TestAttachmentBackfill(t *testing.T) {
 		if r, _ := e.svc.Report(e.ctx, e.alice, rc.TrackingID); len(r.Attachments) != 4 {
 			t.Fatalf("before the backfill the reporter sees %v (the leak)", names(r.Attachments))
 		}
-		src, err := os.ReadFile(filepath.Join("..", "store", "migrations", string(db.Engine), "0004_access.sql"))
+		src, err := os.ReadFile(filepath.Join("..", "store", "migrations", string(db.Engine), "0006_access.sql"))
 		if err != nil {
 			t.Fatal(err)
 		}

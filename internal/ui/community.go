@@ -52,6 +52,8 @@ func (u *ui) registerCommunity(rt *web.Router) {
 	pub("POST /researchers/register", true, c.register)
 	pub("GET /researchers/verify", false, c.verifyForm)
 	pub("POST /researchers/verify", true, c.verify)
+	pub("GET /researchers/verify/resend", false, c.resendForm)
+	pub("POST /researchers/verify/resend", true, c.resend)
 
 	in := func(pattern string, act authz.Action, h http.HandlerFunc) {
 		rt.Handle(web.UI, pattern, act, c.userLimit(h))

@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,12 +21,6 @@ func TestNoteAttachmentsOnPages(t *testing.T) {
 	svc := e.app.Disclosure
 	triager := authz.Actor{UserID: e.user["triager"].ID, Email: e.user["triager"].Email, Role: authz.Triager}
 	alice := authz.Actor{UserID: e.user["researcher"].ID, Email: e.user["researcher"].Email, Role: authz.Researcher}
-	if err := e.app.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO researchers (user_id, handle, verified_at, created_at) VALUES ($1,'hacker',1,1)`, alice.UserID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
 	file := func(name string) []disclosure.Upload {
 		return []disclosure.Upload{{Filename: name, Data: []byte("contents of " + name + "\n")}}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/markdown"
+	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/web"
 )
@@ -38,6 +39,12 @@ type Deps struct {
 	Audit    *audit.Log
 	Auth     *web.Authenticator
 	Log      *slog.Logger
+	// Limits rate-limits the public sign-in pages that send email
+	// (password reset); nil limits nothing.
+	Limits *ratelimit.Policy
+	// TrustProxy takes client addresses from X-Forwarded-For (see
+	// ratelimit.ClientAddr), for sign-in throttling.
+	TrustProxy bool
 
 	Community  *CommunityDeps  // the community programmes' pages (nil: absent)
 	Monitoring *MonitoringDeps // alerts, rules, hunts and intake pages (nil: absent)
@@ -69,6 +76,7 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.UI, "GET "+EnrolPath, authz.SignedIn, u.enrolForm)
 	rt.Handle(web.UI, "POST "+EnrolPath, authz.SignedIn, u.enrol)
 	rt.Handle(web.UI, "GET "+EnrolPath+"/qr.png", authz.SignedIn, u.enrolQR)
+	u.registerPasswordReset(rt)
 
 	rt.Handle(web.UI, "GET /{$}", authz.SignedIn, u.home)
 	u.registerPages(rt)

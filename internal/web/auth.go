@@ -18,6 +18,7 @@ const (
 	sessUserID      = "uid"        // set once fully signed in
 	sessPendingUser = "pending"    // password checked, TOTP code awaited
 	sessNeedsEnrol  = "needs_totp" // signed in, but must enrol TOTP before anything else
+	sessEpoch       = "epoch"      // the account's session epoch when this session signed in
 )
 
 // IntakeAuthFunc checks an intake request's credentials and returns the
@@ -118,6 +119,9 @@ func (au *Authenticator) browserActor(next http.Handler) http.Handler {
 		if au != nil && au.Sessions != nil {
 			if uid := au.Sessions.GetString(r.Context(), sessUserID); uid != "" {
 				u, err := au.Accounts.ActiveUser(r.Context(), uid)
+				if err == nil && u.SessionEpoch != au.Sessions.GetInt64(r.Context(), sessEpoch) {
+					err = authz.ErrNotFound // ended by a password change or reset elsewhere
+				}
 				if err == nil {
 					actor = u.Actor()
 					needsEnrol = au.Sessions.GetBool(r.Context(), sessNeedsEnrol)
@@ -186,6 +190,18 @@ func (au *Authenticator) SignIn(ctx context.Context, u accounts.User, needsEnrol
 	au.Sessions.Remove(ctx, sessPendingUser)
 	au.Sessions.Put(ctx, sessUserID, u.ID)
 	au.Sessions.Put(ctx, sessNeedsEnrol, needsEnrol)
+	au.Sessions.Put(ctx, sessEpoch, u.SessionEpoch)
+	return nil
+}
+
+// KeepSession keeps this session signed in after the account's other
+// sessions were ended (u carries the new session epoch), with a new
+// session token.
+func (au *Authenticator) KeepSession(ctx context.Context, u accounts.User) error {
+	if err := au.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	au.Sessions.Put(ctx, sessEpoch, u.SessionEpoch)
 	return nil
 }
 
@@ -195,12 +211,27 @@ func (au *Authenticator) SetPending(ctx context.Context, u accounts.User) error 
 		return err
 	}
 	au.Sessions.Put(ctx, sessPendingUser, u.ID)
+	au.Sessions.Put(ctx, sessEpoch, u.SessionEpoch)
 	return nil
 }
 
 // Pending returns the user id awaiting a TOTP code, if any.
 func (au *Authenticator) Pending(ctx context.Context) string {
 	return au.Sessions.GetString(ctx, sessPendingUser)
+}
+
+// PendingUser returns the account awaiting a TOTP code, if any and if its
+// sessions were not ended since the password was checked.
+func (au *Authenticator) PendingUser(ctx context.Context) (accounts.User, bool) {
+	uid := au.Pending(ctx)
+	if uid == "" {
+		return accounts.User{}, false
+	}
+	u, err := au.Accounts.ActiveUser(ctx, uid)
+	if err != nil || u.SessionEpoch != au.Sessions.GetInt64(ctx, sessEpoch) {
+		return accounts.User{}, false
+	}
+	return u, true
 }
 
 // EnrolDone lifts the enrolment requirement.
