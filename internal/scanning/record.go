@@ -88,7 +88,7 @@ func (s *Service) record(ctx context.Context, j job, sys registry.System, r *sca
 			}
 		}
 		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ScanResultRecorded, Actor: scanActor, AgencyID: sys.AgencyID,
-			TargetType: "scan_result", TargetID: resultID, After: map[string]any{"scan_id": j.ID, "system_id": j.SystemID,
+			TargetType: "scan", TargetID: j.ID, After: map[string]any{"result_id": resultID, "system_id": j.SystemID,
 				"hostname": r.Name, "grades": g, "failed_checks": len(r.Findings), "errors": len(r.Errors),
 				"findings": rec, "changes": len(changes), "worse": worse}})
 		return err

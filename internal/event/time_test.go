@@ -1,4 +1,4 @@
-package hunt
+package event
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-func TestEventTime(t *testing.T) {
+func TestTime(t *testing.T) {
 	at := func(s string) time.Time {
 		tm, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -34,8 +34,26 @@ func TestEventTime(t *testing.T) {
 	}
 	var p fastjson.Parser
 	for _, c := range cases {
-		if got := eventTime(&p, []byte(c.event)); !got.Equal(c.want) {
-			t.Errorf("eventTime(%s) = %v, want %v", c.event, got, c.want)
+		v, _ := p.Parse(c.event)
+		if got := Time(v); !got.Equal(c.want) {
+			t.Errorf("Time(%s) = %v, want %v", c.event, got, c.want)
 		}
 	}
+}
+
+// FuzzEventTime checks that reading an event's time never panics and gives
+// UTC times.
+func FuzzEventTime(f *testing.F) {
+	for _, s := range []string{`{"TimeCreated":"2026-03-01T10:00:05.123456Z"}`, `{"ts":1700000000.5}`, `{"@timestamp":"1700000000000"}`,
+		`{"UtcTime":"2026-03-01 10:00:05.123"}`, `{"time":"Mon, 02 Jan 2006 15:04:05 -0700"}`, `{"ts":-1}`, `[]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var p fastjson.Parser
+		v, _ := p.Parse(in)
+		tm := Time(v)
+		if !tm.IsZero() && tm.Location().String() != "UTC" {
+			t.Fatalf("time %v of %q is not UTC", tm, in)
+		}
+	})
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
+	"github.com/kubu-gov/kubu/internal/jsonw"
 )
 
 var parsers fastjson.ParserPool
@@ -99,6 +99,15 @@ var wlb6System = []systemField{
 	{[]string{"user", "identifier"}, "Security_UserID", false},
 }
 
+// FlattenValue is Flatten of a document the caller has already validated
+// (fastjson.ValidateBytes) and parsed.
+func FlattenValue(v *fastjson.Value, dst []byte) ([]byte, bool) {
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return dst, false
+	}
+	return flattenValue(v, dst)
+}
+
 func flatten(p *fastjson.Parser, doc []byte, dst []byte) ([]byte, bool) {
 	// fastjson's parser is lenient (it takes 00, 1., NaN, bad escapes) and
 	// re-encodes what it took verbatim: validate first so the output is JSON.
@@ -109,6 +118,10 @@ func flatten(p *fastjson.Parser, doc []byte, dst []byte) ([]byte, bool) {
 	if err != nil || v.Type() != fastjson.TypeObject {
 		return dst, false
 	}
+	return flattenValue(v, dst)
+}
+
+func flattenValue(v *fastjson.Value, dst []byte) ([]byte, bool) {
 	var system []systemField
 	var eventData, userData *fastjson.Value
 	if w := v.Get("winlog"); w != nil && w.Type() == fastjson.TypeObject &&
