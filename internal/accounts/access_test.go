@@ -37,7 +37,7 @@ func TestCentralAccountsAreNotAgencyRecords(t *testing.T) {
 		checks := map[string]error{}
 		_, checks["read"] = s.User(ctx, admin, analyst.ID)
 		checks["disable"] = s.SetDisabled(ctx, admin, analyst.ID, true)
-		checks["reset TOTP"] = s.ResetTOTP(ctx, admin, analyst.ID)
+		checks["reset TOTP"] = s.ResetTOTP(ctx, admin, analyst.ID, false)
 		_, _, checks["make a token"] = s.CreateToken(ctx, admin, analyst.ID, "x", 0)
 		for what, err := range checks {
 			if !errors.Is(err, authz.ErrNotFound) {

@@ -21,6 +21,9 @@ var root = authz.Actor{UserID: "cli", Email: "kubu-cli", Role: authz.WogAdmin}
 
 const pw = "correct horse battery staple"
 
+// client is the address test sign-ins come from.
+const client = "192.0.2.10"
+
 func setup(t *testing.T, db *store.DB) (*accounts.Service, *audit.Log) {
 	t.Helper()
 	ring, _ := keys.New(bytes.Repeat([]byte{9}, 32))
@@ -91,34 +94,34 @@ func TestLoginRateLimitAndTOTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Login(ctx, "OP@example.gov", pw); err != nil {
+		if _, err := s.Login(ctx, "OP@example.gov", pw, client); err != nil {
 			t.Fatalf("right password: %v", err)
 		}
 		for range accounts.MaxFailures {
-			if _, err := s.Login(ctx, "op@example.gov", "wrong password!"); !errors.Is(err, accounts.ErrBadCredentials) {
+			if _, err := s.Login(ctx, "op@example.gov", "wrong password!", client); !errors.Is(err, accounts.ErrBadCredentials) {
 				t.Fatalf("wrong password: %v", err)
 			}
 		}
-		if _, err := s.Login(ctx, "op@example.gov", pw); !errors.Is(err, accounts.ErrLocked) {
+		if _, err := s.Login(ctx, "op@example.gov", pw, client); !errors.Is(err, accounts.ErrLocked) {
 			t.Fatalf("after %d failures the right password gave %v, want locked", accounts.MaxFailures, err)
 		}
 		// An account that does not exist answers exactly the same.
 		for range accounts.MaxFailures {
-			if _, err := s.Login(ctx, "ghost@example.gov", pw); !errors.Is(err, accounts.ErrBadCredentials) {
+			if _, err := s.Login(ctx, "ghost@example.gov", pw, client); !errors.Is(err, accounts.ErrBadCredentials) {
 				t.Fatalf("unknown account: %v", err)
 			}
 		}
-		if _, err := s.Login(ctx, "ghost@example.gov", pw); !errors.Is(err, accounts.ErrLocked) {
+		if _, err := s.Login(ctx, "ghost@example.gov", pw, client); !errors.Is(err, accounts.ErrLocked) {
 			t.Fatalf("unknown account after failures: %v", err)
 		}
 		// After the window, the account works again.
 		s.SetNowForTest(func() time.Time { return time.Now().Add(accounts.FailureWindow + time.Minute) })
-		u2, err := s.Login(ctx, "op@example.gov", pw)
+		u2, err := s.Login(ctx, "op@example.gov", pw, client)
 		if err != nil {
 			t.Fatalf("after the window: %v", err)
 		}
 		s.SetNowForTest(time.Now)
-		if err := s.CompleteLogin(ctx, u2, "password"); err != nil { // a full sign-in clears the failures
+		if _, err := s.CompleteLogin(ctx, u2, "password", client); err != nil { // a full sign-in clears the failures
 			t.Fatal(err)
 		}
 		if !s.TOTPRequired(u) {
@@ -140,11 +143,11 @@ func TestLoginRateLimitAndTOTP(t *testing.T) {
 			t.Fatalf("confirm: %v", err)
 		}
 		// The same code cannot be used again (replay).
-		if err := s.CheckTOTP(ctx, u, code); !errors.Is(err, accounts.ErrBadCode) {
+		if err := s.CheckTOTP(ctx, u, code, client); !errors.Is(err, accounts.ErrBadCode) {
 			t.Fatalf("replayed code: %v", err)
 		}
 		next := accounts.TOTPCode(e.Secret, time.Now().Add(30*time.Second))
-		if err := s.CheckTOTP(ctx, u, next); err != nil {
+		if err := s.CheckTOTP(ctx, u, next, client); err != nil {
 			t.Fatalf("next code: %v", err)
 		}
 		if _, err := log.Verify(ctx); err != nil {

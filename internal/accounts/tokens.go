@@ -26,6 +26,9 @@ type Token struct {
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// ParentID is the token that made this one (through the API); a
+	// derived token never outlives its parent and ends with it.
+	ParentID string `json:"parent_id,omitempty"`
 }
 
 // TokenPrefix starts every API token so secret scanners can spot leaks.
@@ -49,8 +52,10 @@ func NewSecret(prefix string) string {
 }
 
 // CreateToken makes an API token for userID and returns its secret, shown
-// once. Users make their own; admins may make them for accounts they manage.
-// ttl 0 means the longest allowed.
+// once. It is for a signed-in session or the command line: users make
+// their own; admins may make them for accounts they manage. A token made
+// with another token is made by DeriveToken. ttl 0 means the longest
+// allowed.
 func (s *Service) CreateToken(ctx context.Context, a authz.Actor, userID, name string, ttl time.Duration) (string, Token, error) {
 	if userID != a.UserID {
 		if err := authz.Check(a, authz.UserManage, authz.Collection()); err != nil { // no grant: refused before any lookup
@@ -85,15 +90,71 @@ func (s *Service) CreateToken(ctx context.Context, a authz.Actor, userID, name s
 	exp := now.Add(ttl)
 	t := Token{ID: id.New(), UserID: u.ID, Name: name, CreatedAt: now, ExpiresAt: &exp}
 	secret := NewSecret(TokenPrefix)
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error { return s.insertTokenTx(ctx, tx, a.AuditActor(), u, t, secret) })
+	if err != nil {
+		return "", Token{}, err
+	}
+	return secret, t, nil
+}
+
+func (s *Service) insertTokenTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, u User, t Token, secret string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at, parent_id) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+		t.ID, t.UserID, t.Name, HashToken(secret), t.CreatedAt.UnixMilli(), t.ExpiresAt.UnixMilli(), nullable(t.ParentID))
+	if err != nil {
+		return err
+	}
+	_, err = s.audit.Append(ctx, tx, audit.Entry{Code: audit.TokenCreated, Actor: actor, AgencyID: u.AgencyID,
+		TargetType: "api_token", TargetID: t.ID, After: t})
+	return err
+}
+
+// DeriveToken makes an API token with the API token parentSecret (the
+// API's POST /api/v1/tokens). The new token belongs to the parent's user,
+// so it carries no more rights than the parent; it expires when the parent
+// does at the latest (ttl 0 means exactly then); and revoking the parent
+// revokes it (see RevokeToken). The parent is checked again in the
+// transaction that records the child, so a child cannot slip past a
+// revocation made at the same moment.
+func (s *Service) DeriveToken(ctx context.Context, parentSecret, name string, ttl time.Duration) (string, Token, error) {
+	u, err := s.Authenticate(ctx, parentSecret)
+	if err != nil {
+		return "", Token{}, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "token"
+	}
+	var v validate.Errors
+	v.MaxLen("name", name, 100)
+	if ttl < 0 || ttl > MaxTokenTTL {
+		v.Add("ttl", "must be at most 366 days")
+	}
+	if err := v.Err(); err != nil {
+		return "", Token{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	t := Token{ID: id.New(), UserID: u.ID, Name: name, CreatedAt: now}
+	secret := NewSecret(TokenPrefix)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6)`,
-			t.ID, t.UserID, t.Name, HashToken(secret), now.UnixMilli(), exp.UnixMilli())
+		var parentID string
+		var exp, revoked sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1`+s.db.Dialect.ForUpdate,
+			HashToken(parentSecret)).Scan(&parentID, &exp, &revoked)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && (revoked.Valid || exp.Valid && exp.Int64 <= now.UnixMilli()) {
+			return ErrBadToken
+		}
 		if err != nil {
 			return err
 		}
-		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: audit.TokenCreated, Actor: a.AuditActor(), AgencyID: u.AgencyID,
-			TargetType: "api_token", TargetID: t.ID, After: t})
-		return err
+		until := now.Add(MaxTokenTTL)
+		if ttl > 0 {
+			until = now.Add(ttl)
+		}
+		if exp.Valid && until.UnixMilli() > exp.Int64 {
+			until = time.UnixMilli(exp.Int64).UTC()
+		}
+		t.ExpiresAt, t.ParentID = &until, parentID
+		return s.insertTokenTx(ctx, tx, u.Actor().AuditActor(), u, t, secret)
 	})
 	if err != nil {
 		return "", Token{}, err
@@ -106,7 +167,7 @@ func (s *Service) Tokens(ctx context.Context, a authz.Actor, userID string) ([]T
 	if _, err := s.User(ctx, a, userID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT id, user_id, name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC`, userID)
+	rows, err := s.db.R().QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE user_id = $1 ORDER BY id DESC`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -122,30 +183,26 @@ func (s *Service) Tokens(ctx context.Context, a authz.Actor, userID string) ([]T
 	return out, rows.Err()
 }
 
+const tokenCols = `id, user_id, name, created_at, expires_at, last_used_at, revoked_at, COALESCE(parent_id, '')`
+
 func scanToken(sc scanner) (Token, error) {
 	var t Token
 	var created int64
 	var exp, used, revoked sql.NullInt64
-	if err := sc.Scan(&t.ID, &t.UserID, &t.Name, &created, &exp, &used, &revoked); errors.Is(err, sql.ErrNoRows) {
+	if err := sc.Scan(&t.ID, &t.UserID, &t.Name, &created, &exp, &used, &revoked, &t.ParentID); errors.Is(err, sql.ErrNoRows) {
 		return Token{}, authz.ErrNotFound
 	} else if err != nil {
 		return Token{}, err
 	}
 	t.CreatedAt = time.UnixMilli(created).UTC()
-	ptr := func(n sql.NullInt64) *time.Time {
-		if !n.Valid {
-			return nil
-		}
-		x := time.UnixMilli(n.Int64).UTC()
-		return &x
-	}
-	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = ptr(exp), ptr(used), ptr(revoked)
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = msPtr(exp), msPtr(used), msPtr(revoked)
 	return t, nil
 }
 
-// RevokeToken stops a token working.
+// RevokeToken stops a token working, and every token derived from it
+// (each audited).
 func (s *Service) RevokeToken(ctx context.Context, a authz.Actor, tokenID string) error {
-	t, err := scanToken(s.db.R().QueryRowContext(ctx, `SELECT id, user_id, name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE id = $1`, tokenID))
+	t, err := scanToken(s.db.R().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = $1`, tokenID))
 	if err != nil {
 		return err
 	}
@@ -162,14 +219,69 @@ func (s *Service) RevokeToken(ctx context.Context, a authz.Actor, tokenID string
 		return nil
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		now := s.now().UnixMilli()
-		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2`, now, tokenID); err != nil {
+		return s.revokeTx(ctx, tx, a.AuditActor(), u, []string{tokenID}, "revoked")
+	})
+}
+
+// revokeTx revokes the tokens ids of u that are not yet revoked, then
+// their descendants, level by level, auditing each.
+func (s *Service) revokeTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, u User, ids []string, reason string) error {
+	now := s.now().UnixMilli()
+	for len(ids) > 0 {
+		var next []string
+		for _, tokenID := range ids {
+			res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, now, tokenID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				if _, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.TokenRevoked, Actor: actor, AgencyID: u.AgencyID,
+					TargetType: "api_token", TargetID: tokenID, After: map[string]string{"reason": reason}}); err != nil {
+					return err
+				}
+			}
+			children, err := tx.QueryContext(ctx, `SELECT id FROM api_tokens WHERE parent_id = $1 AND revoked_at IS NULL`, tokenID)
+			if err != nil {
+				return err
+			}
+			for children.Next() {
+				var c string
+				if err := children.Scan(&c); err != nil {
+					children.Close()
+					return err
+				}
+				next = append(next, c)
+			}
+			children.Close()
+			if err := children.Err(); err != nil {
+				return err
+			}
+		}
+		ids, reason = next, "parent revoked"
+	}
+	return nil
+}
+
+// revokeAllTx revokes every API token of u.
+func (s *Service) revokeAllTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, u User, reason string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL`, u.ID)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
 			return err
 		}
-		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.TokenRevoked, Actor: a.AuditActor(), AgencyID: u.AgencyID,
-			TargetType: "api_token", TargetID: tokenID, Before: t})
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return err
-	})
+	}
+	return s.revokeTx(ctx, tx, actor, u, ids, reason)
 }
 
 // ErrBadToken means a bearer token is unknown, expired, revoked, or its

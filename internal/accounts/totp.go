@@ -108,17 +108,20 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a authz.Actor, code string) e
 	})
 }
 
-// CheckTOTP checks a sign-in code for u. Each code works once; wrong codes
-// count towards the login rate limit.
-func (s *Service) CheckTOTP(ctx context.Context, u User, code string) error {
-	if locked, err := s.Locked(ctx, u.Email); err != nil {
+// CheckTOTP checks a sign-in code for u from client. Each code works
+// once; wrong codes count towards the sign-in throttle like wrong
+// passwords.
+func (s *Service) CheckTOTP(ctx context.Context, u User, code, client string) error {
+	attempt, locked, err := s.reserve(ctx, u.Email, client)
+	if err != nil {
 		return err
-	} else if locked {
-		s.recordFailure(ctx, u.Email, u, audit.UserLoginLocked)
+	}
+	if locked {
+		s.refuseLocked(ctx, u.Email, client, u)
 		return ErrLocked
 	}
 	ok := false
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var sealed string
 		var enabled bool
 		var last int64
@@ -139,10 +142,10 @@ func (s *Service) CheckTOTP(ctx context.Context, u User, code string) error {
 		return err
 	}
 	if !ok {
-		s.recordFailure(ctx, u.Email, u, audit.UserLoginFailed)
+		s.recordFailure(ctx, u.Email, client, u)
 		return ErrBadCode
 	}
-	return nil
+	return s.release(ctx, attempt)
 }
 
 // checkCode validates code against the sealed secret, allowing one step of
@@ -167,9 +170,11 @@ func (s *Service) checkCode(sealed, userID, code string, last int64) (int64, boo
 	return 0, false
 }
 
-// ResetTOTP removes a user's second factor so they can enrol again
-// (an administrator's action, e.g. for a lost phone).
-func (s *Service) ResetTOTP(ctx context.Context, a authz.Actor, userID string) error {
+// ResetTOTP removes a user's second factor so they can enrol again (an
+// administrator's action, e.g. for a lost phone). Every session of that
+// user ends (the caller's own too, when they reset their own), and with
+// revokeTokens so do all their API tokens.
+func (s *Service) ResetTOTP(ctx context.Context, a authz.Actor, userID string, revokeTokens bool) error {
 	if err := authz.Check(a, authz.UserManage, authz.Collection()); err != nil { // no grant: refused before any lookup
 		return err
 	}
@@ -185,9 +190,11 @@ func (s *Service) ResetTOTP(ctx context.Context, a authz.Actor, userID string) e
 			false, s.now().UnixMilli(), userID); err != nil {
 			return err
 		}
-		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserTOTPReset, Actor: a.AuditActor(), AgencyID: u.AgencyID,
-			TargetType: "user", TargetID: userID})
-		return err
+		if _, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserTOTPReset, Actor: a.AuditActor(), AgencyID: u.AgencyID,
+			TargetType: "user", TargetID: userID, After: map[string]bool{"revoke_tokens": revokeTokens}}); err != nil {
+			return err
+		}
+		return s.endSessionsTx(ctx, tx, a.AuditActor(), u, "second factor reset", revokeTokens)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/keys"
+	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
@@ -34,7 +36,19 @@ type User struct {
 	Disabled    bool       `json:"disabled"`
 	CreatedAt   time.Time  `json:"created_at"`
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	// EmailVerifiedAt is when the address was proven: by opening an
+	// emailed link, or vouched for by the administrator who made the
+	// account. A self-registered account has none until its link is used.
+	EmailVerifiedAt *time.Time `json:"email_verified_at,omitempty"`
+	// SessionEpoch counts the times the account's sessions were ended
+	// (password changed or reset, second factor reset); a session made
+	// under an older epoch no longer signs anyone in.
+	SessionEpoch int64 `json:"-"`
 }
+
+// Pending reports whether u registered themselves and has not yet opened
+// the emailed link (which proves the address and sets the password).
+func (u User) Pending() bool { return u.EmailVerifiedAt == nil && !u.Disabled }
 
 // Actor is the user as an authz actor.
 func (u User) Actor() authz.Actor {
@@ -48,6 +62,11 @@ type Service struct {
 	registry    *registry.Registry
 	totpSealer  *keys.Sealer
 	requireTOTP bool
+	mail        mail.Sender
+	log         *slog.Logger
+	publicURL   string
+	onCreate    func(ctx context.Context, tx *sql.Tx, u User) error
+	limits      Throttle
 	now         func() time.Time
 }
 
@@ -55,12 +74,36 @@ type Service struct {
 type Options struct {
 	// RequireTOTP makes a second factor mandatory for staff roles.
 	RequireTOTP bool
+	// Mail sends verification, password reset and sign-in warning
+	// messages; nil means mail is off (links are then logged, see
+	// mail.Discard).
+	Mail mail.Sender
+	// Log records failures of background work; nil discards.
+	Log *slog.Logger
+	// PublicURL is the base of links in email ("https://kubu.example.gov").
+	PublicURL string
+	// Throttle sizes sign-in throttling; zero fields take the defaults.
+	Throttle Throttle
 }
 
 // New returns the accounts service.
 func New(db *store.DB, log *audit.Log, reg *registry.Registry, ring *keys.Ring, o Options) *Service {
-	return &Service{db: db, audit: log, registry: reg, totpSealer: ring.Sealer("totp"), requireTOTP: o.RequireTOTP, now: time.Now}
+	s := &Service{db: db, audit: log, registry: reg, totpSealer: ring.Sealer("totp"), requireTOTP: o.RequireTOTP,
+		mail: o.Mail, log: o.Log, publicURL: strings.TrimRight(o.PublicURL, "/"), limits: o.Throttle.withDefaults(), now: time.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.mail == nil {
+		s.mail = mail.Discard{Log: s.log}
+	}
+	return s
 }
+
+// OnCreate sets a function run in the transaction that creates an account
+// (by an administrator, the command line or self-registration), so another
+// part of kubu can add what belongs with it: the community programmes add
+// a researcher's profile.
+func (s *Service) OnCreate(f func(ctx context.Context, tx *sql.Tx, u User) error) { s.onCreate = f }
 
 // TOTPRequired reports whether u must use a second factor.
 func (s *Service) TOTPRequired(u User) bool { return s.requireTOTP && u.Role.Staff() }
@@ -109,18 +152,26 @@ func (s *Service) CreateUser(ctx context.Context, a authz.Actor, in NewUser) (Us
 		return User{}, err
 	}
 	hash := HashPassword(in.Password)
+	// The administrator who makes an account vouches for its address.
+	verified := u.CreatedAt
+	u.EmailVerifiedAt = &verified
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, name, role, agency_id, password_hash, created_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$7)`, u.ID, u.Email, u.Name, string(u.Role), nullable(u.AgencyID), hash, u.CreatedAt.UnixMilli())
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, name, role, agency_id, password_hash, email_verified_at, created_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$7)`, u.ID, u.Email, u.Name, string(u.Role), nullable(u.AgencyID), hash, u.CreatedAt.UnixMilli())
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: an account with that email exists", validate.ErrConflict)
 		}
 		if err != nil {
 			return err
 		}
-		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserCreated, Actor: a.AuditActor(), AgencyID: u.AgencyID,
-			TargetType: "user", TargetID: u.ID, After: u})
-		return err
+		if _, err = s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserCreated, Actor: a.AuditActor(), AgencyID: u.AgencyID,
+			TargetType: "user", TargetID: u.ID, After: u}); err != nil {
+			return err
+		}
+		if s.onCreate != nil {
+			return s.onCreate(ctx, tx, u)
+		}
+		return nil
 	})
 	if err != nil {
 		return User{}, err
@@ -128,7 +179,8 @@ func (s *Service) CreateUser(ctx context.Context, a authz.Actor, in NewUser) (Us
 	return u, nil
 }
 
-const userCols = `u.id, u.email, u.name, u.role, COALESCE(u.agency_id, ''), COALESCE(a.code, ''), u.totp_enabled, u.disabled, u.created_at, u.last_login_at`
+const userCols = `u.id, u.email, u.name, u.role, COALESCE(u.agency_id, ''), COALESCE(a.code, ''), u.totp_enabled, u.disabled, u.created_at, u.last_login_at,
+	u.email_verified_at, u.session_epoch`
 const userFrom = ` FROM users u LEFT JOIN agencies a ON a.id = u.agency_id`
 
 type scanner interface{ Scan(...any) error }
@@ -137,8 +189,9 @@ func scanUser(sc scanner, extra ...any) (User, error) {
 	var u User
 	var role string
 	var created int64
-	var last sql.NullInt64
-	dest := append([]any{&u.ID, &u.Email, &u.Name, &role, &u.AgencyID, &u.Agency, &u.TOTPEnabled, &u.Disabled, &created, &last}, extra...)
+	var last, verified sql.NullInt64
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &role, &u.AgencyID, &u.Agency, &u.TOTPEnabled, &u.Disabled, &created, &last,
+		&verified, &u.SessionEpoch}, extra...)
 	if err := sc.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
 		return User{}, authz.ErrNotFound
 	} else if err != nil {
@@ -146,10 +199,7 @@ func scanUser(sc scanner, extra ...any) (User, error) {
 	}
 	u.Role = authz.Role(role)
 	u.CreatedAt = time.UnixMilli(created).UTC()
-	if last.Valid {
-		t := time.UnixMilli(last.Int64).UTC()
-		u.LastLoginAt = &t
-	}
+	u.LastLoginAt, u.EmailVerifiedAt = msPtr(last), msPtr(verified)
 	return u, nil
 }
 
@@ -254,31 +304,18 @@ func (s *Service) SetDisabled(ctx context.Context, a authz.Actor, userID string,
 	})
 }
 
-// ChangePassword sets a new password after checking the current one.
-func (s *Service) ChangePassword(ctx context.Context, a authz.Actor, current, next string) error {
-	var hash string
-	if err := s.db.R().QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1`, a.UserID).Scan(&hash); err != nil {
-		return authz.ErrNotFound
-	}
-	if !CheckPassword(hash, current) {
-		return validate.Errors{{Field: "current_password", Message: "is not your current password"}}
-	}
-	if err := checkPasswordRule(next); err != nil {
-		return validate.Errors{{Field: "new_password", Message: err.Error()}}
-	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, HashPassword(next), s.now().UnixMilli(), a.UserID); err != nil {
-			return err
-		}
-		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserPasswordChanged, Actor: a.AuditActor(), AgencyID: a.AgencyID,
-			TargetType: "user", TargetID: a.UserID})
-		return err
-	})
-}
-
 func nullable(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
+}
+
+// msPtr turns a nullable Unix-millisecond column into a time.
+func msPtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := time.UnixMilli(n.Int64).UTC()
+	return &t
 }

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/api"
@@ -48,7 +47,8 @@ func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 	reg := registry.New(db, log)
 	fs := findings.New(db, log, reg)
 	acc := accounts.New(db, log, reg, ring, accounts.Options{RequireTOTP: true})
-	svc := disclosure.New(db, log, reg, fs, ring, disclosure.Options{PublicURL: "https://kubu.example.gov"})
+	svc := disclosure.New(db, log, reg, fs, ring, disclosure.Options{PublicURL: "https://kubu.example.gov", Accounts: acc})
+	acc.OnCreate(svc.ProfileForNewAccount) // researchers made below get their profile
 	if _, err := svc.EnsureVDP(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +66,7 @@ func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 	for _, u := range []struct{ key, email, role, agency string }{
 		{"admin", "admin@example.gov", "wog-admin", ""}, {"admin2", "admin2@example.gov", "wog-admin", ""},
 		{"triager", "triager@example.gov", "triager", ""}, {"a-member", "m@moh.example.gov", "agency-member", "MOH"},
+		{"a-admin", "admin@moh.example.gov", "agency-admin", "MOH"},
 		{"b-member", "m@moe.example.gov", "agency-member", "MOE"}, {"researcher", "r@example.com", "researcher", ""},
 		{"researcher2", "r2@example.com", "researcher", ""},
 	} {
@@ -81,7 +82,7 @@ func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 	}
 	rt := web.NewRouter(&web.Authenticator{Accounts: acc}, slog.New(slog.DiscardHandler))
 	api.Register(rt, api.Deps{Registry: reg, Findings: fs, Accounts: acc, Audit: log, Disclosure: svc, Limits: limits})
-	s.Server = httptest.NewServer(web.SecurityHeaders(rt))
+	s.Server = httptest.NewServer(rt)
 	t.Cleanup(s.Close)
 	return s
 }
@@ -283,17 +284,8 @@ func TestPublicRateLimit(t *testing.T) {
 func TestResearcherAndTriageOverHTTP(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		s := newServer(t, db, nil)
-		ctx := context.Background()
-		for _, key := range []string{"researcher", "researcher2"} {
-			// These accounts were made by an administrator; give them a verified profile.
-			err := db.Tx(ctx, func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `INSERT INTO researchers (user_id, handle, verified_at, created_at) VALUES ($1,$2,$3,$3)`, s.ids[key], key, time.Now().UnixMilli())
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		// The researchers were made by an administrator, who vouched for
+		// their addresses; they have a profile (accounts.OnCreate).
 		a := s.call(t, "researcher", "POST", "/api/v1/reports", map[string]any{"title": "SQLi", "description": "id=1'", "affected_url": "https://healthhub.example.sg/a?id=1", "severity": "high"})
 		if a.code != 201 {
 			t.Fatalf("researcher submit: %d %s", a.code, a.raw)
@@ -332,11 +324,6 @@ func TestResearcherAndTriageOverHTTP(t *testing.T) {
 
 func TestRewardTwoPeopleOverHTTP(t *testing.T) {
 	s := newServer(t, storetest.Open(t, store.SQLite), nil)
-	ctx := context.Background()
-	s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO researchers (user_id, handle, verified_at, created_at) VALUES ($1,'r',1,1)`, s.ids["researcher"])
-		return err
-	})
 	p := s.call(t, "admin", "POST", "/api/v1/programmes", map[string]any{"slug": "vrp", "kind": "vrp", "name": "VRP", "access": "open",
 		"reward_table": map[string]any{"currency": "USD", "amounts": map[string]int{"high": 1000}}})
 	if p.code != 201 {
@@ -356,6 +343,7 @@ func TestRewardTwoPeopleOverHTTP(t *testing.T) {
 	if r := s.call(t, "admin2", "POST", "/api/v1/rewards/"+rid+"/decision", `{"approve":true}`); r.code != 409 || r.body["error"].(map[string]any)["code"] != "researcher_totp_required" {
 		t.Fatalf("approval without the researcher's TOTP: %d %s", r.code, r.raw)
 	}
+	ctx := context.Background()
 	s.db.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET totp_enabled = $1 WHERE id = $2`, true, s.ids["researcher"])
 		return err

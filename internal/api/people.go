@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -76,13 +77,18 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = d
 	}
-	actor := web.ActorFrom(r.Context())
-	secret, t, err := a.Accounts.CreateToken(r.Context(), actor, actor.UserID, in.Name, ttl)
+	// The API is authenticated by a token, so the new token is derived
+	// from it: it never outlives the caller's token and ends with it.
+	parent, _ := web.BearerToken(r)
+	secret, t, err := a.Accounts.DeriveToken(r.Context(), parent, in.Name, ttl)
+	if errors.Is(err, accounts.ErrBadToken) { // revoked or expired a moment ago
+		err = authz.ErrUnauthenticated
+	}
 	if err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "name": t.Name, "expires_at": t.ExpiresAt})
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "name": t.Name, "expires_at": t.ExpiresAt, "parent_id": t.ParentID})
 }
 
 func (a *api) revokeToken(w http.ResponseWriter, r *http.Request) {
@@ -108,9 +114,13 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sc := authz.ScopeOf(actor, authz.AuditRead)
+	view, err := authz.AuditViewOf(actor)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
 	switch {
-	case sc.All:
+	case view.All:
 		f.AllAgencies = true
 		if code := q.Get("agency"); code != "" {
 			ag, err := a.Registry.AgencyByCode(r.Context(), actor, code)
@@ -121,7 +131,8 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) {
 			f.AllAgencies, f.AgencyID = false, ag.ID
 		}
 	default:
-		f.AgencyID = sc.AgencyID
+		// An entry is visible with the visibility of what it is about.
+		f.AgencyID, f.TargetTypes = view.AgencyID, view.TargetTypes
 	}
 	n := f.Limit
 	if n <= 0 {

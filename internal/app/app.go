@@ -27,6 +27,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/ui"
 	"github.com/kubu-gov/kubu/internal/web"
@@ -47,6 +48,8 @@ type App struct {
 
 	Intake *intake.Service // log intake (tokens, HTTP and syslog handlers)
 	Detect *detect.Service // rules, alerts, correlation, hunts
+
+	Scanning *scanning.Service // external scanning of registered hostnames
 
 	Disclosure *disclosure.Service // community programmes
 	Incidents  *incident.Service   // incident response and on-call
@@ -72,7 +75,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.Audit = audit.New(db, ring)
 	a.Registry = registry.New(db, a.Audit)
 	a.Findings = findings.New(db, a.Audit, a.Registry)
-	a.Accounts = accounts.New(db, a.Audit, a.Registry, ring, accounts.Options{RequireTOTP: cfg.RequireTOTP})
+	a.openMail(cfg, log)
+	a.Accounts = accounts.New(db, a.Audit, a.Registry, ring, accounts.Options{RequireTOTP: cfg.RequireTOTP,
+		Mail: a.Mail, Log: log, PublicURL: cfg.BaseURL()})
 	a.Sessions = scs.New()
 	a.Sessions.Store = accounts.NewSessionStore(db)
 	a.Sessions.Lifetime = 12 * time.Hour
@@ -84,6 +89,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.Metrics = newMetrics()
 	a.openCommunity(cfg, log)
 	if err := a.openMonitoring(cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.openScanning(cfg, log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -110,15 +119,24 @@ func (a *App) openIncidents(ctx context.Context, cfg *config.Config, log *slog.L
 	return a.Incidents.EnsurePlaybooks(ctx)
 }
 
-// openCommunity builds the community programmes' service, its mail and its
-// rate limits.
-func (a *App) openCommunity(cfg *config.Config, log *slog.Logger) {
+// openMail sets up outgoing mail: SMTP through a queue, or, with no SMTP
+// server configured, mail.Discard, which logs the links people need.
+func (a *App) openMail(cfg *config.Config, log *slog.Logger) {
 	c := cfg.Community
 	a.Mail = mail.Discard{Log: log}
 	if c.SMTPAddr != "" {
 		a.Mail = mail.NewQueue(&mail.SMTP{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}, log, 1000)
 	}
-	a.Disclosure = disclosure.New(a.DB, a.Audit, a.Registry, a.Findings, a.Ring, disclosure.Options{PublicURL: cfg.BaseURL(), Mail: a.Mail, Log: log})
+}
+
+// openCommunity builds the community programmes' service and its rate
+// limits. Researcher accounts made by administrators get their profile
+// from it.
+func (a *App) openCommunity(cfg *config.Config, log *slog.Logger) {
+	c := cfg.Community
+	a.Disclosure = disclosure.New(a.DB, a.Audit, a.Registry, a.Findings, a.Ring, disclosure.Options{PublicURL: cfg.BaseURL(), Mail: a.Mail, Log: log,
+		Accounts: a.Accounts})
+	a.Accounts.OnCreate(a.Disclosure.ProfileForNewAccount)
 	a.Limits = ratelimit.NewPolicy(ratelimit.PolicyConfig{SubmitPerClient: c.SubmitRate, SubmitOverall: c.SubmitGlobal, TrustProxy: cfg.TrustProxy})
 }
 
@@ -157,6 +175,9 @@ func (a *App) Close() error {
 	if q, ok := a.Mail.(*mail.Queue); ok {
 		q.Close()
 	}
+	if a.Scanning != nil {
+		a.Scanning.Close()
+	}
 	return a.DB.Close()
 }
 
@@ -165,12 +186,45 @@ func (a *App) Handler() http.Handler {
 	if a.router == nil {
 		a.router = a.buildRouter()
 	}
-	var h http.Handler = a.router
-	h = a.Sessions.LoadAndSave(h)
-	h = http.NewCrossOriginProtection().Handler(h)
-	h = web.SecurityHeaders(h)
+	// Each surface (browser, API, public, intake) brings its own headers,
+	// sessions, CSRF protection and authentication (web.Router). The calls
+	// Elasticsearch clients make before writing (GET /, /_license, index
+	// templates…) carrying intake credentials are answered as Elasticsearch
+	// before the router: ESInfo authenticates the intake token itself.
+	var h http.Handler = esRoot(a.Intake, a.router)
 	h = a.Metrics.instrument(h)
 	return web.Observe(a.Log, h)
+}
+
+// esRoot sends the requests Elasticsearch clients make before writing
+// (GET /, /_license, index templates…) to intake when they carry intake
+// credentials; intake answers as Elasticsearch. The browser keeps /
+// otherwise.
+func esRoot(in *intake.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if intake.IsESSetup(r) && intake.HasCredential(r) {
+			in.ESInfo(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// IntakeHandler is the handler of --intake-addr: the intake protocols'
+// routes, and / and the other calls Elasticsearch clients make before
+// writing answered as Elasticsearch; any other path is 404.
+func (a *App) IntakeHandler() http.Handler {
+	main := a.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case intake.IsESSetup(r):
+			a.Intake.ESInfo(w, r)
+		case intake.IsIntakePath(r.URL.Path):
+			main.ServeHTTP(w, r)
+		default:
+			intake.NotIntake(w, r)
+		}
+	})
 }
 
 // Router returns the router with every route (for tests that walk them).
@@ -184,11 +238,12 @@ func (a *App) buildRouter() *web.Router {
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
-		Intake: a.Intake, Detect: a.Detect, Incidents: a.Incidents, Evidence: a.Evidence})
+		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
+		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
-		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Incidents: a.Incidents, Evidence: a.Evidence})
+		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

@@ -41,6 +41,11 @@ var (
 	UserLoginFailed     = Define("U1007W", "user.login_failed")
 	UserLoginLocked     = Define("U1008W", "user.login_locked")
 	UserLogout          = Define("U1009I", "user.logout")
+	UserEmailVerified   = Define("U1010I", "user.email_verified")
+	UserLinkSent        = Define("U1011I", "user.email_link_sent")
+	UserPasswordReset   = Define("U1012I", "user.password_reset")
+	UserSessionsEnded   = Define("U1013I", "user.sessions_ended")
+	UserLoginThrottled  = Define("U1014W", "user.login_throttled")
 
 	TokenCreated = Define("T1000I", "api_token.created")
 	TokenRevoked = Define("T1001I", "api_token.revoked")

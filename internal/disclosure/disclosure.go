@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/keys"
@@ -38,6 +39,9 @@ type Options struct {
 	Mail mail.Sender
 	// Log records failures of background work (mail, jobs).
 	Log *slog.Logger
+	// Accounts makes researchers' accounts (self-registration and
+	// verification); without it Register and Verify fail.
+	Accounts *accounts.Service
 }
 
 // Service is the community programmes.
@@ -51,6 +55,7 @@ type Service struct {
 	mail      mail.Sender
 	log       *slog.Logger
 	publicURL string
+	accounts  *accounts.Service
 	hosts     *hostCache
 	batch     batcher
 	now       func() time.Time
@@ -61,7 +66,7 @@ func New(db *store.DB, log *audit.Log, reg *registry.Registry, fs *findings.Serv
 	s := &Service{
 		db: db, audit: log, registry: reg, findings: fs,
 		files: ring.Sealer("disclosure/attachments"), pii: ring.Sealer("disclosure/pii"),
-		mail: o.Mail, log: o.Log, publicURL: o.PublicURL, now: time.Now,
+		mail: o.Mail, log: o.Log, publicURL: o.PublicURL, accounts: o.Accounts, now: time.Now,
 	}
 	if s.mail == nil {
 		s.mail = mail.Discard{Log: o.Log}
@@ -77,7 +82,7 @@ func New(db *store.DB, log *audit.Log, reg *registry.Registry, fs *findings.Serv
 // and the demo use it to stand at another moment).
 func (s *Service) WithClock(now func() time.Time) *Service {
 	c := &Service{db: s.db, audit: s.audit, registry: s.registry, findings: s.findings, files: s.files, pii: s.pii,
-		mail: s.mail, log: s.log, publicURL: s.publicURL, hosts: s.hosts, now: now}
+		mail: s.mail, log: s.log, publicURL: s.publicURL, accounts: s.accounts, hosts: s.hosts, now: now}
 	return c
 }
 

@@ -73,8 +73,9 @@ func setup(t *testing.T, db *store.DB) *env {
 	e := &env{db: db, ctx: ctx, log: audit.New(db, ring), mail: &outbox{}}
 	e.reg = registry.New(db, e.log)
 	e.fs = findings.New(db, e.log, e.reg)
-	e.acc = accounts.New(db, e.log, e.reg, ring, accounts.Options{RequireTOTP: true})
-	e.svc = disclosure.New(db, e.log, e.reg, e.fs, ring, disclosure.Options{PublicURL: "https://kubu.example.gov", Mail: e.mail})
+	e.acc = accounts.New(db, e.log, e.reg, ring, accounts.Options{RequireTOTP: true, Mail: e.mail, PublicURL: "https://kubu.example.gov"})
+	e.svc = disclosure.New(db, e.log, e.reg, e.fs, ring, disclosure.Options{PublicURL: "https://kubu.example.gov", Mail: e.mail, Accounts: e.acc})
+	e.acc.OnCreate(e.svc.ProfileForNewAccount)
 	var err error
 	if e.agA, err = e.reg.CreateAgency(ctx, root, registry.NewAgency{Code: "MOH", Name: "Ministry of Health"}); err != nil {
 		t.Fatal(err)
@@ -112,11 +113,14 @@ func setup(t *testing.T, db *store.DB) *env {
 
 var tokenRe = regexp.MustCompile(`token=([a-z0-9]+)`)
 
+// researcherPassword is the password researchers choose when they verify.
+const researcherPassword = "a long enough passphrase"
+
 // researcher registers and verifies a researcher through the real flow,
-// reading the verification link from the mail.
+// reading the verification link from the mail and choosing the password.
 func (e *env) researcher(t *testing.T, email, handle string) authz.Actor {
 	t.Helper()
-	if err := e.svc.Register(e.ctx, disclosure.Registration{Email: email, Handle: handle, Password: "a long enough passphrase"}); err != nil {
+	if err := e.svc.Register(e.ctx, disclosure.Registration{Email: email, Handle: handle}); err != nil {
 		t.Fatal(err)
 	}
 	msgs := e.mail.to(email)
@@ -127,7 +131,7 @@ func (e *env) researcher(t *testing.T, email, handle string) authz.Actor {
 	if m == nil {
 		t.Fatalf("no token in %q", msgs[len(msgs)-1].Body)
 	}
-	rs, err := e.svc.Verify(e.ctx, m[1])
+	rs, err := e.svc.Verify(e.ctx, m[1], researcherPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

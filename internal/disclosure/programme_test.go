@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/mail"
@@ -97,45 +98,78 @@ func TestProgrammeAccess(t *testing.T) {
 	})
 }
 
-// TestRegistration: accounts are disabled until verified; a registered
-// address gets a notice, not a second account; links expire.
+// TestRegistration: registering takes an address and a handle; the
+// account has no password until the emailed link is opened, where the
+// password is chosen; a registered address gets a notice (with a reset
+// link), not a second account; links work once. (Expiry, timing and the
+// same-work rule are tested in accounts.)
 func TestRegistration(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := setup(t, db)
-		in := disclosure.Registration{Email: "Carol@Example.com", Handle: "carol", Password: "a long enough passphrase"}
+		in := disclosure.Registration{Email: "Carol@Example.com", Handle: "carol"}
 		if err := e.svc.Register(e.ctx, in); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.acc.Login(e.ctx, "carol@example.com", in.Password); err == nil {
-			t.Fatal("an unverified account signed in")
+		for _, guess := range []string{"", researcherPassword, "a long enough passphrase!"} {
+			if _, err := e.acc.Login(e.ctx, "carol@example.com", guess, "192.0.2.1"); err == nil {
+				t.Fatalf("an unverified account signed in with %q", guess)
+			}
 		}
-		if err := e.svc.Register(e.ctx, disclosure.Registration{Email: "alice@example.com", Handle: "alice2", Password: in.Password}); err != nil {
+		if err := e.svc.Register(e.ctx, disclosure.Registration{Email: "alice@example.com", Handle: "alice2"}); err != nil {
 			t.Fatalf("registering a known address must look the same: %v", err)
 		}
 		msgs := e.mail.to("alice@example.com")
-		if !strings.Contains(msgs[len(msgs)-1].Subject, "already have") {
-			t.Fatalf("known address told %q", msgs[len(msgs)-1].Subject)
+		if last := msgs[len(msgs)-1]; !strings.Contains(last.Subject, "already have") || !strings.Contains(last.Body, "/password/reset?token=") {
+			t.Fatalf("known address told %q: %q", last.Subject, last.Body)
 		}
-		if err := e.svc.Register(e.ctx, disclosure.Registration{Email: "dave@example.com", Handle: "Carol", Password: in.Password}); !errors.Is(err, validate.ErrConflict) {
+		if err := e.svc.Register(e.ctx, disclosure.Registration{Email: "dave@example.com", Handle: "Carol"}); !errors.Is(err, validate.ErrConflict) {
 			t.Fatalf("taken handle: %v", err)
 		}
-		if _, err := e.svc.Verify(e.ctx, "not-a-token"); !errors.Is(err, disclosure.ErrBadVerification) {
+		if _, err := e.svc.Verify(e.ctx, "not-a-token", researcherPassword); !errors.Is(err, disclosure.ErrBadVerification) {
 			t.Fatalf("bad token: %v", err)
 		}
-		late := e.svc.WithClock(func() time.Time { return time.Now().Add(disclosure.VerifyTTL + time.Hour) })
 		m := tokenRe.FindStringSubmatch(e.mail.to("carol@example.com")[0].Body)
-		if _, err := late.Verify(e.ctx, m[1]); !errors.Is(err, disclosure.ErrBadVerification) {
-			t.Fatalf("expired link: %v", err)
+		if _, err := e.svc.Verify(e.ctx, m[1], "short"); err == nil || errors.Is(err, disclosure.ErrBadVerification) {
+			t.Fatalf("a too short password: %v", err)
 		}
-		if _, err := e.svc.Verify(e.ctx, m[1]); err != nil {
+		rs, err := e.svc.Verify(e.ctx, m[1], researcherPassword)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Verify(e.ctx, m[1]); !errors.Is(err, disclosure.ErrBadVerification) {
+		if !rs.Verified || rs.Handle != "carol" {
+			t.Fatalf("profile after verification: %+v", rs)
+		}
+		if _, err := e.svc.Verify(e.ctx, m[1], "another long passphrase"); !errors.Is(err, disclosure.ErrBadVerification) {
 			t.Fatalf("link used twice: %v", err)
 		}
-		if _, err := e.acc.Login(e.ctx, "carol@example.com", in.Password); err != nil {
+		if _, err := e.acc.Login(e.ctx, "carol@example.com", researcherPassword, "198.51.100.7"); err != nil { // not the guesser's address
 			t.Fatalf("verified account cannot sign in: %v", err)
 		}
+	})
+}
+
+// TestAdminMadeResearcherHasProfile: a researcher account made by an
+// administrator (or the demo, or `kubu user add`) has a verified address
+// and a profile, so it can submit and see its dashboard.
+func TestAdminMadeResearcherHasProfile(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		u, err := e.acc.CreateUser(e.ctx, root, accounts.NewUser{Email: "carol.o'neil+x@example.com", Role: authz.Researcher, Password: researcherPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := e.svc.Profile(e.ctx, u.Actor())
+		if err != nil || !rs.Verified || rs.Handle != "caroloneilx" {
+			t.Fatalf("profile of an admin-made researcher: %+v %v", rs, err)
+		}
+		if _, err := e.acc.CreateUser(e.ctx, root, accounts.NewUser{Email: "alice@elsewhere.example", Role: authz.Researcher, Password: researcherPassword}); err != nil {
+			t.Fatal(err)
+		}
+		u3, _ := e.acc.UserByEmail(e.ctx, "alice@elsewhere.example")
+		if rs, err := e.svc.Profile(e.ctx, u3.Actor()); err != nil || rs.Handle != "alice-2" {
+			t.Fatalf("a taken handle is not reused: %+v %v", rs, err)
+		}
+		e.submit(t, u.Actor(), disclosure.NewReport{Programme: disclosure.VDPSlug, Title: "Open redirect", Description: "On /go."})
 	})
 }
 
@@ -147,8 +181,9 @@ func TestRegistrationOverSMTP(t *testing.T) {
 	e := setup(t, db)
 	q := mail.NewQueue(&mail.SMTP{Addr: sink.SMTPAddr, From: "kubu@example.gov"}, nil, 10)
 	defer q.Close()
-	svc := disclosure.New(db, e.log, e.reg, e.fs, ringFor(), disclosure.Options{PublicURL: "https://kubu.example.gov", Mail: q})
-	if err := svc.Register(e.ctx, disclosure.Registration{Email: "erin@example.com", Handle: "erin", Password: "a long enough passphrase"}); err != nil {
+	acc := accounts.New(db, e.log, e.reg, ringFor(), accounts.Options{Mail: q, PublicURL: "https://kubu.example.gov"})
+	svc := disclosure.New(db, e.log, e.reg, e.fs, ringFor(), disclosure.Options{PublicURL: "https://kubu.example.gov", Mail: q, Accounts: acc})
+	if err := svc.Register(e.ctx, disclosure.Registration{Email: "erin@example.com", Handle: "erin"}); err != nil {
 		t.Fatal(err)
 	}
 	m := sink.WaitFor(t, "erin@example.com", "Verify your email")
@@ -156,7 +191,7 @@ func TestRegistrationOverSMTP(t *testing.T) {
 	if tok == nil || !strings.Contains(m.Text, "https://kubu.example.gov/researchers/verify?token=") {
 		t.Fatalf("verification mail: %q", m.Text)
 	}
-	if _, err := svc.Verify(e.ctx, tok[1]); err != nil {
+	if _, err := svc.Verify(e.ctx, tok[1], researcherPassword); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,9 +2,7 @@ package disclosure
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"regexp"
@@ -14,7 +12,6 @@ import (
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
-	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
@@ -32,23 +29,28 @@ type Researcher struct {
 	VerifiedAt  *time.Time `json:"verified_at,omitempty"`
 }
 
-// Registration is a self-registration.
+// Registration is a self-registration: an address and a handle. The
+// password is chosen when the emailed link is opened (accounts.UseLink).
 type Registration struct {
-	Email    string `json:"email"`
-	Handle   string `json:"handle"`
-	Password string `json:"password"`
+	Email  string `json:"email"`
+	Handle string `json:"handle"`
 }
 
 var handleRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{2,31}$`)
 
 // VerifyTTL is how long an email verification link works.
-const VerifyTTL = 48 * time.Hour
+const VerifyTTL = accounts.VerifyLinkTTL
 
-// Register creates a researcher account, disabled until its email address
-// is verified through the link sent to it. When the address already has an
-// account, that address is told so instead; the answer to the caller is
-// the same either way, so registration cannot be used to find accounts.
+// Register starts a researcher account and its profile; the account is
+// usable once the link emailed to the address is opened and a password
+// chosen there. When the address already has an account, that address is
+// sent what it needs instead; the answer to the caller, and the work done
+// for it, are the same either way (see accounts.RegisterResearcher), so
+// registration can be used neither to find accounts nor to take them.
 func (s *Service) Register(ctx context.Context, in Registration) error {
+	if s.accounts == nil {
+		return errors.New("disclosure: registration needs Options.Accounts")
+	}
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	in.Handle = strings.TrimSpace(in.Handle)
 	var v validate.Errors
@@ -56,9 +58,6 @@ func (s *Service) Register(ctx context.Context, in Registration) error {
 	v.MaxLen("email", in.Email, 254)
 	if !handleRe.MatchString(in.Handle) {
 		v.Add("handle", "must be 3–32 letters, digits, hyphens or underscores")
-	}
-	if n := len([]rune(in.Password)); n < accounts.MinPassword || n > accounts.MaxPassword {
-		v.Add("password", "%v", accounts.ErrWeakPassword)
 	}
 	if err := v.Err(); err != nil {
 		return err
@@ -70,99 +69,89 @@ func (s *Service) Register(ctx context.Context, in Registration) error {
 	if taken > 0 {
 		return fmt.Errorf("%w: the handle %q is taken", validate.ErrConflict, in.Handle)
 	}
-	token := verifyToken()
-	now := s.stamp()
-	uid := id.New()
-	var n int
-	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, in.Email).Scan(&n); err != nil {
-		return err
-	}
-	exists := n > 0
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if exists {
-			return nil
-		}
-		err := accounts.InsertPendingResearcher(ctx, tx, uid, in.Email, in.Handle, in.Password, now)
-		if errors.Is(err, validate.ErrConflict) {
-			return errSkip // registered a moment ago by another request
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO researchers (user_id, handle, verify_hash, verify_expires_at, created_at) VALUES ($1,$2,$3,$4,$5)`,
-			uid, in.Handle, hashToken(token), now.Add(VerifyTTL).UnixMilli(), now.UnixMilli())
-		if isUnique(err) {
-			return fmt.Errorf("%w: the handle %q is taken", validate.ErrConflict, in.Handle)
-		}
-		if err != nil {
-			return err
-		}
-		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ResearcherRegistered, Actor: audit.Actor{ID: uid, Label: in.Email},
-			TargetType: "user", TargetID: uid, After: map[string]any{"handle": in.Handle, "role": authz.Researcher}})
-		return err
+	return s.accounts.RegisterResearcher(ctx, in.Email, in.Handle, func(ctx context.Context, tx *sql.Tx, uid string) error {
+		return s.insertProfileTx(ctx, tx, uid, in.Email, in.Handle, audit.Actor{ID: uid, Label: in.Email})
 	})
-	if err == errSkip {
-		exists = true
-	} else if err != nil {
-		return err
-	}
-	if exists {
-		s.sendMail(mail.Message{To: []string{in.Email}, Subject: "You already have a kubu account",
-			Body: "Someone (perhaps you) tried to register a researcher account with this address, which already has one.\n" +
-				"Sign in at " + s.link("/login") + ". If it was not you, you can ignore this message.\n"})
-		return nil
-	}
-	s.sendMail(mail.Message{To: []string{in.Email}, Subject: "Verify your email address for kubu",
-		Body: "Welcome, " + in.Handle + ".\n\nTo finish registering as a researcher, open this link within 48 hours:\n\n" +
-			s.link("/researchers/verify?token="+token) + "\n\nIf you did not register, ignore this message.\n"})
-	return nil
 }
 
-func verifyToken() string {
-	b := make([]byte, 20)
-	rand.Read(b)
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+// insertProfileTx adds a researcher's profile with its audit entry.
+func (s *Service) insertProfileTx(ctx context.Context, tx *sql.Tx, uid, email, handle string, actor audit.Actor) error {
+	now := s.stamp()
+	_, err := tx.ExecContext(ctx, `INSERT INTO researchers (user_id, handle, created_at) VALUES ($1,$2,$3)`, uid, handle, now.UnixMilli())
+	if isUnique(err) {
+		return fmt.Errorf("%w: the handle %q is taken", validate.ErrConflict, handle)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ResearcherRegistered, Actor: actor,
+		TargetType: "user", TargetID: uid, After: map[string]any{"handle": handle, "role": authz.Researcher}})
+	return err
+}
+
+// ProfileForNewAccount gives every researcher account made by an
+// administrator or the command line a profile, in the transaction that
+// makes the account (see accounts.Service.OnCreate). Its handle is the
+// account's name when that is a free, valid handle, else one made from
+// the email address.
+func (s *Service) ProfileForNewAccount(ctx context.Context, tx *sql.Tx, u accounts.User) error {
+	if u.Role != authz.Researcher {
+		return nil
+	}
+	base := u.Name
+	if !handleRe.MatchString(base) {
+		base = strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+				return r
+			}
+			return -1
+		}, u.Email[:strings.IndexByte(u.Email+"@", '@')])
+		for len(base) < 3 {
+			base += "0"
+		}
+		if len(base) > 24 {
+			base = base[:24]
+		}
+		if !handleRe.MatchString(base) {
+			base = "r" + base[1:]
+		}
+	}
+	for n := 1; n < 1000; n++ {
+		handle := base
+		if n > 1 {
+			handle = fmt.Sprintf("%s-%d", base[:min(len(base), 26)], n)
+		}
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM researchers WHERE LOWER(handle) = $1`, strings.ToLower(handle)).Scan(&taken); err != nil {
+			return err
+		}
+		if taken == 0 {
+			return s.insertProfileTx(ctx, tx, u.ID, u.Email, handle, audit.Actor{ID: "kubu", Label: "account created by an administrator"})
+		}
+	}
+	return fmt.Errorf("%w: no free handle for %s", validate.ErrConflict, u.Email)
 }
 
 // ErrBadVerification means a verification link is unknown, used or expired.
-var ErrBadVerification = errors.New("this verification link is not valid or has expired")
+var ErrBadVerification = accounts.ErrBadLink
 
-// Verify enables the account whose verification token this is.
-func (s *Service) Verify(ctx context.Context, token string) (Researcher, error) {
-	token = strings.TrimSpace(token)
-	if token == "" || len(token) > 100 {
-		return Researcher{}, ErrBadVerification
+// Verify uses a verification link: it proves the address and sets the
+// account's password, then returns the researcher's profile.
+func (s *Service) Verify(ctx context.Context, token, password string) (Researcher, error) {
+	if s.accounts == nil {
+		return Researcher{}, errors.New("disclosure: verification needs Options.Accounts")
 	}
-	var uid string
-	now := s.stamp()
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var exp int64
-		err := tx.QueryRowContext(ctx, `SELECT user_id, verify_expires_at FROM researchers WHERE verify_hash = $1`, hashToken(token)).Scan(&uid, &exp)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && exp < now.UnixMilli() {
-			return ErrBadVerification
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE researchers SET verified_at = $1, verify_hash = '', verify_expires_at = NULL WHERE user_id = $2`, now.UnixMilli(), uid); err != nil {
-			return err
-		}
-		if err := accounts.EnableTx(ctx, tx, uid, now); err != nil {
-			return err
-		}
-		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: ResearcherVerified, Actor: audit.Actor{ID: uid, Label: "researcher"},
-			TargetType: "user", TargetID: uid})
-		return err
-	})
+	u, err := s.accounts.UseLink(ctx, accounts.LinkUse{Purpose: accounts.PurposeVerify, Token: token, Password: password})
 	if err != nil {
 		return Researcher{}, err
 	}
-	return s.researcher(ctx, uid)
+	return s.researcher(ctx, u.ID)
 }
 
 func (s *Service) verified(ctx context.Context, userID string) (bool, error) {
 	var at sql.NullInt64
-	err := s.db.R().QueryRowContext(ctx, `SELECT verified_at FROM researchers WHERE user_id = $1`, userID).Scan(&at)
+	err := s.db.R().QueryRowContext(ctx, `SELECT email_verified_at FROM users WHERE id = $1`, userID).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -182,7 +171,7 @@ func (s *Service) researcher(ctx context.Context, uid string) (Researcher, error
 	var rs Researcher
 	var created int64
 	var verified sql.NullInt64
-	err := s.db.R().QueryRowContext(ctx, `SELECT x.user_id, x.handle, x.bio, x.website, x.verified_at, x.created_at, u.totp_enabled,
+	err := s.db.R().QueryRowContext(ctx, `SELECT x.user_id, x.handle, x.bio, x.website, u.email_verified_at, x.created_at, u.totp_enabled,
 		(SELECT `+reputationSQL+` FROM reports r WHERE r.researcher_id = x.user_id)
 		FROM researchers x JOIN users u ON u.id = x.user_id WHERE x.user_id = $1`, uid).
 		Scan(&rs.UserID, &rs.Handle, &rs.Bio, &rs.Website, &verified, &created, &rs.TOTPEnabled, &rs.Reputation)
@@ -270,7 +259,7 @@ func (s *Service) Invite(ctx context.Context, a authz.Actor, programmeID, handle
 	}
 	var uid, email string
 	err = s.db.R().QueryRowContext(ctx, `SELECT x.user_id, u.email FROM researchers x JOIN users u ON u.id = x.user_id
-		WHERE LOWER(x.handle) = $1 AND x.verified_at IS NOT NULL`, strings.ToLower(strings.TrimSpace(handle))).Scan(&uid, &email)
+		WHERE LOWER(x.handle) = $1 AND u.email_verified_at IS NOT NULL`, strings.ToLower(strings.TrimSpace(handle))).Scan(&uid, &email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return validate.Errors{{Field: "handle", Message: "no verified researcher has that handle"}}
 	}

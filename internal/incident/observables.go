@@ -5,9 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/mail"
-	"net/netip"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +14,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/id"
+	"github.com/kubu-gov/kubu/internal/intel"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
@@ -34,9 +32,12 @@ func restricted(tlp string) bool { return tlp == "amber+strict" || tlp == "red" 
 
 // NormaliseObservable checks an observable's value for its type and
 // returns it in one canonical form, so that the same thing written two
-// ways is one observable: addresses and networks as netip writes them,
-// domains and email addresses in lower case without a trailing dot, hashes
-// in lower-case hex, URLs with a lower-case scheme and host.
+// ways is one observable — the canonical form of threat intelligence
+// (intel.Normalise), so that an incident's observables and kubu's
+// indicators compare equal: addresses and networks as netip writes them,
+// domains and email addresses in lower case without a trailing dot or
+// wildcard, URLs normalised, hashes in lower-case hex. Accounts are kept as
+// written (trimmed).
 func NormaliseObservable(typ, value string) (string, error) {
 	v := strings.TrimSpace(value)
 	if v == "" {
@@ -49,47 +50,35 @@ func NormaliseObservable(typ, value string) (string, error) {
 		return "", errors.New("must not contain control characters")
 	}
 	switch typ {
-	case "ipv4", "ipv6":
-		ip, err := netip.ParseAddr(v)
-		if err != nil || ip.Zone() != "" {
-			return "", fmt.Errorf("is not an IP address")
-		}
-		if typ == "ipv4" && !ip.Unmap().Is4() || typ == "ipv6" && (!ip.Is6() || ip.Is4In6()) {
-			return "", fmt.Errorf("is not an %s address", strings.ToUpper(typ[:2])+typ[2:])
-		}
-		return ip.Unmap().String(), nil
-	case "cidr":
-		p, err := netip.ParsePrefix(v)
+	case "ipv4", "ipv6", "cidr":
+		n, err := intel.Normalise(intel.IP, v)
 		if err != nil {
-			return "", errors.New("is not a network such as 192.0.2.0/24")
+			return "", errors.New("is not an IP address or network")
 		}
-		return p.Masked().String(), nil
-	case "domain":
-		d := strings.ToLower(strings.TrimSuffix(v, "."))
-		if !validate.Hostname(d) || strings.Contains(d, "*") || !strings.Contains(d, ".") {
-			return "", errors.New("is not a domain name")
+		p, err := intel.ParseIP(n)
+		if err != nil {
+			return "", errors.New("is not an IP address or network")
 		}
-		return d, nil
-	case "url":
-		u, err := url.Parse(v)
-		if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
-			return "", errors.New("is not an absolute URL")
+		single := !strings.Contains(n, "/")
+		switch {
+		case typ == "ipv4" && !(single && p.Addr().Is4()):
+			return "", errors.New("is not an IPv4 address")
+		case typ == "ipv6" && !(single && p.Addr().Is6()):
+			return "", errors.New("is not an IPv6 address")
+		case typ == "cidr" && single:
+			n = p.String() // a network of one address keeps its length
 		}
-		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-		return u.String(), nil
-	case "email":
-		a, err := mail.ParseAddress(v)
-		if err != nil || a.Name != "" || a.Address != v {
-			return "", errors.New("is not an email address")
+		return n, nil
+	case "domain", "url", "email", "sha256", "sha1", "md5":
+		n, err := intel.Normalise(intel.Type(typ), v)
+		if err != nil {
+			msg := err.Error()
+			if i := strings.LastIndex(msg, ": "); i >= 0 {
+				msg = msg[i+2:]
+			}
+			return "", fmt.Errorf("is not a valid %s (%s)", typ, msg)
 		}
-		return strings.ToLower(a.Address), nil
-	case "sha256", "sha1", "md5":
-		n := map[string]int{"sha256": 64, "sha1": 40, "md5": 32}[typ]
-		h := strings.ToLower(v)
-		if len(h) != n || strings.Trim(h, "0123456789abcdef") != "" {
-			return "", fmt.Errorf("is not a %s hash (%d hex digits)", strings.ToUpper(typ), n)
-		}
-		return h, nil
+		return n, nil
 	case "account":
 		if len(v) > 256 {
 			return "", errors.New("must be at most 256 bytes")

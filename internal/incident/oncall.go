@@ -2,7 +2,9 @@ package incident
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +18,15 @@ import (
 	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
-	"github.com/kubu-gov/kubu/internal/webhook"
 )
+
+// newWebhookSecret is a new signing secret: 32 random bytes, base64url,
+// prefixed "whsec_" so that secret scanners spot it.
+func newWebhookSecret() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return "whsec_" + base64.RawURLEncoding.EncodeToString(b[:])
+}
 
 // RotationInput adds or replaces a rotation. Members are user ids or
 // emails of people who may work on every incident (central operations).
@@ -421,7 +430,7 @@ func (s *Service) AddWebhook(ctx context.Context, a authz.Actor, name, rawURL st
 	if err := v.Err(); err != nil {
 		return Webhook{}, err
 	}
-	w := Webhook{ID: id.New(), Name: name, URL: u.String(), CreatedAt: s.stamp(), Secret: webhook.NewSecret()}
+	w := Webhook{ID: id.New(), Name: name, URL: u.String(), CreatedAt: s.stamp(), Secret: newWebhookSecret()}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO oncall_webhooks (id, name, url, secret, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
 			w.ID, w.Name, w.URL, s.opts.Sealer.SealString(w.Secret, w.ID), a.UserID, w.CreatedAt.UnixMilli()); err != nil {

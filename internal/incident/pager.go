@@ -337,8 +337,8 @@ func (s *Service) send(ctx context.Context, pg Page, hooks []Webhook) error {
 	hid, _ := strings.CutPrefix(pg.Channel, "webhook:")
 	for _, h := range hooks {
 		if h.ID == hid {
-			c := webhook.Client{Now: s.now}
-			return c.Post(ctx, h.URL, []byte(h.Secret), pg.Key, []byte(pg.body))
+			snd := webhook.Sender{URL: h.URL, Secret: []byte(h.Secret), Now: s.now}
+			return snd.Send(ctx, pg.Key, []byte(pg.body))
 		}
 	}
 	return errors.New("the webhook was deleted")

@@ -3,6 +3,7 @@ package incident_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -94,11 +95,12 @@ func TestPagerEscalates(t *testing.T) {
 		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			defer mu.Unlock()
-			if _, err := webhook.VerifyRequest(r, secret, e.clock.Now(), webhook.DefaultTolerance); err != nil {
+			body, _ := io.ReadAll(r.Body)
+			if _, err := webhook.Verify(r.Header, body, e.clock.Now(), webhook.DefaultWindow, secret); err != nil {
 				http.Error(w, err.Error(), 401)
 				return
 			}
-			hooked = append(hooked, r.Header.Get(webhook.DeliveryHeader))
+			hooked = append(hooked, r.Header.Get(webhook.HeaderDelivery))
 		}))
 		defer recv.Close()
 		h, err := svc.AddWebhook(ctx, e.admin, "chat bridge", recv.URL)

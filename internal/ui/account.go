@@ -84,11 +84,23 @@ func (u *ui) accountPassword(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusBadRequest, "account.html", p)
 		return
 	}
-	if err := u.Accounts.ChangePassword(r.Context(), web.ActorFrom(r.Context()), r.PostFormValue("current_password"), next); err != nil {
+	revoke := r.PostFormValue("revoke_tokens") == "yes"
+	usr, err := u.Accounts.ChangePassword(r.Context(), web.ActorFrom(r.Context()),
+		accounts.PasswordChange{Current: r.PostFormValue("current_password"), New: next, RevokeTokens: revoke})
+	if err != nil {
 		u.formFail(w, r, err, "account.html", "", "new_password", p)
 		return
 	}
-	u.flash(r, "Your password has been changed.")
+	// Every other session of the account ended; this one goes on.
+	if err := u.Auth.KeepSession(r.Context(), usr); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	msg := "Your password has been changed and you were signed out everywhere else."
+	if revoke {
+		msg += " Your API tokens were revoked."
+	}
+	u.flash(r, msg)
 	redirect(w, r, "/account")
 }
 

@@ -52,6 +52,8 @@ func (u *ui) registerCommunity(rt *web.Router) {
 	pub("POST /researchers/register", true, c.register)
 	pub("GET /researchers/verify", false, c.verifyForm)
 	pub("POST /researchers/verify", true, c.verify)
+	pub("GET /researchers/verify/resend", false, c.resendForm)
+	pub("POST /researchers/verify/resend", true, c.resend)
 
 	in := func(pattern string, act authz.Action, h http.HandlerFunc) {
 		rt.Handle(web.UI, pattern, act, c.userLimit(h))
@@ -106,8 +108,7 @@ func (c *community) userLimit(h http.HandlerFunc) http.HandlerFunc {
 
 func (c *community) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
 	w.Header().Set("Retry-After", ratelimit.RetryAfter(wait))
-	c.render(w, r, http.StatusTooManyRequests, "error.html", page{Title: "Too many requests",
-		Error: "You have sent too many requests. Please wait a minute and try again."})
+	c.errorPage(w, r, http.StatusTooManyRequests)
 }
 
 func (c *community) securityTxt(w http.ResponseWriter, r *http.Request) {

@@ -1,8 +1,6 @@
 package ui_test
 
 import (
-	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"net/url"
@@ -136,21 +134,21 @@ func TestPublicPagesRateLimited(t *testing.T) {
 func TestResearcherPages(t *testing.T) {
 	e := newEnv(t, false)
 	c := e.anonymous(t)
-	mustContain(t, "register form", c.get("/researchers/register").body, `name="handle"`)
-	r := c.post("/researchers/register", url.Values{"email": {"new@example.com"}, "handle": {"newbie"}, "password": {"a long enough passphrase"}, "confirm_password": {"a long enough passphrase"}})
-	mustContain(t, "registered", r.body, "Check your email")
-	mustContain(t, "verify form", c.get("/researchers/verify?token=abc").body, `name="token" value="abc"`)
-	if r := c.post("/researchers/verify", url.Values{"token": {"abc"}}); r.status != http.StatusBadRequest {
+	form := c.get("/researchers/register").body
+	mustContain(t, "register form", form, `name="handle"`, `name="email"`)
+	mustNotContain(t, "register form", form, `type="password"`)
+	r := c.post("/researchers/register", url.Values{"email": {"new@example.com"}, "handle": {"newbie"}})
+	mustContain(t, "registered", r.body, "Check your email", `href="/researchers/verify/resend"`)
+	bad := c.get("/researchers/verify?token=abc")
+	if bad.status != http.StatusBadRequest {
+		t.Fatalf("verify page of an unknown link: %d", bad.status)
+	}
+	mustContain(t, "bad link", bad.body, "This link does not work", `href="/researchers/verify/resend"`)
+	if r := c.post("/researchers/verify", url.Values{"token": {"abc"}, "password": {password}, "confirm_password": {password}}); r.status != http.StatusBadRequest {
 		t.Fatalf("bad verification: %d", r.status)
 	}
-	// The env's researcher has no profile yet: give them one.
-	ctx := context.Background()
-	if err := e.app.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO researchers (user_id, handle, verified_at, created_at) VALUES ($1,'hacker',1,1)`, e.user["researcher"].ID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	// The env's researcher was made by an administrator: it has a profile
+	// and a vouched-for address (accounts.OnCreate).
 	rs := e.signIn(t, "researcher")
 	mustContain(t, "dashboard", rs.get("/researcher").body, "hacker", "two-factor")
 	res := rs.post("/reports", url.Values{"programme": {disclosure.VDPSlug}, "title": {"CSRF on profile"}, "description": {"No token."}, "severity": {"low"}})

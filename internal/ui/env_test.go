@@ -38,19 +38,30 @@ type env struct {
 	user    map[string]accounts.User   // by key, see newEnv
 	system  map[string]registry.System // "A", "B"
 	finding map[string]findings.Finding
+	logs    *logBuffer // what kubu logged (info and up); with mail off, the links people need
 }
 
 // newEnv starts kubu. requireTOTP is the RequireTOTP setting.
 func newEnv(t testing.TB, requireTOTP bool) *env {
 	t.Helper()
+	return newEnvWith(t, requireTOTP, nil)
+}
+
+// newEnvWith is newEnv with more settings (mod changes the configuration).
+func newEnvWith(t testing.TB, requireTOTP bool, mod func(*config.Config)) *env {
+	t.Helper()
 	opts := storetest.Options(t, store.SQLite)
 	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: opts.URL, Addr: "127.0.0.1:0", RequireTOTP: requireTOTP}
-	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if mod != nil {
+		mod(cfg)
+	}
+	logs := &logBuffer{}
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	e := &env{app: a, agency: map[string]registry.Agency{}, user: map[string]accounts.User{},
+	e := &env{app: a, logs: logs, agency: map[string]registry.Agency{}, user: map[string]accounts.User{},
 		system: map[string]registry.System{}, finding: map[string]findings.Finding{}}
 	e.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(e.srv.Close)

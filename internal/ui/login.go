@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kubu-gov/kubu/internal/accounts"
+	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -24,7 +25,8 @@ func (u *ui) loginForm(w http.ResponseWriter, r *http.Request) {
 func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	email, password, next := r.PostFormValue("email"), r.PostFormValue("password"), localPath(r.PostFormValue("next"))
-	user, err := u.Accounts.Login(r.Context(), email, password)
+	client := ratelimit.ClientAddr(r, u.TrustProxy)
+	user, err := u.Accounts.Login(r.Context(), email, password, client)
 	if err != nil {
 		msg := "Sign-in failed. Try again later."
 		if errors.Is(err, accounts.ErrBadCredentials) || errors.Is(err, accounts.ErrLocked) {
@@ -44,13 +46,17 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	needsEnrol := u.Accounts.TOTPRequired(user)
-	if err := u.Accounts.CompleteLogin(r.Context(), user, "password"); err != nil {
+	notice, err := u.Accounts.CompleteLogin(r.Context(), user, "password", client)
+	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
 	if err := u.Auth.SignIn(r.Context(), user, needsEnrol); err != nil {
 		u.fail(w, r, err)
 		return
+	}
+	if msg := notice.Message(); msg != "" {
+		u.flash(r, msg)
 	}
 	if needsEnrol {
 		next = EnrolPath
@@ -68,18 +74,14 @@ func (u *ui) totpForm(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) totpLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	uid := u.Auth.Pending(r.Context())
-	if uid == "" {
+	user, ok := u.Auth.PendingUser(r.Context())
+	if !ok {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
 	next := localPath(r.PostFormValue("next"))
-	user, err := u.Accounts.ActiveUser(r.Context(), uid)
-	if err != nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	if err := u.Accounts.CheckTOTP(r.Context(), user, r.PostFormValue("code")); err != nil {
+	client := ratelimit.ClientAddr(r, u.TrustProxy)
+	if err := u.Accounts.CheckTOTP(r.Context(), user, r.PostFormValue("code"), client); err != nil {
 		msg := "That code is not right. Check the time on your phone and try the newest code."
 		if errors.Is(err, accounts.ErrLocked) {
 			msg = capitalise(err.Error()) + "."
@@ -90,13 +92,17 @@ func (u *ui) totpLogin(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusUnauthorized, "totp.html", page{Title: "Enter your code", Error: msg, Data: loginData{Next: next}})
 		return
 	}
-	if err := u.Accounts.CompleteLogin(r.Context(), user, "password+totp"); err != nil {
+	notice, err := u.Accounts.CompleteLogin(r.Context(), user, "password+totp", client)
+	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
 	if err := u.Auth.SignIn(r.Context(), user, false); err != nil {
 		u.fail(w, r, err)
 		return
+	}
+	if msg := notice.Message(); msg != "" {
+		u.flash(r, msg)
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -44,7 +44,7 @@ func checkPage(t testing.TB, what, body string) {
 	ids := map[string]int{}
 	labelled := map[string]bool{}
 	var inputs, describedBy, fragments []string
-	var thNoScope, h1 int
+	var thNoScope, h1, summaries int
 	// record notes what the accessibility checks need of one element.
 	record := func(n *html.Node, at map[string]string) {
 		if id, ok := at["id"]; ok {
@@ -53,6 +53,10 @@ func checkPage(t testing.TB, what, body string) {
 		switch n.Data {
 		case "h1":
 			h1++
+		case "div":
+			if hasClass(n, "error-summary") {
+				summaries++
+			}
 		case "label":
 			labelled[at["for"]] = true
 		case "input", "select", "textarea":
@@ -103,6 +107,9 @@ func checkPage(t testing.TB, what, body string) {
 	if h1 != 1 {
 		t.Errorf("%s: has %d h1 elements, want 1", what, h1)
 	}
+	if summaries > 1 {
+		t.Errorf("%s: shows the error summary %d times (the layout shows it; pages must not repeat it)", what, summaries)
+	}
 	for id, n := range ids {
 		if n > 1 {
 			t.Errorf("%s: id %q is used %d times", what, id, n)
@@ -147,6 +154,7 @@ func TestCheckPageCatches(t *testing.T) {
 		"dangling describedby": `<input id="z" aria-label="z" aria-describedby="nope">`,
 		"dangling fragment":    `<a href="#nowhere">x</a>`,
 		"second h1":            `<h1>again</h1>`,
+		"second error summary": `<div class="error-summary"><h2>a</h2></div><div class="error-summary"><h2>b</h2></div>`,
 	}
 	if fails := runCheck(ok); fails != 0 {
 		t.Fatalf("the clean page fails the check %d times", fails)

@@ -36,7 +36,7 @@ func TestPeople(t *testing.T) {
 		if pw == nil {
 			t.Fatal("no initial password shown")
 		}
-		if _, err := e.app.Accounts.Login(ctx, "nurse@moh.example.gov", pw[1]); err != nil {
+		if _, err := e.app.Accounts.Login(ctx, "nurse@moh.example.gov", pw[1], "192.0.2.1"); err != nil {
 			t.Errorf("the password shown does not sign in: %v", err)
 		}
 
@@ -172,8 +172,8 @@ func TestAccount(t *testing.T) {
 		mustContain(t, "weak", res.body, `href="#new_password"`, "12 to 256 characters")
 		mustNotContain(t, "weak", res.body, `value="short"`)
 		page := c.follow("/account/password", url.Values{"current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
-		mustContain(t, "changed", page.body, "Your password has been changed.")
-		if _, err := e.app.Accounts.Login(ctx, e.user["a-member"].Email, "a brand new passphrase"); err != nil {
+		mustContain(t, "changed", page.body, "Your password has been changed and you were signed out everywhere else.")
+		if _, err := e.app.Accounts.Login(ctx, e.user["a-member"].Email, "a brand new passphrase", "192.0.2.1"); err != nil {
 			t.Errorf("the new password does not sign in: %v", err)
 		}
 	})

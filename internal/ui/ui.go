@@ -19,7 +19,9 @@ import (
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/markdown"
+	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -40,9 +42,16 @@ type Deps struct {
 	Audit    *audit.Log
 	Auth     *web.Authenticator
 	Log      *slog.Logger
+	// Limits rate-limits the public sign-in pages that send email
+	// (password reset); nil limits nothing.
+	Limits *ratelimit.Policy
+	// TrustProxy takes client addresses from X-Forwarded-For (see
+	// ratelimit.ClientAddr), for sign-in throttling.
+	TrustProxy bool
 
-	Community  *CommunityDeps  // the community programmes' pages (nil: absent)
-	Monitoring *MonitoringDeps // alerts, rules, hunts and intake pages (nil: absent)
+	Community  *CommunityDeps    // the community programmes' pages (nil: absent)
+	Monitoring *MonitoringDeps   // alerts, rules, hunts and intake pages (nil: absent)
+	Scanning   *scanning.Service // external scanning pages (nil: absent)
 
 	Incidents *incident.Service // incident response and on-call pages (nil: absent)
 	Evidence  *evidence.Service // the evidence tab of incidents
@@ -58,6 +67,7 @@ type ui struct {
 func Register(rt *web.Router, d Deps) {
 	u := &ui{Deps: d, md: markdown.New()}
 	u.pages = mustParsePages(u.funcs())
+	rt.SetErrorPages(u.errorPage)
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
 	rt.Handle(web.UI, "GET /static/{file...}", authz.Public, func(w http.ResponseWriter, r *http.Request) {
@@ -73,10 +83,12 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.UI, "GET "+EnrolPath, authz.SignedIn, u.enrolForm)
 	rt.Handle(web.UI, "POST "+EnrolPath, authz.SignedIn, u.enrol)
 	rt.Handle(web.UI, "GET "+EnrolPath+"/qr.png", authz.SignedIn, u.enrolQR)
+	u.registerPasswordReset(rt)
 
 	rt.Handle(web.UI, "GET /{$}", authz.SignedIn, u.home)
 	u.registerPages(rt)
 	u.registerCommunity(rt)
 	u.registerMonitoring(rt)
 	u.registerIncidents(rt)
+	u.registerScans(rt)
 }

@@ -128,6 +128,10 @@ func (u *ui) userEnable(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) userResetTOTP(w http.ResponseWriter, r *http.Request) {
-	u.userAction(w, r, func(a authz.Actor, id string) error { return u.Accounts.ResetTOTP(r.Context(), a, id) },
-		"two-factor sign-in reset. They will set it up again at their next sign-in.")
+	revoke := r.PostFormValue("revoke_tokens") == "yes"
+	done := "two-factor sign-in reset and signed out everywhere. They will set it up again at their next sign-in."
+	if revoke {
+		done += " Their API tokens were revoked."
+	}
+	u.userAction(w, r, func(a authz.Actor, id string) error { return u.Accounts.ResetTOTP(r.Context(), a, id, revoke) }, done)
 }

@@ -1,28 +1,21 @@
-// Package webhook signs and verifies webhook deliveries the way kubu sends
-// them (a standalone library: no kubu imports), and posts them.
+// Package webhook sends and verifies signed webhooks: an HTTP POST of a
+// JSON body with
 //
-// A delivery is an HTTP POST of a JSON body with three headers:
+//	X-Kubu-Timestamp: 1767225600            (Unix seconds)
+//	X-Kubu-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>
+//	X-Kubu-Delivery:  <random id, the same on a retry of one delivery>
 //
-//	X-Kubu-Timestamp: 1767225600            (Unix seconds when it was signed)
-//	X-Kubu-Signature: sha256=5257a869…      (hex HMAC-SHA256 over "TIMESTAMP.BODY")
-//	X-Kubu-Delivery:  alert:01…:primary:…   (unique per delivery; the same on a retry)
+// A receiver checks the signature with Verify (or VerifyRequest), refuses
+// timestamps outside a window (5 minutes by default) and, with a
+// ReplayGuard, a signature it has already seen. Containment (calls to a
+// SOAR) and paging (incidents) send with Sender.
 //
-// The key is the webhook's secret. A receiver recomputes the HMAC over the
-// timestamp, a full stop and the raw body, compares it in constant time,
-// refuses a timestamp outside its tolerance (replay protection: an old
-// delivery captured in transit cannot be sent again later), and may drop a
-// delivery id it has already handled (retries). The signature header may
-// carry several comma-separated signatures (one per secret while a secret
-// is being rotated); one match is enough.
+// The package has no dependency on the rest of kubu.
 package webhook
 
 import (
-	"bytes"
-	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,177 +23,141 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-// The headers of a delivery.
+// The headers.
 const (
-	SignatureHeader = "X-Kubu-Signature"
-	TimestampHeader = "X-Kubu-Timestamp"
-	DeliveryHeader  = "X-Kubu-Delivery"
+	HeaderTimestamp = "X-Kubu-Timestamp"
+	HeaderSignature = "X-Kubu-Signature"
+	HeaderDelivery  = "X-Kubu-Delivery"
 )
 
-// DefaultTolerance is how far a delivery's timestamp may be from the
-// receiver's clock.
-const DefaultTolerance = 5 * time.Minute
+// DefaultWindow is how far a timestamp may be from the receiver's clock.
+const DefaultWindow = 5 * time.Minute
 
-// Errors of Verify.
+// Sign returns the X-Kubu-Signature value for body sent at ts.
+func Sign(secret []byte, ts int64, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(strconv.FormatInt(ts, 10)))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verification errors.
 var (
-	ErrMalformed    = errors.New("webhook: malformed signature or timestamp header")
-	ErrStale        = errors.New("webhook: timestamp outside the tolerance (a replay, or clocks apart)")
-	ErrBadSignature = errors.New("webhook: no signature matches")
+	ErrNoSignature  = errors.New("webhook: no " + HeaderSignature + " or " + HeaderTimestamp + " header")
+	ErrBadTimestamp = errors.New("webhook: " + HeaderTimestamp + " is not Unix seconds")
+	ErrStale        = errors.New("webhook: timestamp outside the allowed window")
+	ErrBadSignature = errors.New("webhook: signature does not match")
+	ErrReplayed     = errors.New("webhook: delivery already seen")
+	ErrTooLarge     = errors.New("webhook: body too large")
 )
 
-// NewSecret returns a new random secret (32 bytes, base64url, prefixed
-// "whsec_" so secret scanners can spot it).
-func NewSecret() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return "whsec_" + base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func mac(secret []byte, ts int64, body []byte) []byte {
-	h := hmac.New(sha256.New, secret)
-	h.Write([]byte(strconv.FormatInt(ts, 10)))
-	h.Write([]byte{'.'})
-	h.Write(body)
-	return h.Sum(nil)
-}
-
-// Sign returns the signature header value for body signed at ts.
-func Sign(secret []byte, ts time.Time, body []byte) string {
-	return "sha256=" + hex.EncodeToString(mac(secret, ts.Unix(), body))
-}
-
-// ParseSignatures reads a signature header: one or more comma-separated
-// "sha256=HEX" values (other schemes are skipped). It fails when there is
-// no well-formed sha256 signature.
-func ParseSignatures(header string) ([][]byte, error) {
-	var out [][]byte
-	if len(header) > 4096 {
-		return nil, ErrMalformed
+// Verify checks the headers of a delivery against body: the timestamp is
+// within window of now (DefaultWindow if zero) and the signature is the
+// HMAC of timestamp.body under one of the secrets (several allow a key
+// rotation). It returns the timestamp.
+func Verify(h http.Header, body []byte, now time.Time, window time.Duration, secrets ...[]byte) (time.Time, error) {
+	sig, tsText := h.Get(HeaderSignature), h.Get(HeaderTimestamp)
+	if sig == "" || tsText == "" {
+		return time.Time{}, ErrNoSignature
 	}
-	for _, part := range strings.Split(header, ",") {
-		scheme, value, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok || scheme != "sha256" {
-			continue
-		}
-		if len(value) != 64 {
-			return nil, ErrMalformed
-		}
-		b, err := hex.DecodeString(value)
-		if err != nil {
-			return nil, ErrMalformed
-		}
-		out = append(out, b)
+	ts, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil || ts <= 0 {
+		return time.Time{}, ErrBadTimestamp
 	}
-	if len(out) == 0 {
-		return nil, ErrMalformed
+	if window <= 0 {
+		window = DefaultWindow
 	}
-	return out, nil
-}
-
-// ParseTimestamp reads a timestamp header (Unix seconds).
-func ParseTimestamp(header string) (time.Time, error) {
-	header = strings.TrimSpace(header)
-	if header == "" || len(header) > 12 || strings.TrimLeft(header, "0123456789") != "" {
-		return time.Time{}, ErrMalformed
+	at := time.Unix(ts, 0)
+	if d := now.Sub(at); d > window || d < -window {
+		return at, fmt.Errorf("%w: %s from now, at most %s", ErrStale, d.Round(time.Second), window)
 	}
-	n, err := strconv.ParseInt(header, 10, 64)
+	got, ok := strings.CutPrefix(sig, "sha256=")
+	if !ok {
+		return at, ErrBadSignature
+	}
+	gotMAC, err := hex.DecodeString(got)
 	if err != nil {
-		return time.Time{}, ErrMalformed
+		return at, ErrBadSignature
 	}
-	return time.Unix(n, 0), nil
-}
-
-// Verify checks a delivery: the timestamp is within tolerance of now and a
-// signature matches the HMAC of "TIMESTAMP.BODY" under secret.
-func Verify(secret []byte, signatureHeader, timestampHeader string, body []byte, now time.Time, tolerance time.Duration) error {
-	ts, err := ParseTimestamp(timestampHeader)
-	if err != nil {
-		return err
-	}
-	sigs, err := ParseSignatures(signatureHeader)
-	if err != nil {
-		return err
-	}
-	if d := now.Sub(ts); d > tolerance || d < -tolerance {
-		return ErrStale
-	}
-	want := mac(secret, ts.Unix(), body)
-	for _, s := range sigs {
-		if hmac.Equal(s, want) {
-			return nil
+	for _, s := range secrets {
+		want, _ := hex.DecodeString(strings.TrimPrefix(Sign(s, ts, body), "sha256="))
+		if hmac.Equal(gotMAC, want) {
+			return at, nil
 		}
 	}
-	return ErrBadSignature
+	return at, ErrBadSignature
 }
 
-// MaxBody is the largest delivery VerifyRequest reads.
-const MaxBody = 1 << 20
-
-// VerifyRequest reads and verifies a delivery received by an HTTP handler
-// and returns its body.
-func VerifyRequest(r *http.Request, secret []byte, now time.Time, tolerance time.Duration) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+// VerifyRequest reads r's body (at most maxBody bytes) and verifies it;
+// a non-nil guard also refuses a signature seen before. It returns the
+// body.
+func VerifyRequest(r *http.Request, maxBody int64, window time.Duration, guard *ReplayGuard, secrets ...[]byte) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("webhook: reading the body: %w", err)
+	}
+	if int64(len(body)) > maxBody {
+		return nil, ErrTooLarge
+	}
+	now := time.Now()
+	at, err := Verify(r.Header, body, now, window, secrets...)
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > MaxBody {
-		return nil, fmt.Errorf("webhook: body larger than %d bytes", MaxBody)
-	}
-	if err := Verify(secret, r.Header.Get(SignatureHeader), r.Header.Get(TimestampHeader), body, now, tolerance); err != nil {
-		return nil, err
+	if guard != nil {
+		if err := guard.Check(r.Header.Get(HeaderSignature), at, now); err != nil {
+			return nil, err
+		}
 	}
 	return body, nil
 }
 
-// Client posts deliveries.
-type Client struct {
-	HTTP *http.Client     // nil: a client with a 10 s timeout
-	Now  func() time.Time // nil: time.Now
+// ReplayGuard remembers the signatures of accepted deliveries for as long
+// as their timestamps are within the window, so a captured delivery cannot
+// be sent again. It holds at most Max entries (default 100,000): past
+// that, the oldest are forgotten first.
+type ReplayGuard struct {
+	Window time.Duration
+	Max    int
+
+	mu    sync.Mutex
+	seen  map[string]time.Time
+	order []string
 }
 
-// StatusError is a delivery the receiver answered with a non-2xx status.
-type StatusError struct {
-	Status int
-	Body   string // the start of the answer
-}
-
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("webhook: receiver answered %d: %s", e.Status, e.Body)
-}
-
-// Post delivers body to url, signed with secret, with delivery as its id.
-// Any 2xx answer is success.
-func (c *Client) Post(ctx context.Context, url string, secret []byte, delivery string, body []byte) error {
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+// Check records sig and refuses it if it was seen before.
+func (g *ReplayGuard) Check(sig string, at, now time.Time) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.seen == nil {
+		g.seen = make(map[string]time.Time)
 	}
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
+	w := g.Window
+	if w <= 0 {
+		w = DefaultWindow
 	}
-	ts := now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+	max := g.Max
+	if max <= 0 {
+		max = 100_000
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "kubu-webhook/1")
-	req.Header.Set(TimestampHeader, strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set(SignatureHeader, Sign(secret, ts, body))
-	req.Header.Set(DeliveryHeader, delivery)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+	// Forget what is past the window, and the oldest beyond Max.
+	for len(g.order) > 0 {
+		first := g.order[0]
+		if t, ok := g.seen[first]; ok && now.Sub(t) <= w && len(g.order) < max {
+			break
+		}
+		delete(g.seen, first)
+		g.order = g.order[1:]
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return &StatusError{Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+	if _, ok := g.seen[sig]; ok {
+		return ErrReplayed
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	g.seen[sig] = at
+	g.order = append(g.order, sig)
 	return nil
 }
