@@ -12,7 +12,9 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
+	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -35,6 +37,9 @@ type Deps struct {
 	Detect *detect.Service // rules, alerts, hunts
 
 	Scanning *scanning.Service // external scanning (nil: its routes are absent)
+
+	Incidents *incident.Service // incident response (nil: its routes are absent)
+	Evidence  *evidence.Service // the evidence locker of incidents (nil: its routes are absent)
 }
 
 type api struct{ Deps }
@@ -83,6 +88,7 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.API, "GET /api/v1/audit/checkpoints", authz.AuditRead, a.listCheckpoints)
 	registerDisclosure(rt, a)
 	registerMonitoring(rt, a)
+	registerIncidents(rt, a)
 	registerScanning(rt, a)
 }
 

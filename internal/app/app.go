@@ -19,7 +19,9 @@ import (
 	"github.com/kubu-gov/kubu/internal/config"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
+	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/mail"
@@ -50,6 +52,8 @@ type App struct {
 	Scanning *scanning.Service // external scanning of registered hostnames
 
 	Disclosure *disclosure.Service // community programmes
+	Incidents  *incident.Service   // incident response and on-call
+	Evidence   *evidence.Service   // the evidence locker of incidents
 	Mail       mail.Sender
 	Limits     *ratelimit.Policy // rate limits of the community routes
 
@@ -96,7 +100,23 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		db.Close()
 		return nil, fmt.Errorf("community programmes: %w", err)
 	}
+	if err := a.openIncidents(ctx, cfg, log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("incident response: %w", err)
+	}
 	return a, nil
+}
+
+// openIncidents builds incident response (after the mail sender).
+func (a *App) openIncidents(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	a.Incidents = incident.New(a.DB, a.Audit, a.Registry, a.Findings, incident.Options{Targets: cfg.IncidentTargets, PublicURL: cfg.BaseURL(),
+		Mail: a.PageMail(), Sealer: a.Ring.Sealer(incident.WebhookSealPurpose), Chromium: cfg.Chromium, Log: log})
+	blobs, err := evidence.LocalStore(cfg.DataDir, a.Ring)
+	if err != nil {
+		return fmt.Errorf("evidence store: %w", err)
+	}
+	a.Evidence = evidence.New(a.DB, a.Audit, blobs, "local", a.Incidents.ForEvidence(), evidence.Options{})
+	return a.Incidents.EnsurePlaybooks(ctx)
 }
 
 // openMail sets up outgoing mail: SMTP through a queue, or, with no SMTP
@@ -118,6 +138,17 @@ func (a *App) openCommunity(cfg *config.Config, log *slog.Logger) {
 		Accounts: a.Accounts})
 	a.Accounts.OnCreate(a.Disclosure.ProfileForNewAccount)
 	a.Limits = ratelimit.NewPolicy(ratelimit.PolicyConfig{SubmitPerClient: c.SubmitRate, SubmitOverall: c.SubmitGlobal, TrustProxy: cfg.TrustProxy})
+}
+
+// PageMail is the sender of pages: straight to the SMTP server (the pager
+// runs in the background and retries a page the server refused), or a
+// logger when no server is configured.
+func (a *App) PageMail() mail.Sender {
+	c := a.Cfg.Community
+	if c.SMTPAddr == "" {
+		return mail.Discard{Log: a.Log}
+	}
+	return &mail.SMTP{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
 }
 
 func openRing(cfg *config.Config) (*keys.Ring, error) {
@@ -207,12 +238,12 @@ func (a *App) buildRouter() *web.Router {
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
-		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning})
+		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
-		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning})
+		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

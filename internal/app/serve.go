@@ -178,6 +178,10 @@ func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 		_, err := a.Disclosure.SyncFindings(ctx)
 		return err
 	})
+	every(30*time.Second, "on-call paging", func(ctx context.Context) error {
+		_, err := a.Incidents.Tick(ctx)
+		return err
+	})
 	every(time.Hour, "session sweep", func(ctx context.Context) error {
 		return a.Sessions.Store.(interface{ Sweep(context.Context) error }).Sweep(ctx)
 	})

@@ -69,6 +69,11 @@ const (
 	IncidentRead   Action = "incident.read"
 	IncidentCreate Action = "incident.create"
 	IncidentUpdate Action = "incident.update" // status, alerts, tasks, observables, timeline
+	PlaybookManage Action = "playbook.manage" // the task templates of each incident category
+
+	// On-call: rotations, the escalation policy, webhooks and the pages sent.
+	OnCallRead   Action = "oncall.read"
+	OnCallManage Action = "oncall.manage"
 
 	// Evidence (contract §8), held for an incident.
 	EvidenceRead    Action = "evidence.read"

@@ -82,6 +82,9 @@ var policies = map[Action]policy{
 	IncidentRead:   {global: operations, own: agencyRoles},
 	IncidentCreate: {global: operations, own: agencyRoles, see: IncidentRead},
 	IncidentUpdate: {global: operations, own: agencyRoles, see: IncidentRead},
+	PlaybookManage: {global: platformAdmin, see: IncidentRead},
+	OnCallRead:     {global: operations},
+	OnCallManage:   {global: platformAdmin, see: OnCallRead},
 
 	EvidenceRead:    {global: operations, own: agencyRoles},
 	EvidenceCreate:  {global: operations, own: agencyRoles, see: EvidenceRead},

@@ -26,7 +26,7 @@ func serve(e *Env, args []string) error {
 	}
 	defer a.Close()
 	if cfg.Demo {
-		seeded, err := demo.Seed(e.Context, demo.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts}, e.Stdout, uint64(time.Now().UnixNano()))
+		seeded, err := demo.Seed(e.Context, demo.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Incidents: a.Incidents}, e.Stdout, uint64(time.Now().UnixNano()))
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

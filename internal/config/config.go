@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/keys"
 )
 
@@ -62,6 +63,11 @@ type Config struct {
 
 	Community Community
 	Scan      Scan
+
+	// Incident response.
+	IncidentTargetsSpec string           // --incident-targets as given
+	IncidentTargets     incident.Targets // parsed: the defaults with the spec's severities replaced
+	Chromium            string           // browser that prints PDF reports; empty looks for chromium on $PATH
 }
 
 // Community configures the community programmes: outgoing mail,
@@ -127,6 +133,9 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 		c.LogLevel.UnmarshalText([]byte(lv))
 	}
 	communityFlags(fs, &c.Community, env)
+	fs.StringVar(&c.IncidentTargetsSpec, "incident-targets", envOr(env, "KUBU_INCIDENT_TARGETS", ""),
+		"incident SLA targets per severity, SEVERITY=ACK/CONTAIN/RECOVER,… e.g. critical=15m/4h/24h (env KUBU_INCIDENT_TARGETS)")
+	fs.StringVar(&c.Chromium, "chromium", envOr(env, "KUBU_CHROMIUM", ""), "Chromium binary that prints PDF reports; empty looks for chromium on $PATH (env KUBU_CHROMIUM)")
 	scanFlags(fs, &c.Scan, env)
 }
 
@@ -269,6 +278,11 @@ func (c *Config) Finish(env Getenv) error {
 		}
 	}
 	errs = append(errs, c.Community.finish(env)...)
+	if t, err := incident.ParseTargets(c.IncidentTargetsSpec, incident.DefaultTargets()); err != nil {
+		errs = append(errs, fmt.Errorf("--incident-targets: %w", err))
+	} else {
+		c.IncidentTargets = t
+	}
 	errs = append(errs, c.Scan.finish()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))

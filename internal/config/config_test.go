@@ -78,3 +78,16 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		}
 	}
 }
+
+func TestIncidentTargets(t *testing.T) {
+	c, err := parse(t, map[string]string{"KUBU_INCIDENT_TARGETS": "critical=10m/1h/8h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IncidentTargets["critical"].Acknowledge.Minutes() != 10 || c.IncidentTargets["low"].Acknowledge.Hours() != 24 {
+		t.Fatalf("targets %v", c.IncidentTargets)
+	}
+	if _, err := parse(t, nil, "--incident-targets", "critical=1h"); err == nil || !strings.Contains(err.Error(), "--incident-targets") {
+		t.Fatalf("bad targets: %v", err)
+	}
+}

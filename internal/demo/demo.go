@@ -13,6 +13,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/registry"
 )
 
@@ -21,6 +22,8 @@ type Deps struct {
 	Registry *registry.Registry
 	Findings *findings.Service
 	Accounts *accounts.Service
+
+	Incidents *incident.Service // incidents in every stage (nil: none)
 }
 
 var operator = authz.Actor{UserID: "demo", Email: "kubu demo seeder", Role: authz.WogAdmin}
@@ -64,6 +67,15 @@ func Seed(ctx context.Context, d Deps, out io.Writer, seed uint64) (seeded bool,
 	}
 	if err := seedFindings(ctx, d, systems, rnd); err != nil {
 		return false, err
+	}
+	if d.Incidents != nil {
+		lead, err := d.Accounts.UserByEmail(ctx, "analyst@kubu.gov.example")
+		if err != nil {
+			return false, err
+		}
+		if err := seedIncidents(ctx, d.Incidents, systems, lead.ID); err != nil {
+			return false, err
+		}
 	}
 	fmt.Fprintln(out, "kubu demo: seeded 6 agencies, "+fmt.Sprint(len(systems))+" systems and their findings.")
 	fmt.Fprintln(out, "Demo accounts (passwords are shown this once; staff set up two-factor sign-in at first sign-in):")

@@ -13,6 +13,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/config"
 	"github.com/kubu-gov/kubu/internal/demo"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/incident"
 )
 
 func TestSeed(t *testing.T) {
@@ -22,7 +23,7 @@ func TestSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	d := demo.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts}
+	d := demo.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Incidents: a.Incidents}
 	var out bytes.Buffer
 	seeded, err := demo.Seed(ctx, d, &out, 1)
 	if err != nil || !seeded {
@@ -55,6 +56,19 @@ func TestSeed(t *testing.T) {
 	}
 	if sum.Overdue == 0 {
 		t.Error("no overdue findings")
+	}
+	page, err := a.Incidents.List(ctx, admin, incident.Filter{})
+	if err != nil || len(page.Items) != 5 {
+		t.Fatalf("demo incidents %+v %v", page, err)
+	}
+	statuses := map[string]bool{}
+	for _, it := range page.Items {
+		statuses[it.Status] = true
+	}
+	for _, st := range []string{"new", "analysing", "contained", "recovered", "closed"} {
+		if !statuses[st] {
+			t.Errorf("no demo incident in status %s", st)
+		}
 	}
 	if _, err := a.Audit.Verify(ctx); err != nil {
 		t.Fatal(err)

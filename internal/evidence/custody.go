@@ -67,7 +67,17 @@ func (s *Service) AddCustody(ctx context.Context, a authz.Actor, evID string, in
 		_, err = tx.ExecContext(ctx, `INSERT INTO evidence_custody (evidence_id, n, at, actor_id, actor, action, note, to_whom, audit_seq)
 			VALUES ($1, (SELECT COALESCE(MAX(n), 0) + 1 FROM evidence_custody WHERE evidence_id = $1), $2, $3, $4, $5, $6, $7, $8)`,
 			it.ID, c.At.UnixMilli(), a.UserID, c.Actor, c.Action, c.Note, c.To, c.AuditSeq)
-		return err
+		if err != nil {
+			return err
+		}
+		text := "Evidence " + c.Action + ": " + it.Name
+		if c.To != "" {
+			text += " to " + c.To
+		}
+		if c.Note != "" {
+			text += ". " + c.Note
+		}
+		return s.timelineTx(ctx, tx, inc.ID, c.At, c.Actor, text)
 	})
 	if err != nil {
 		return Custody{}, err

@@ -15,10 +15,12 @@ package evidence
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/audit"
+	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/bundle"
 	"github.com/kubu-gov/kubu/internal/evidence/blob"
 	"github.com/kubu-gov/kubu/internal/store"
@@ -42,6 +44,29 @@ type Incidents interface {
 // for its case bundle, oldest first.
 type Timelines interface {
 	Timeline(ctx context.Context, incidentID string) ([]bundle.TimelineEntry, error)
+}
+
+// ActorTimelines is optionally implemented by Incidents: the timeline as
+// the exporting caller may see it (an agency's export leaves other
+// agencies' entries out). When present, a bundle uses it instead of
+// Timelines.
+type ActorTimelines interface {
+	TimelineFor(ctx context.Context, a authz.Actor, incidentID string) ([]bundle.TimelineEntry, error)
+}
+
+// TimelineWriter is optionally implemented by Incidents: evidence received
+// and custody entries are added to the incident's timeline in the
+// transaction that records them.
+type TimelineWriter interface {
+	AddTimelineTx(ctx context.Context, tx *sql.Tx, incidentID string, at time.Time, kind, actor, text string) error
+}
+
+// timelineTx adds an entry to the incident's timeline when Incidents can.
+func (s *Service) timelineTx(ctx context.Context, tx *sql.Tx, incidentID string, at time.Time, actor, text string) error {
+	if tw, ok := s.incidents.(TimelineWriter); ok {
+		return tw.AddTimelineTx(ctx, tx, incidentID, at, "evidence", actor, text)
+	}
+	return nil
 }
 
 // ErrIncidentNotFound is what Incidents answers for a missing incident.

@@ -31,7 +31,11 @@ func (s *Service) ExportBundle(ctx context.Context, a authz.Actor, incidentID st
 		return bundle.Manifest{}, err
 	}
 	var timeline []bundle.TimelineEntry
-	if tl, ok := s.incidents.(Timelines); ok {
+	if tl, ok := s.incidents.(ActorTimelines); ok {
+		if timeline, err = tl.TimelineFor(ctx, a, inc.ID); err != nil {
+			return bundle.Manifest{}, err
+		}
+	} else if tl, ok := s.incidents.(Timelines); ok {
 		if timeline, err = tl.Timeline(ctx, inc.ID); err != nil {
 			return bundle.Manifest{}, err
 		}

@@ -125,8 +125,14 @@ func (s *Service) record(ctx context.Context, a authz.Actor, inc Incident, in In
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
 			it.ID, it.IncidentID, it.Name, it.ContentType, it.Description, millis(collected), it.CollectedBy, it.SourceSystem,
 			it.Method, it.Size, it.SHA256, it.SHA1, it.MD5, s.storage, it.IntakeSeq, a.UserID, it.CreatedBy, now.UnixMilli())
-		if err != nil || also == nil {
+		if err != nil {
 			return err
+		}
+		if err := s.timelineTx(ctx, tx, inc.ID, now, it.CreatedBy, fmt.Sprintf("Evidence received: %s (%d bytes, SHA-256 %s)", it.Name, it.Size, it.SHA256)); err != nil {
+			return err
+		}
+		if also == nil {
+			return nil
 		}
 		return also(tx)
 	})

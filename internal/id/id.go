@@ -85,3 +85,14 @@ func encode(b [16]byte) string {
 	}
 	return string(out[:])
 }
+
+// Floor returns the smallest time-ordered id New could make at t: every id
+// made at t or later sorts at or above it, every id made before t below it.
+// Lists use it to walk an index on id by creation time.
+func Floor(t time.Time) string {
+	var b [16]byte
+	ms := uint64(max(t.UnixMilli(), 0))
+	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
+	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
+	return encode(b)
+}

@@ -47,3 +47,18 @@ func TestShape(t *testing.T) {
 		}
 	}
 }
+
+func TestFloor(t *testing.T) {
+	before := time.Now().Add(-time.Millisecond)
+	made := New()
+	after := time.Now().Add(2 * time.Millisecond)
+	if f := Floor(before); !(f <= made) || !Valid(f) {
+		t.Fatalf("Floor(before) = %s, not at or below %s", f, made)
+	}
+	if f := Floor(after); !(f > made) {
+		t.Fatalf("Floor(after) = %s, not above %s", f, made)
+	}
+	if Floor(time.UnixMilli(0)) != "00000000000000000000000000" || Floor(time.Time{}) != Floor(time.UnixMilli(0)) {
+		t.Fatal("Floor of the epoch (or before it) is not all zeros")
+	}
+}

@@ -26,6 +26,7 @@ type findingData struct {
 	MaxExpiry   string
 
 	CanUpdate, CanComment, CanRequestRisk, CanDecideRisk bool
+	CanIncident                                          bool // may open an incident from it (a compromise)
 
 	Comment  string
 	Status   statusForm
@@ -65,6 +66,7 @@ func (u *ui) findingPage(r *http.Request, id string) (*findingData, error) {
 	open := f.Status == "open" || f.Status == "in-progress"
 	pending := f.RiskAcceptance != nil && f.RiskAcceptance.Pending
 	d.CanRequestRisk = open && !pending && authz.Check(a, authz.FindingRiskRequest, res) == nil
+	d.CanIncident = u.Incidents != nil && authz.Check(a, authz.IncidentCreate, res) == nil
 	d.CanDecideRisk = pending && f.RiskAcceptance.RequestedBy != a.UserID && authz.Check(a, authz.FindingRiskApprove, res) == nil
 	// The history is newest first: the latest request and approval name
 	// who made them, which the finding itself records only as user ids.

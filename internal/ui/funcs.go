@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/registry"
 )
 
@@ -39,6 +40,18 @@ func (u *ui) funcs() template.FuncMap {
 		"fe":       func(p page, id string) fieldErr { return fieldErr{ID: id, Msg: p.FieldError(id)} },
 		"pager": func(base string, q url.Values, cursor, next string) pager {
 			return pager{Base: base, Query: q, Cursor: cursor, Next: next}
+		},
+		"duration": func(p *int64) string {
+			if p == nil {
+				return "—"
+			}
+			return incident.HumanDuration(*p)
+		},
+		"whenp": func(t *time.Time) string {
+			if t == nil {
+				return "—"
+			}
+			return t.UTC().Format("2 Jan 2006 15:04 UTC")
 		},
 		"yesno": func(b bool) string {
 			if b {

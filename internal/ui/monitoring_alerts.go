@@ -25,6 +25,7 @@ type alertListData struct {
 	Empty                         bool
 	Agencies                      []registry.Agency
 	Levels, Statuses              []string
+	CanIncident                   bool // may open incidents: the rows can be selected for one
 }
 
 func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
@@ -63,6 +64,7 @@ func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Empty = d.Empty || unknown
+	d.CanIncident = m.Incidents != nil && authz.Check(a, authz.IncidentCreate, authz.Collection()) == nil
 	p := page{Title: "Alerts", Data: &d}
 	if !d.Empty {
 		res, err := m.Detect.ListAlerts(ctx, a, f)
@@ -93,6 +95,9 @@ type alertDetailData struct {
 	Reason    string
 	Hunt      huntForm
 	CanHunt   bool
+	// Incidents: the one it is in, or may one be opened from it.
+	IncidentID, IncidentTitle string
+	CanIncident               bool
 }
 
 // shownEvent is a matched event, pretty-printed.
@@ -113,6 +118,13 @@ func (m *monitoring) alertPage(r *http.Request, id string) (*alertDetailData, er
 	d := &alertDetailData{Alert: al, CanUpdate: authz.Check(a, authz.AlertUpdate, authz.Record(al.AgencyID)) == nil,
 		Mine: al.AssigneeID == a.UserID, Hunt: newHuntForm(al.RuleID, time.Now()),
 		CanHunt: al.Kind == detect.KindDetection && authz.Check(a, authz.HuntCreate, authz.Collection()) == nil}
+	if m.Incidents != nil {
+		var in bool
+		if d.IncidentID, d.IncidentTitle, in, err = m.Incidents.AlertIncident(ctx, a, al.ID); err != nil {
+			return nil, err
+		}
+		d.CanIncident = !in && authz.Check(a, authz.IncidentCreate, authz.Record(al.AgencyID)) == nil
+	}
 	if al.AssigneeID != "" {
 		d.Assignee = al.AssigneeID
 		if u, err := m.Accounts.User(ctx, a, al.AssigneeID); err == nil {

@@ -65,6 +65,8 @@ func nav(a authz.Actor, current string) []navItem {
 	add("/findings", "Findings", authz.FindingRead)
 	add("/scans", "Scans", authz.ScanRead) // Readiness
 	add("/alerts", "Alerts", authz.AlertRead)
+	add("/incidents", "Incidents", authz.IncidentRead)
+	add("/oncall", "On call", authz.OnCallRead)
 	add("/rules", "Rules", authz.RuleRead)
 	add("/hunts", "Hunts", authz.HuntRead)
 	add("/intake", "Intake", authz.IntakeRead)

@@ -15,7 +15,9 @@ import (
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/markdown"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -50,6 +52,9 @@ type Deps struct {
 	Community  *CommunityDeps    // the community programmes' pages (nil: absent)
 	Monitoring *MonitoringDeps   // alerts, rules, hunts and intake pages (nil: absent)
 	Scanning   *scanning.Service // external scanning pages (nil: absent)
+
+	Incidents *incident.Service // incident response and on-call pages (nil: absent)
+	Evidence  *evidence.Service // the evidence tab of incidents
 }
 
 type ui struct {
@@ -84,5 +89,6 @@ func Register(rt *web.Router, d Deps) {
 	u.registerPages(rt)
 	u.registerCommunity(rt)
 	u.registerMonitoring(rt)
+	u.registerIncidents(rt)
 	u.registerScans(rt)
 }
