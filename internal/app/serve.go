@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/kubu-gov/kubu/internal/registry"
 )
 
 // ShutdownGrace is how long SIGTERM waits for requests to finish.
@@ -45,6 +47,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("kubu serving", "addr", ln.Addr().String(), "engine", string(a.DB.Engine))
+	if n, err := registry.NewHosts(a.DB).Conflicts(ctx); err == nil && n > 0 {
+		a.Log.Warn("hostnames listed by several systems before schema 6 were kept by the system registered first; review them",
+			"dropped_claims", n, "list", "GET /api/v1/hostnames/conflicts")
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -19,6 +19,10 @@ var (
 	SystemCreated = Define("S1000I", "system.created")
 	SystemUpdated = Define("S1001I", "system.updated")
 	SystemDeleted = Define("S1002W", "system.deleted")
+	// A central decision on a hostname (registry.AssignHostname): given to
+	// a system, or moved from the system that held it.
+	HostnameAssigned = Define("S1003I", "system.hostname.assigned")
+	HostnameMoved    = Define("S1004W", "system.hostname.moved")
 
 	FindingCreated           = Define("F1000I", "finding.created")
 	FindingUpdated           = Define("F1001I", "finding.updated")

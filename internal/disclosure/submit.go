@@ -171,7 +171,12 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Rece
 			r.AssetType = sys.AssetType
 		}
 	} else if ep.Host != "" {
-		if hs, ok := s.hosts.lookup(ctx, ep.Host); ok && (len(p.SystemIDs) == 0 || slices.Contains(p.SystemIDs, hs.SystemID)) {
+		hs, ok, err := s.hosts.Lookup(ctx, ep.Host)
+		if err != nil {
+			// The report is kept unrouted rather than lost; triage routes it.
+			s.log.Error("vdp: hostname lookup failed", "host", ep.Host, "err", err)
+		}
+		if ok && (len(p.SystemIDs) == 0 || slices.Contains(p.SystemIDs, hs.SystemID)) {
 			r.SystemID, r.AgencyID = hs.SystemID, hs.AgencyID
 			if r.AssetType == "" && slices.Contains(AssetTypes, hs.AssetType) {
 				r.AssetType = hs.AssetType

@@ -67,7 +67,7 @@ func (in SystemInput) apply(s *System) {
 	if in.Hostnames != nil {
 		s.Hostnames = nil
 		for _, h := range *in.Hostnames {
-			h = strings.ToLower(strings.TrimSpace(h))
+			h = NormalizeHostname(h)
 			if h != "" && !slices.Contains(s.Hostnames, h) {
 				s.Hostnames = append(s.Hostnames, h)
 			}
@@ -96,16 +96,18 @@ func (in SystemInput) apply(s *System) {
 	}
 }
 
-func (s *System) validate() error {
+// validate checks the system; added are the hostnames it claims anew
+// (names it held before are kept as they are).
+func (s *System) validate(added []string) error {
 	var v validate.Errors
 	v.Required("name", s.Name, 200)
 	v.MaxLen("description", s.Description, 20000)
 	if len(s.Hostnames) > 100 {
 		v.Add("hostnames", "at most 100 hostnames")
 	}
-	for _, h := range s.Hostnames {
-		if !validate.Hostname(h) {
-			v.Add("hostnames", "%q is not a hostname", h)
+	for _, h := range added {
+		if p := hostnameProblem(h); p != "" {
+			v.Add("hostnames", "%s", p)
 		}
 	}
 	v.OneOf("asset_type", s.AssetType, AssetTypes)
@@ -142,20 +144,25 @@ func (r *Registry) CreateSystem(ctx context.Context, a authz.Actor, in SystemInp
 	s := System{ID: id.New(), AgencyID: ag.ID, Agency: ag.Code, AssetType: "web", Criticality: "medium",
 		DataClassification: "official-closed", CreatedAt: now, UpdatedAt: now}
 	in.apply(&s)
-	if err := s.validate(); err != nil {
+	if err := s.validate(s.Hostnames); err != nil {
 		return System{}, err
 	}
-	hosts, _ := json.Marshal(s.Hostnames)
 	contacts, _ := json.Marshal(s.OwnerContacts)
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO systems (id, agency_id, name, description, hostnames, asset_type, criticality,
-			internet_facing, owner_contacts, data_classification, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11)`,
-			s.ID, s.AgencyID, s.Name, s.Description, string(hosts), s.AssetType, s.Criticality, s.InternetFacing, string(contacts),
+		if err := r.lockHostnames(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO systems (id, agency_id, name, description, asset_type, criticality,
+			internet_facing, owner_contacts, data_classification, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10)`,
+			s.ID, s.AgencyID, s.Name, s.Description, s.AssetType, s.Criticality, s.InternetFacing, string(contacts),
 			s.DataClassification, now.UnixMilli())
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: %s already has a system named %q", validate.ErrConflict, ag.Code, s.Name)
 		}
 		if err != nil {
+			return err
+		}
+		if err := r.claim(ctx, tx, a, s, s.Hostnames, now); err != nil {
 			return err
 		}
 		_, err = r.audit.Append(ctx, tx, audit.Entry{Code: audit.SystemCreated, Actor: a.AuditActor(), AgencyID: s.AgencyID,
@@ -187,22 +194,49 @@ func (r *Registry) UpdateSystem(ctx context.Context, a authz.Actor, systemID str
 	after.Hostnames = slices.Clone(before.Hostnames)
 	after.OwnerContacts = slices.Clone(before.OwnerContacts)
 	in.apply(&after)
-	if err := after.validate(); err != nil {
+	var added, removed []string
+	for _, h := range after.Hostnames {
+		if !slices.Contains(before.Hostnames, h) {
+			added = append(added, h)
+		}
+	}
+	for _, h := range before.Hostnames {
+		if !slices.Contains(after.Hostnames, h) {
+			removed = append(removed, h)
+		}
+	}
+	if err := after.validate(added); err != nil {
 		return System{}, err
 	}
 	after.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	hosts, _ := json.Marshal(after.Hostnames)
 	contacts, _ := json.Marshal(after.OwnerContacts)
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE systems SET name=$1, description=$2, hostnames=$3, asset_type=$4, criticality=$5,
-			internet_facing=$6, owner_contacts=$7, data_classification=$8, updated_at=$9 WHERE id=$10`,
-			after.Name, after.Description, string(hosts), after.AssetType, after.Criticality, after.InternetFacing,
+		if err := r.lockHostnames(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE systems SET name=$1, description=$2, asset_type=$3, criticality=$4,
+			internet_facing=$5, owner_contacts=$6, data_classification=$7, updated_at=$8 WHERE id=$9`,
+			after.Name, after.Description, after.AssetType, after.Criticality, after.InternetFacing,
 			string(contacts), after.DataClassification, after.UpdatedAt.UnixMilli(), after.ID)
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: %s already has a system named %q", validate.ErrConflict, after.Agency, after.Name)
 		}
 		if err != nil {
 			return err
+		}
+		for _, h := range removed {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM hostnames WHERE name = $1 AND system_id = $2`, h, after.ID); err != nil {
+				return err
+			}
+		}
+		if err := r.claim(ctx, tx, a, after, added, after.UpdatedAt); err != nil {
+			return err
+		}
+		for i, h := range after.Hostnames { // keep the order the caller gave
+			if _, err := tx.ExecContext(ctx, `UPDATE hostnames SET position = $1 WHERE name = $2 AND system_id = $3 AND position <> $1`,
+				i, h, after.ID); err != nil {
+				return err
+			}
 		}
 		_, err = r.audit.Append(ctx, tx, audit.Entry{Code: audit.SystemUpdated, Actor: a.AuditActor(), AgencyID: after.AgencyID,
 			TargetType: "system", TargetID: after.ID, Before: before, After: after})
@@ -214,7 +248,7 @@ func (r *Registry) UpdateSystem(ctx context.Context, a authz.Actor, systemID str
 	return after, nil
 }
 
-const systemCols = `s.id, s.agency_id, a.code, s.name, s.description, s.hostnames, s.asset_type, s.criticality,
+const systemCols = `s.id, s.agency_id, a.code, s.name, s.description, s.asset_type, s.criticality,
 	s.internet_facing, s.owner_contacts, s.data_classification, s.created_at, s.updated_at`
 
 // System returns one system the caller may see.
@@ -229,7 +263,11 @@ func (r *Registry) System(ctx context.Context, a authz.Actor, systemID string) (
 	if err := authz.Check(a, authz.SystemRead, authz.Record(s.AgencyID)); err != nil {
 		return System{}, err
 	}
-	return s, nil
+	list := []System{s}
+	if err := r.fillHostnames(ctx, list); err != nil {
+		return System{}, err
+	}
+	return list[0], nil
 }
 
 // SystemFilter selects systems.
@@ -269,7 +307,8 @@ func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilte
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		p := "%" + store.LikeEscape(strings.ToLower(q)) + "%"
-		wh.And("(LOWER(s.name) LIKE " + wh.Arg(p) + ` ESCAPE '\' OR LOWER(s.hostnames) LIKE ` + wh.Arg(p) + ` ESCAPE '\')`)
+		wh.And("(LOWER(s.name) LIKE " + wh.Arg(p) + ` ESCAPE '\' OR EXISTS (SELECT 1 FROM hostnames h WHERE h.system_id = s.id AND h.name LIKE ` +
+			wh.Arg(p) + ` ESCAPE '\'))`)
 	}
 	order := "s.name, s.id"
 	if f.Sort == "-created" {
@@ -305,6 +344,9 @@ func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilte
 	if err := rows.Err(); err != nil {
 		return page, err
 	}
+	if err := r.fillHostnames(ctx, page.Items); err != nil {
+		return page, err
+	}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
@@ -331,9 +373,9 @@ func (r *Registry) CountSystems(ctx context.Context, a authz.Actor, agencyID str
 
 func scanSystem(s scanner) (System, error) {
 	var sys System
-	var hosts, contacts string
+	var contacts string
 	var created, updated int64
-	err := s.Scan(&sys.ID, &sys.AgencyID, &sys.Agency, &sys.Name, &sys.Description, &hosts, &sys.AssetType, &sys.Criticality,
+	err := s.Scan(&sys.ID, &sys.AgencyID, &sys.Agency, &sys.Name, &sys.Description, &sys.AssetType, &sys.Criticality,
 		&sys.InternetFacing, &contacts, &sys.DataClassification, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return System{}, authz.ErrNotFound
@@ -341,13 +383,40 @@ func scanSystem(s scanner) (System, error) {
 	if err != nil {
 		return System{}, err
 	}
-	if err := json.Unmarshal([]byte(hosts), &sys.Hostnames); err != nil {
-		return System{}, fmt.Errorf("system %s hostnames: %w", sys.ID, err)
-	}
 	if err := json.Unmarshal([]byte(contacts), &sys.OwnerContacts); err != nil {
 		return System{}, fmt.Errorf("system %s contacts: %w", sys.ID, err)
 	}
 	sys.CreatedAt = time.UnixMilli(created).UTC()
 	sys.UpdatedAt = time.UnixMilli(updated).UTC()
 	return sys, nil
+}
+
+// fillHostnames sets the hostnames of the systems, in the order their
+// owners gave them.
+func (r *Registry) fillHostnames(ctx context.Context, systems []System) error {
+	if len(systems) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(systems))
+	ids := make([]string, len(systems))
+	for i := range systems {
+		systems[i].Hostnames = []string{}
+		at[systems[i].ID], ids[i] = i, systems[i].ID
+	}
+	var w store.Where
+	w.In("system_id", ids)
+	rows, err := r.db.R().QueryContext(ctx, `SELECT system_id, name FROM hostnames`+w.SQL()+` ORDER BY system_id, position, name`, w.Args()...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		s := &systems[at[id]]
+		s.Hostnames = append(s.Hostnames, name)
+	}
+	return rows.Err()
 }
