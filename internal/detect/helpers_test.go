@@ -30,6 +30,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 type env struct {
 	db       *store.DB
 	al       *audit.Log
+	reg      *registry.Registry
 	log      *eventlog.Log
 	s        *Service
 	agencies map[string]string // code → id
@@ -45,9 +46,9 @@ func newEnv(t *testing.T, db *store.DB, opts Options) *env {
 		t.Fatal(err)
 	}
 	e := &env{db: db, al: audit.New(db, ring), agencies: map[string]string{}, opts: opts}
-	reg := registry.New(db, e.al)
+	e.reg = registry.New(db, e.al)
 	for _, code := range []string{"MOH", "MOE"} {
-		ag, err := reg.CreateAgency(context.Background(), root, registry.NewAgency{Code: code, Name: "Ministry " + code})
+		ag, err := e.reg.CreateAgency(context.Background(), root, registry.NewAgency{Code: code, Name: "Ministry " + code})
 		if err != nil {
 			t.Fatal(err)
 		}

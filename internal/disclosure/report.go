@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
@@ -221,7 +222,7 @@ func (s *Service) ListReports(ctx context.Context, a authz.Actor, f ReportFilter
 		v.OneOf("status", st, Statuses)
 	}
 	for _, se := range f.Severities {
-		v.OneOf("severity", se, severities)
+		v.OneOf("severity", se, severity.Severities)
 	}
 	if err := v.Err(); err != nil {
 		return page, err

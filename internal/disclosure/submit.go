@@ -15,6 +15,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -42,7 +43,7 @@ const (
 	MaxBody  = 100_000
 )
 
-func (in *NewReport) validate(anonymous bool) (CVSS, error) {
+func (in *NewReport) validate(anonymous bool) (severity.CVSS, error) {
 	var v validate.Errors
 	in.Title = strings.TrimSpace(in.Title)
 	in.ReporterEmail = strings.TrimSpace(in.ReporterEmail)
@@ -68,14 +69,14 @@ func (in *NewReport) validate(anonymous bool) (CVSS, error) {
 			v.MaxLen("reporter_email", in.ReporterEmail, 254)
 		}
 	}
-	var c CVSS
+	var c severity.CVSS
 	if in.CVSSVector != "" {
 		var err error
-		if c, err = ParseCVSS(in.CVSSVector); err != nil {
+		if c, err = severity.ParseCVSS(in.CVSSVector); err != nil {
 			v.Add("cvss_vector", "%v", err)
 		}
 	} else if in.Severity != "" {
-		v.OneOf("severity", in.Severity, severities)
+		v.OneOf("severity", in.Severity, severity.Severities)
 	}
 	if err := checkUploads(in.Uploads, 0); err != nil {
 		var fe validate.Errors

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
@@ -133,7 +134,7 @@ func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page
 				c.N = last.DueAt.UnixMilli()
 			}
 		case "-severity":
-			c.N = int64(SeverityRank(last.Severity))
+			c.N = int64(severity.Rank(last.Severity))
 		}
 		page.NextCursor = store.EncodeCursor(c)
 	}
