@@ -2,6 +2,8 @@ package detect
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +73,33 @@ func TestAlertsCarryTheSystem(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM alerts WHERE level = 'high' AND level_rank = 4`); n != 5 {
 			t.Fatalf("%d alerts ranked 4 (high on the one scale), want 5", n)
+		}
+	})
+}
+
+// TestAlertJSONColumnsFailLoudly (issue 8 item 18): an alert whose stored
+// tags are not JSON is an error to read, not an alert without tags.
+func TestAlertJSONColumnsFailLoudly(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, Options{Workers: 1})
+		e.addRule(t, ruleFailedLogon)
+		e.start(t)
+		e.publish(t, "MOH", ev("MOH", "dc01", time.Now(), failedLogon("a")))
+		waitFor(t, "the alert", func() bool { return len(e.alerts(t, AlertFilter{})) == 1 })
+		id := e.alerts(t, AlertFilter{})[0].ID
+		e.stop()
+		if err := db.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE alerts SET tags = '["attack.t1110"' WHERE id = $1`, id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := e.s.AlertByID(ctx, analyst, id); err == nil || !strings.Contains(err.Error(), id) {
+			t.Fatalf("broken tags read as %+v, %v", a, err)
+		}
+		if _, err := e.s.ListAlerts(ctx, analyst, AlertFilter{}); err == nil {
+			t.Fatal("a list with a broken alert answered without an error")
 		}
 	})
 }

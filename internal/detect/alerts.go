@@ -68,20 +68,17 @@ const alertCols = `al.id, al.rule_id, al.rule_title, al.level, al.tags, al.agenc
 // alertFrom joins each alert to its system's name.
 const alertFrom = ` FROM alerts al LEFT JOIN systems sy ON sy.id = al.system_id`
 
-func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
+func scanAlert(sc store.Scanner) (Alert, error) {
 	var a Alert
-	var tags, group string
 	var first, last, created, updated int64
-	err := sc.Scan(&a.ID, &a.RuleID, &a.RuleTitle, &a.Level, &tags, &a.AgencyID, &a.Agency, &a.SystemID, &a.System, &a.Kind, &a.HuntID, &group, &a.Status,
-		&a.AssigneeID, &a.CloseReason, &first, &last, &a.EventCount, &created, &updated)
+	err := sc.Scan(&a.ID, &a.RuleID, &a.RuleTitle, &a.Level, store.JSON(&a.Tags), &a.AgencyID, &a.Agency, &a.SystemID, &a.System, &a.Kind,
+		&a.HuntID, store.JSON(&a.Group), &a.Status, &a.AssigneeID, &a.CloseReason, &first, &last, &a.EventCount, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Alert{}, authz.ErrNotFound
 	}
 	if err != nil {
-		return Alert{}, err
+		return Alert{}, fmt.Errorf("alert %s: %w", a.ID, err)
 	}
-	json.Unmarshal([]byte(tags), &a.Tags)
-	json.Unmarshal([]byte(group), &a.Group)
 	a.Tags = nonNil(a.Tags)
 	a.Attack = []string{}
 	for _, t := range a.Tags {
@@ -162,37 +159,9 @@ func (s *Service) ListAlerts(ctx context.Context, a authz.Actor, f AlertFilter) 
 	if !f.To.IsZero() {
 		wh.And("al.last_seen < " + wh.Arg(f.To.UnixMilli()))
 	}
-	if f.Cursor != "" {
-		var after string
-		if err := store.DecodeCursor(f.Cursor, &after); err != nil {
-			return store.Page[Alert]{}, err
-		}
-		wh.And("al.id < " + wh.Arg(after))
-	}
-	q := `SELECT ` + alertCols + alertFrom
-	q += wh.SQL()
-	n := store.Limit(f.Limit)
-	rows, err := s.db.R().QueryContext(ctx, q+fmt.Sprintf(" ORDER BY al.id DESC LIMIT %d", n+1), wh.Args()...)
-	if err != nil {
-		return store.Page[Alert]{}, err
-	}
-	defer rows.Close()
-	page := store.Page[Alert]{Items: []Alert{}}
-	for rows.Next() {
-		al, err := scanAlert(rows)
-		if err != nil {
-			return store.Page[Alert]{}, err
-		}
-		page.Items = append(page.Items, al)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[Alert]{}, err
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = store.EncodeCursor(page.Items[n-1].ID)
-	}
-	return page, nil
+	return store.List(ctx, s.db.R(), store.ListQuery[Alert]{
+		SQL: `SELECT ` + alertCols + alertFrom, Where: &wh, Keyset: store.Keyset{Keys: []string{"al.id"}, Desc: true},
+		Cursor: f.Cursor, Limit: f.Limit, Scan: scanAlert, Key: func(al Alert) []any { return []any{al.ID} }})
 }
 
 // AlertByID returns one alert the caller may see.

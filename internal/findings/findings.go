@@ -232,9 +232,7 @@ func (s *Service) get(ctx context.Context, q store.Querier, findingID string) (F
 	return s.scan(q.QueryRowContext(ctx, `SELECT `+findingCols+findingFrom+` WHERE f.id = $1`, findingID))
 }
 
-type scanner interface{ Scan(...any) error }
-
-func (s *Service) scan(sc scanner) (Finding, error) {
+func (s *Service) scan(sc store.Scanner) (Finding, error) {
 	var f Finding
 	var score sql.NullFloat64
 	var cwe sql.NullInt64

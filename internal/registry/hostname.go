@@ -157,16 +157,10 @@ func holders(ctx context.Context, tx *sql.Tx, w *store.Where) ([]holder, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []holder
-	for rows.Next() {
+	return store.Collect(rows, func(sc store.Scanner) (holder, error) {
 		var x holder
-		if err := rows.Scan(&x.name, &x.agencyID); err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+		return x, sc.Scan(&x.name, &x.agencyID)
+	})
 }
 
 func indexOf(list []string, s string) int {
@@ -290,39 +284,22 @@ func (r *Registry) ListHostnames(ctx context.Context, a authz.Actor, f HostnameF
 	if q := NormalizeHostname(f.Query); q != "" {
 		w.And("h.name LIKE " + w.Arg("%"+store.LikeEscape(q)+"%") + ` ESCAPE '\'`)
 	}
-	if f.Cursor != "" {
-		var after string
-		if err := store.DecodeCursor(f.Cursor, &after); err != nil {
-			return store.Page[Hostname]{}, err
-		}
-		w.And("h.name > " + w.Arg(after))
-	}
-	n := store.Limit(f.Limit)
-	rows, err := r.db.R().QueryContext(ctx, `SELECT h.name, h.system_id, s.name, s.agency_id, a.code, h.created_at FROM hostnames h
-		JOIN systems s ON s.id = h.system_id JOIN agencies a ON a.id = s.agency_id`+w.SQL()+" ORDER BY h.name LIMIT "+w.Arg(n+1), w.Args()...)
-	if err != nil {
-		return store.Page[Hostname]{}, err
-	}
-	defer rows.Close()
-	page := store.Page[Hostname]{Items: []Hostname{}}
-	for rows.Next() {
-		var h Hostname
-		var at int64
-		if err := rows.Scan(&h.Name, &h.SystemID, &h.System, &h.AgencyID, &h.Agency, &at); err != nil {
-			return store.Page[Hostname]{}, err
-		}
-		h.Wildcard = strings.HasPrefix(h.Name, "*.")
-		h.CreatedAt = time.UnixMilli(at).UTC()
-		page.Items = append(page.Items, h)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[Hostname]{}, err
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = store.EncodeCursor(page.Items[n-1].Name)
-	}
-	return page, nil
+	return store.List(ctx, r.db.R(), store.ListQuery[Hostname]{
+		SQL: `SELECT h.name, h.system_id, s.name, s.agency_id, a.code, h.created_at FROM hostnames h
+			JOIN systems s ON s.id = h.system_id JOIN agencies a ON a.id = s.agency_id`,
+		Where: &w, Keyset: store.Keyset{Keys: []string{"h.name"}}, Cursor: f.Cursor, Limit: f.Limit,
+		Scan: func(sc store.Scanner) (Hostname, error) {
+			var h Hostname
+			var at int64
+			if err := sc.Scan(&h.Name, &h.SystemID, &h.System, &h.AgencyID, &h.Agency, &at); err != nil {
+				return h, err
+			}
+			h.Wildcard = strings.HasPrefix(h.Name, "*.")
+			h.CreatedAt = time.UnixMilli(at).UTC()
+			return h, nil
+		},
+		Key: func(h Hostname) []any { return []any{h.Name} },
+	})
 }
 
 // HostnameConflict is a claim the upgrade to hostname records dropped: the
@@ -351,16 +328,11 @@ func (r *Registry) HostnameConflicts(ctx context.Context, a authz.Actor) ([]Host
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []HostnameConflict{}
-	for rows.Next() {
+	return store.Collect(rows, func(sc store.Scanner) (HostnameConflict, error) {
 		var c HostnameConflict
 		var at int64
-		if err := rows.Scan(&c.Name, &c.SystemID, &c.System, &c.Agency, &c.KeptByID, &c.KeptBy, &c.KeptByAgency, &at); err != nil {
-			return nil, err
-		}
+		err := sc.Scan(&c.Name, &c.SystemID, &c.System, &c.Agency, &c.KeptByID, &c.KeptBy, &c.KeptByAgency, &at)
 		c.NotedAt = time.UnixMilli(at).UTC()
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return c, err
+	})
 }

@@ -248,6 +248,8 @@ func (r *Registry) UpdateSystem(ctx context.Context, a authz.Actor, systemID str
 	return after, nil
 }
 
+const systemFrom = ` FROM systems s JOIN agencies a ON a.id = s.agency_id`
+
 const systemCols = `s.id, s.agency_id, a.code, s.name, s.description, s.asset_type, s.criticality,
 	s.internet_facing, s.owner_contacts, s.data_classification, s.created_at, s.updated_at`
 
@@ -256,7 +258,7 @@ func (r *Registry) System(ctx context.Context, a authz.Actor, systemID string) (
 	if err := authz.Check(a, authz.SystemRead, authz.Collection()); err != nil { // no grant: refused before any lookup
 		return System{}, err
 	}
-	s, err := scanSystem(r.db.R().QueryRowContext(ctx, `SELECT `+systemCols+` FROM systems s JOIN agencies a ON a.id = s.agency_id WHERE s.id = $1`, systemID))
+	s, err := scanSystem(r.db.R().QueryRowContext(ctx, `SELECT `+systemCols+systemFrom+` WHERE s.id = $1`, systemID))
 	if err != nil {
 		return System{}, err
 	}
@@ -281,18 +283,11 @@ type SystemFilter struct {
 	Limit       int
 }
 
-type systemCursor struct {
-	K string `json:"k"`
-	N int64  `json:"n,omitempty"`
-	I string `json:"i"`
-}
-
 // ListSystems returns a page of the systems the caller may see.
 func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilter) (store.Page[System], error) {
-	page := store.Page[System]{Items: []System{}}
 	sc, err := authz.ScopeFor(a, authz.SystemRead)
 	if err != nil {
-		return page, err
+		return store.Page[System]{Items: []System{}}, err
 	}
 	var wh store.Where
 	sc.Where(&wh, "s.agency_id", "")
@@ -310,49 +305,17 @@ func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilte
 		wh.And("(LOWER(s.name) LIKE " + wh.Arg(p) + ` ESCAPE '\' OR EXISTS (SELECT 1 FROM hostnames h WHERE h.system_id = s.id AND h.name LIKE ` +
 			wh.Arg(p) + ` ESCAPE '\'))`)
 	}
-	order := "s.name, s.id"
+	keys, key := store.Keyset{Keys: []string{"s.name", "s.id"}}, func(s System) []any { return []any{s.Name, s.ID} }
 	if f.Sort == "-created" {
-		order = "s.created_at DESC, s.id DESC"
+		keys = store.Keyset{Keys: []string{"s.created_at", "s.id"}, Desc: true}
+		key = func(s System) []any { return []any{s.CreatedAt.UnixMilli(), s.ID} }
 	}
-	if f.Cursor != "" {
-		var c systemCursor
-		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
-			return page, err
-		}
-		if f.Sort == "-created" {
-			wh.And("(s.created_at < " + wh.Arg(c.N) + " OR (s.created_at = " + wh.Arg(c.N) + " AND s.id < " + wh.Arg(c.I) + "))")
-		} else {
-			wh.And("(s.name > " + wh.Arg(c.K) + " OR (s.name = " + wh.Arg(c.K) + " AND s.id > " + wh.Arg(c.I) + "))")
-		}
-	}
-	limit := store.Limit(f.Limit)
-	q := `SELECT ` + systemCols + ` FROM systems s JOIN agencies a ON a.id = s.agency_id`
-	q += wh.SQL()
-	q += " ORDER BY " + order + " LIMIT " + wh.Arg(limit+1)
-	rows, err := r.db.R().QueryContext(ctx, q, wh.Args()...)
+	page, err := store.List(ctx, r.db.R(), store.ListQuery[System]{
+		SQL: `SELECT ` + systemCols + systemFrom, Where: &wh, Keyset: keys, Cursor: f.Cursor, Limit: f.Limit, Scan: scanSystem, Key: key})
 	if err != nil {
 		return page, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		s, err := scanSystem(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, s)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if err := r.fillHostnames(ctx, page.Items); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = store.EncodeCursor(systemCursor{K: last.Name, N: last.CreatedAt.UnixMilli(), I: last.ID})
-	}
-	return page, nil
+	return page, r.fillHostnames(ctx, page.Items)
 }
 
 // CountSystems counts the systems the caller may see, optionally in one agency.
@@ -371,20 +334,19 @@ func (r *Registry) CountSystems(ctx context.Context, a authz.Actor, agencyID str
 	return n, err
 }
 
-func scanSystem(s scanner) (System, error) {
+func scanSystem(s store.Scanner) (System, error) {
 	var sys System
-	var contacts string
 	var created, updated int64
 	err := s.Scan(&sys.ID, &sys.AgencyID, &sys.Agency, &sys.Name, &sys.Description, &sys.AssetType, &sys.Criticality,
-		&sys.InternetFacing, &contacts, &sys.DataClassification, &created, &updated)
+		&sys.InternetFacing, store.JSON(&sys.OwnerContacts), &sys.DataClassification, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return System{}, authz.ErrNotFound
 	}
 	if err != nil {
-		return System{}, err
+		return System{}, fmt.Errorf("system %s: %w", sys.ID, err)
 	}
-	if err := json.Unmarshal([]byte(contacts), &sys.OwnerContacts); err != nil {
-		return System{}, fmt.Errorf("system %s contacts: %w", sys.ID, err)
+	if sys.OwnerContacts == nil {
+		sys.OwnerContacts = []Contact{}
 	}
 	sys.CreatedAt = time.UnixMilli(created).UTC()
 	sys.UpdatedAt = time.UnixMilli(updated).UTC()
@@ -409,14 +371,13 @@ func (r *Registry) fillHostnames(ctx context.Context, systems []System) error {
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return err
-		}
-		s := &systems[at[id]]
-		s.Hostnames = append(s.Hostnames, name)
+	pairs, err := store.Collect(rows, func(sc store.Scanner) ([2]string, error) {
+		var p [2]string
+		return p, sc.Scan(&p[0], &p[1])
+	})
+	for _, p := range pairs {
+		s := &systems[at[p[0]]]
+		s.Hostnames = append(s.Hostnames, p[1])
 	}
-	return rows.Err()
+	return err
 }
