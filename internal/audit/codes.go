@@ -10,7 +10,9 @@ type Code struct {
 }
 
 // The audit event codes. Add new ones at the end of their area; never reuse
-// or renumber an ID. TestCodes keeps testdata/codes.golden in step.
+// or renumber an ID. TestAuditCodes (internal/app) keeps
+// internal/app/testdata/audit_codes.golden, the list of every code
+// released, in step.
 var (
 	AgencyCreated = Define("A1000I", "agency.created")
 	AgencyUpdated = Define("A1001I", "agency.updated")

@@ -1,6 +1,7 @@
 package id
 
 import (
+	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ func TestNewSortsByTime(t *testing.T) {
 	var ids []string
 	for range 5 {
 		ids = append(ids, New())
-		time.Sleep(2 * time.Millisecond)
+		nextMillisecond()
 	}
 	if !sort.StringsAreSorted(ids) {
 		t.Fatalf("ids made in order do not sort in order: %v", ids)
@@ -45,5 +46,12 @@ func TestShape(t *testing.T) {
 		if Valid(bad) {
 			t.Errorf("Valid(%q) = true", bad)
 		}
+	}
+}
+
+// nextMillisecond returns once the clock has moved to the next millisecond.
+func nextMillisecond() {
+	for ms := time.Now().UnixMilli(); time.Now().UnixMilli() == ms; {
+		runtime.Gosched()
 	}
 }
