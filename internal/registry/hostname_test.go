@@ -1,7 +1,6 @@
 package registry_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -10,17 +9,17 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
-	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
 type env struct {
-	db                *store.DB
-	log               *audit.Log
+	*testkit.World
 	reg               *registry.Registry
+	log               *audit.Log
 	hosts             *registry.Hosts
 	admin             authz.Actor
 	mohAdmin, moeAdmn authz.Actor
@@ -29,23 +28,9 @@ type env struct {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	ring, err := keys.New(bytes.Repeat([]byte{5}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{db: db, log: audit.New(db, ring), hosts: registry.NewHosts(db)}
-	e.reg = registry.New(db, e.log)
-	e.admin = authz.Actor{UserID: "u-admin", Email: "admin@example.gov", Role: authz.WogAdmin}
-	ctx := context.Background()
-	if e.moh, err = e.reg.CreateAgency(ctx, e.admin, registry.NewAgency{Code: "MOH", Name: "Ministry of Health"}); err != nil {
-		t.Fatal(err)
-	}
-	if e.moe, err = e.reg.CreateAgency(ctx, e.admin, registry.NewAgency{Code: "MOE", Name: "Ministry of Education"}); err != nil {
-		t.Fatal(err)
-	}
-	e.mohAdmin = authz.Actor{UserID: "u-moh", Email: "admin@moh.gov.example", Role: authz.AgencyAdmin, AgencyID: e.moh.ID}
-	e.moeAdmn = authz.Actor{UserID: "u-moe", Email: "admin@moe.gov.example", Role: authz.AgencyAdmin, AgencyID: e.moe.ID}
-	return e
+	w := testkit.New(t, db)
+	return &env{World: w, reg: w.Registry, log: w.Audit, hosts: registry.NewHosts(db), admin: testkit.Root,
+		mohAdmin: w.Actor(authz.AgencyAdmin, "MOH"), moeAdmn: w.Actor(authz.AgencyAdmin, "MOE"), moh: w.MOH, moe: w.MOE}
 }
 
 func (e *env) system(t *testing.T, a authz.Actor, agency, name string, hosts ...string) (registry.System, error) {
