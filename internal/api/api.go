@@ -39,15 +39,15 @@ type api struct{ Deps }
 // Register adds the API's routes to rt.
 func Register(rt *web.Router, d Deps) {
 	a := &api{d}
-	rt.Handle(web.API, "GET /healthz", authz.Public, a.healthz)
-	rt.Handle(web.API, "GET /api/v1/openapi.json", authz.Public, a.openapi)
+	rt.Handle(web.Public, "GET /healthz", authz.Public, a.healthz)
+	rt.Handle(web.Public, "GET /api/v1/openapi.json", authz.Public, a.openapi)
 
 	rt.Handle(web.API, "GET /api/v1/me", authz.SignedIn, a.me)
 	rt.Handle(web.API, "GET /api/v1/tokens", authz.SignedIn, a.listTokens)
 	rt.Handle(web.API, "POST /api/v1/tokens", authz.SignedIn, a.createToken)
 	rt.Handle(web.API, "DELETE /api/v1/tokens/{id}", authz.SignedIn, a.revokeToken)
-	rt.Handle(web.API, "POST /api/v1/public/password-reset", authz.Public, a.publicLimit(true, a.requestPasswordReset))
-	rt.Handle(web.API, "POST /api/v1/public/password-reset/confirm", authz.Public, a.publicLimit(true, a.confirmPasswordReset))
+	rt.Handle(web.Public, "POST /api/v1/public/password-reset", authz.Public, a.publicLimit(true, a.requestPasswordReset))
+	rt.Handle(web.Public, "POST /api/v1/public/password-reset/confirm", authz.Public, a.publicLimit(true, a.confirmPasswordReset))
 
 	rt.Handle(web.API, "GET /api/v1/agencies", authz.AgencyRead, a.listAgencies)
 	rt.Handle(web.API, "POST /api/v1/agencies", authz.AgencyCreate, a.createAgency)

@@ -145,12 +145,45 @@ func (a *App) Handler() http.Handler {
 	if a.router == nil {
 		a.router = a.buildRouter()
 	}
-	var h http.Handler = a.router
-	h = a.Sessions.LoadAndSave(h)
-	h = http.NewCrossOriginProtection().Handler(h)
-	h = web.SecurityHeaders(h)
+	// Each surface (browser, API, public, intake) brings its own headers,
+	// sessions, CSRF protection and authentication (web.Router). The calls
+	// Elasticsearch clients make before writing (GET /, /_license, index
+	// templates…) carrying intake credentials are answered as Elasticsearch
+	// before the router: ESInfo authenticates the intake token itself.
+	var h http.Handler = esRoot(a.Intake, a.router)
 	h = a.Metrics.instrument(h)
 	return web.Observe(a.Log, h)
+}
+
+// esRoot sends the requests Elasticsearch clients make before writing
+// (GET /, /_license, index templates…) to intake when they carry intake
+// credentials; intake answers as Elasticsearch. The browser keeps /
+// otherwise.
+func esRoot(in *intake.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if intake.IsESSetup(r) && intake.HasCredential(r) {
+			in.ESInfo(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// IntakeHandler is the handler of --intake-addr: the intake protocols'
+// routes, and / and the other calls Elasticsearch clients make before
+// writing answered as Elasticsearch; any other path is 404.
+func (a *App) IntakeHandler() http.Handler {
+	main := a.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case intake.IsESSetup(r):
+			a.Intake.ESInfo(w, r)
+		case intake.IsIntakePath(r.URL.Path):
+			main.ServeHTTP(w, r)
+		default:
+			intake.NotIntake(w, r)
+		}
+	})
 }
 
 // Router returns the router with every route (for tests that walk them).

@@ -26,21 +26,29 @@ type testApp struct {
 	srv    *httptest.Server
 	tokens map[string]string
 	ids    map[string]string
+	emails map[string]string
 }
 
 var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.WogAdmin}
 
 func newTestApp(t *testing.T, engine store.Engine) *testApp {
 	t.Helper()
+	return newTestAppTOTP(t, engine, true)
+}
+
+// newTestAppTOTP is newTestApp with the RequireTOTP setting given (off lets
+// tests sign staff in to the pages with a password alone).
+func newTestAppTOTP(t *testing.T, engine store.Engine, requireTOTP bool) *testApp {
+	t.Helper()
 	opts := storetest.Options(t, engine)
-	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: opts.URL, Addr: "127.0.0.1:0", RequireTOTP: true}
+	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: opts.URL, Addr: "127.0.0.1:0", RequireTOTP: requireTOTP}
 	logs := &syncBuffer{}
 	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	ta := &testApp{App: a, logs: logs, tokens: map[string]string{}, ids: map[string]string{}}
+	ta := &testApp{App: a, logs: logs, tokens: map[string]string{}, ids: map[string]string{}, emails: map[string]string{}}
 	ta.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(ta.srv.Close)
 	ctx := context.Background()
@@ -71,6 +79,7 @@ func newTestApp(t *testing.T, engine store.Engine) *testApp {
 		}
 		ta.tokens[u.key] = tok
 		ta.ids[u.key] = created.ID
+		ta.emails[u.key] = u.email
 	}
 	return ta
 }

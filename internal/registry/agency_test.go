@@ -12,13 +12,12 @@ import (
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
-// TestAgencies: codes are normalised and unique; only a platform
-// administrator creates agencies; agency roles see their own; pages walk
-// every agency by code.
-func TestAgencies(t *testing.T) {
+// TestAgencyPage: codes are normalised and unique; agency roles see their
+// own; pages walk every agency by code (the API's agency list).
+func TestAgencyPage(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEnv(t, db)
+		e := newHostEnv(t, db)
 		mof, err := e.reg.CreateAgency(ctx, e.admin, registry.NewAgency{Code: " mof ", Name: " Ministry of Finance "})
 		if err != nil || mof.Code != "MOF" || mof.Name != "Ministry of Finance" {
 			t.Fatalf("created %+v, %v", mof, err)

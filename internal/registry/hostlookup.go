@@ -70,7 +70,7 @@ func (h *Hosts) Lookup(ctx context.Context, host string) (o Owner, ok bool, err 
 }
 
 // Conflicts counts the hostnames that several systems listed before
-// hostnames became records (schema 6): the earliest system kept each, the
+// hostnames became records (migration …_hostnames.sql): the earliest system kept each, the
 // others lost it. kubu serve logs the count at start.
 func (h *Hosts) Conflicts(ctx context.Context) (int, error) {
 	var n int

@@ -316,7 +316,7 @@ type HostnameConflict struct {
 }
 
 // HostnameConflicts lists what the upgrade to hostname records decided
-// (schema 6): names that several systems listed, each kept by the system
+// (migration …_hostnames.sql): names that several systems listed, each kept by the system
 // registered first. It is for the administrators who decide hostnames.
 func (r *Registry) HostnameConflicts(ctx context.Context, a authz.Actor) ([]HostnameConflict, error) {
 	if err := authz.Check(a, authz.HostnameAssign, authz.Record()); err != nil {

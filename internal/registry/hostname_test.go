@@ -16,7 +16,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
-type env struct {
+type hostEnv struct {
 	*testkit.World
 	reg               *registry.Registry
 	log               *audit.Log
@@ -26,14 +26,14 @@ type env struct {
 	moh, moe          registry.Agency
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newHostEnv(t *testing.T, db *store.DB) *hostEnv {
 	t.Helper()
 	w := testkit.New(t, db)
-	return &env{World: w, reg: w.Registry, log: w.Audit, hosts: registry.NewHosts(db), admin: testkit.Root,
+	return &hostEnv{World: w, reg: w.Registry, log: w.Audit, hosts: registry.NewHosts(db), admin: testkit.Root,
 		mohAdmin: w.Actor(authz.AgencyAdmin, "MOH"), moeAdmn: w.Actor(authz.AgencyAdmin, "MOE"), moh: w.MOH, moe: w.MOE}
 }
 
-func (e *env) system(t *testing.T, a authz.Actor, agency, name string, hosts ...string) (registry.System, error) {
+func (e *hostEnv) system(t *testing.T, a authz.Actor, agency, name string, hosts ...string) (registry.System, error) {
 	t.Helper()
 	if hosts == nil {
 		hosts = []string{}
@@ -41,7 +41,7 @@ func (e *env) system(t *testing.T, a authz.Actor, agency, name string, hosts ...
 	return e.reg.CreateSystem(context.Background(), a, registry.SystemInput{Agency: agency, Name: &name, Hostnames: &hosts})
 }
 
-func (e *env) mustSystem(t *testing.T, a authz.Actor, agency, name string, hosts ...string) registry.System {
+func (e *hostEnv) mustSystem(t *testing.T, a authz.Actor, agency, name string, hosts ...string) registry.System {
 	t.Helper()
 	s, err := e.system(t, a, agency, name, hosts...)
 	if err != nil {
@@ -50,14 +50,14 @@ func (e *env) mustSystem(t *testing.T, a authz.Actor, agency, name string, hosts
 	return s
 }
 
-func (e *env) setHosts(a authz.Actor, id string, hosts ...string) (registry.System, error) {
+func (e *hostEnv) setHosts(a authz.Actor, id string, hosts ...string) (registry.System, error) {
 	if hosts == nil {
 		hosts = []string{}
 	}
 	return e.reg.UpdateSystem(context.Background(), a, id, registry.SystemInput{Hostnames: &hosts})
 }
 
-func (e *env) owner(t *testing.T, host string) string {
+func (e *hostEnv) owner(t *testing.T, host string) string {
 	t.Helper()
 	o, ok, err := e.hosts.Lookup(context.Background(), host)
 	if err != nil {
@@ -86,7 +86,7 @@ func wantConflict(t *testing.T, what string, err error, mention ...string) {
 // wildcard over it, and so receive that agency's reports.
 func TestHostnameClaimsAcrossAgencies(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newHostEnv(t, db)
 		portal := e.mustSystem(t, e.mohAdmin, "MOH", "Portal", "portal.moh.gov.example", "*.apps.moh.gov.example")
 
 		_, err := e.system(t, e.moeAdmn, "MOE", "Stolen", "Portal.MOH.gov.example.")
@@ -163,7 +163,7 @@ func isField(err error, field string) bool {
 // case and a trailing dot do not matter; a wildcard does not cover its apex.
 func TestHostnameLookup(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newHostEnv(t, db)
 		apex := e.mustSystem(t, e.mohAdmin, "MOH", "Apex", "moh.gov.example")
 		wide := e.mustSystem(t, e.mohAdmin, "MOH", "Wide", "*.moh.gov.example")
 		near := e.mustSystem(t, e.mohAdmin, "MOH", "Near", "*.api.moh.gov.example")
@@ -201,7 +201,7 @@ func TestHostnameLookup(t *testing.T) {
 func TestAssignHostname(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEnv(t, db)
+		e := newHostEnv(t, db)
 		portal := e.mustSystem(t, e.mohAdmin, "MOH", "Portal", "portal.gov.example", "a.gov.example", "b.gov.example")
 		sls := e.mustSystem(t, e.moeAdmn, "MOE", "SLS", "sls.gov.example")
 		if _, err := e.reg.AssignHostname(ctx, e.moeAdmn, "portal.gov.example", sls.ID); !errors.Is(err, authz.ErrForbidden) {
@@ -275,7 +275,7 @@ func TestAssignHostname(t *testing.T) {
 // (a wildcard and a name under it): exactly one wins on either engine.
 func TestHostnameClaimRace(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newHostEnv(t, db)
 		for i := range 5 {
 			suffix := strings.Repeat("x", i+1) + ".gov.example"
 			var wg sync.WaitGroup

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,8 @@ import (
 	"github.com/kubu-gov/kubu/internal/store/storetest"
 )
 
-// TestHostnamesUpgrade opens a database of schema 5, where systems kept
+// TestHostnamesUpgrade opens a database of the schema before the hostnames
+// migration, where systems kept
 // their hostnames in a JSON column and two agencies could list one name,
 // with this build: every name becomes a record of one system, the system
 // registered first keeps a shared name (then the smaller id), and each
@@ -42,7 +44,7 @@ func TestHostnamesUpgrade(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.UpTo(ctx, 5); err != nil {
+			if _, err := p.UpTo(ctx, versionBefore(t, sub, "_hostnames.sql")); err != nil {
 				t.Fatal(err)
 			}
 			for _, q := range []string{
@@ -110,4 +112,25 @@ func TestHostnamesUpgrade(t *testing.T) {
 			}
 		})
 	}
+}
+
+// versionBefore is the schema version just before the migration whose file
+// name ends with suffix (migrations are renumbered when branches merge).
+func versionBefore(t *testing.T, migrations fs.FS, suffix string) int64 {
+	t.Helper()
+	entries, err := fs.ReadDir(migrations, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), suffix) {
+			var n int64
+			if _, err := fmt.Sscanf(e.Name(), "%d_", &n); err != nil {
+				t.Fatal(err)
+			}
+			return n - 1
+		}
+	}
+	t.Fatalf("no migration *%s", suffix)
+	return 0
 }

@@ -60,6 +60,7 @@ type ui struct {
 func Register(rt *web.Router, d Deps) {
 	u := &ui{Deps: d, md: markdown.New()}
 	u.pages = mustParsePages(u.funcs())
+	rt.SetErrorPages(u.errorPage)
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
 	rt.Handle(web.UI, "GET /static/{file...}", authz.Public, func(w http.ResponseWriter, r *http.Request) {
