@@ -179,13 +179,16 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Rece
 			return Receipt{}, err
 		}
 	}
-	if r.SystemID == "" && ep.Host != "" {
+	if ep.Host != "" {
+		// Looked up whether or not a named system was taken, so that the
+		// work done (and its time) is the same for a real and a made-up
+		// system_id.
 		hs, ok, err := s.hosts.Lookup(ctx, ep.Host)
 		if err != nil {
 			// The report is kept unrouted rather than lost; triage routes it.
 			s.log.Error("vdp: hostname lookup failed", "host", ep.Host, "err", err)
 		}
-		if ok && (len(p.SystemIDs) == 0 || slices.Contains(p.SystemIDs, hs.SystemID)) {
+		if r.SystemID == "" && ok && (len(p.SystemIDs) == 0 || slices.Contains(p.SystemIDs, hs.SystemID)) {
 			r.SystemID, r.AgencyID = hs.SystemID, hs.AgencyID
 			if r.AssetType == "" && slices.Contains(AssetTypes, hs.AssetType) {
 				r.AssetType = hs.AssetType
