@@ -16,6 +16,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -32,6 +33,8 @@ type Deps struct {
 
 	Intake *intake.Service // log intake (nil: its routes are absent)
 	Detect *detect.Service // rules, alerts, hunts
+
+	Scanning *scanning.Service // external scanning (nil: its routes are absent)
 }
 
 type api struct{ Deps }
@@ -81,6 +84,7 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.API, "GET /api/v1/audit/checkpoints", authz.AuditRead, a.listCheckpoints)
 	registerDisclosure(rt, a)
 	registerMonitoring(rt, a)
+	registerScanning(rt, a)
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/ui"
 	"github.com/kubu-gov/kubu/internal/web"
@@ -45,6 +46,8 @@ type App struct {
 
 	Intake *intake.Service // log intake (tokens, HTTP and syslog handlers)
 	Detect *detect.Service // rules, alerts, correlation, hunts
+
+	Scanning *scanning.Service // external scanning of registered hostnames
 
 	Disclosure *disclosure.Service // community programmes
 	Mail       mail.Sender
@@ -82,6 +85,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.Metrics = newMetrics()
 	a.openCommunity(cfg, log)
 	if err := a.openMonitoring(cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.openScanning(cfg, log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -136,6 +143,9 @@ func quietGoose(log *slog.Logger) *slog.Logger {
 func (a *App) Close() error {
 	if q, ok := a.Mail.(*mail.Queue); ok {
 		q.Close()
+	}
+	if a.Scanning != nil {
+		a.Scanning.Close()
 	}
 	return a.DB.Close()
 }
@@ -197,12 +207,12 @@ func (a *App) buildRouter() *web.Router {
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
-		Intake: a.Intake, Detect: a.Detect})
+		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
-		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}})
+		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

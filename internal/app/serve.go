@@ -62,6 +62,19 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var jobs sync.WaitGroup
 	a.startJobs(jobsCtx, &jobs)
+	// External scanning (--scan) stops at the signal itself, so its scans
+	// wind down (and are handed back) while requests drain.
+	scanCtx, stopScanning := context.WithCancel(ctx)
+	defer stopScanning()
+	if a.Cfg.Scan.On {
+		jobs.Add(1)
+		go func() {
+			defer jobs.Done()
+			if err := a.Scanning.Run(scanCtx); err != nil {
+				a.Log.Error("scanning stopped", "err", err)
+			}
+		}()
+	}
 
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
@@ -80,6 +93,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	select {
 	case err := <-errc:
+		stopScanning()
 		for _, srv := range servers {
 			srv.Close()
 		}

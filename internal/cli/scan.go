@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"bytes"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,7 +14,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/kubu-gov/kubu/internal/scan"
-	"github.com/kubu-gov/kubu/internal/scan/dnssec"
 	"github.com/kubu-gov/kubu/internal/scan/grade"
 )
 
@@ -63,25 +57,19 @@ func runScan(e *Env, args []string) error {
 	}
 	o := scan.Options{Resolver: *resolver, Concurrency: *concurrency}
 	if len(cas) > 0 {
-		roots, inters, err := loadCAs(cas)
+		roots, inters, err := scan.LoadCAs(cas)
 		if err != nil {
-			return err
+			return fmt.Errorf("--ca: %w", err)
 		}
 		o.Roots, o.Intermediates = roots, inters
 	}
-	for _, f := range anchors {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("--trust-anchor: %w", err)
-		}
-		rrs, err := dnssec.ParseAnchors(bytes.NewReader(b), f)
-		if err != nil {
-			return fmt.Errorf("--trust-anchor: %w", err)
-		}
-		o.TrustAnchors = append(o.TrustAnchors, rrs...)
+	ta, err := scan.LoadTrustAnchors(anchors)
+	if err != nil {
+		return fmt.Errorf("--trust-anchor: %w", err)
 	}
+	o.TrustAnchors = ta
 	if p := e.Getenv("KUBU_SCAN_PORTS"); p != "" {
-		if err := parsePorts(p, &o.Ports); err != nil {
+		if err := scan.ParsePorts(p, &o.Ports); err != nil {
 			return fmt.Errorf("%w: KUBU_SCAN_PORTS: %w", errUsage, err)
 		}
 	}
@@ -119,65 +107,6 @@ func runScan(e *Env, args []string) error {
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d names could not be scanned", failed, len(names))
-	}
-	return nil
-}
-
-// loadCAs reads PEM files: self-signed CA certificates become roots, other
-// CA certificates known intermediates.
-func loadCAs(files []string) (*x509.CertPool, []*x509.Certificate, error) {
-	roots := x509.NewCertPool()
-	var inters []*x509.Certificate
-	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--ca: %w", err)
-		}
-		for {
-			var blk *pem.Block
-			blk, b = pem.Decode(b)
-			if blk == nil {
-				break
-			}
-			if blk.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(blk.Bytes)
-			if err != nil {
-				return nil, nil, fmt.Errorf("--ca %s: %w", f, err)
-			}
-			n++
-			if bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil {
-				roots.AddCert(c)
-			} else {
-				inters = append(inters, c)
-			}
-		}
-	}
-	if n == 0 {
-		return nil, nil, errors.New("--ca: no certificate in " + strings.Join(files, ", "))
-	}
-	return roots, inters, nil
-}
-
-func parsePorts(s string, p *scan.Ports) error {
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		n, err := strconv.Atoi(v)
-		if !ok || err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("%q is not NAME=PORT", kv)
-		}
-		switch k {
-		case "http":
-			p.HTTP = n
-		case "https":
-			p.HTTPS = n
-		case "smtp":
-			p.SMTP = n
-		default:
-			return fmt.Errorf("unknown service %q", k)
-		}
 	}
 	return nil
 }

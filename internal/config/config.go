@@ -61,6 +61,7 @@ type Config struct {
 	SecretKey []byte
 
 	Community Community
+	Scan      Scan
 }
 
 // Community configures the community programmes: outgoing mail,
@@ -126,6 +127,7 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 		c.LogLevel.UnmarshalText([]byte(lv))
 	}
 	communityFlags(fs, &c.Community, env)
+	scanFlags(fs, &c.Scan, env)
 }
 
 func communityFlags(fs *flag.FlagSet, c *Community, env Getenv) {
@@ -267,6 +269,7 @@ func (c *Config) Finish(env Getenv) error {
 		}
 	}
 	errs = append(errs, c.Community.finish(env)...)
+	errs = append(errs, c.Scan.finish()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
 	}

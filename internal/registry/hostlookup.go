@@ -77,3 +77,18 @@ func (h *Hosts) Conflicts(ctx context.Context) (int, error) {
 	err := h.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM hostname_conflicts`).Scan(&n)
 	return n, err
 }
+
+// All lists every hostname record with its owner, by name: exact names and
+// wildcards (Owner.Hostname is the record's name). Scanning reads its
+// targets from it.
+func (h *Hosts) All(ctx context.Context) ([]Owner, error) {
+	rows, err := h.db.R().QueryContext(ctx, `SELECT h.name, h.system_id, s.agency_id, s.asset_type FROM hostnames h
+		JOIN systems s ON s.id = h.system_id ORDER BY h.name`)
+	if err != nil {
+		return nil, err
+	}
+	return store.Collect(rows, func(sc store.Scanner) (Owner, error) {
+		var o Owner
+		return o, sc.Scan(&o.Hostname, &o.SystemID, &o.AgencyID, &o.AssetType)
+	})
+}

@@ -48,26 +48,59 @@ func (s *Scanner) mapPort(p int) int {
 
 // dialIP connects to ip:port within the handshake timeout.
 func (s *Scanner) dialIP(ctx context.Context, ip net.IP, port int) (net.Conn, error) {
-	key := ip.String()
-	s.mu.Lock()
-	slot, ok := s.slots[key]
-	if !ok {
-		slot = make(chan struct{}, s.o.PerAddress)
-		s.slots[key] = slot
+	if s.o.Refuse != nil {
+		if err := s.o.Refuse(ip); err != nil {
+			return nil, fmt.Errorf("%s: %w", ip, err)
+		}
 	}
-	s.mu.Unlock()
+	key := ip.String()
+	slot := s.takeSlot(key)
 	select {
-	case slot <- struct{}{}:
+	case slot.ch <- struct{}{}:
 	case <-ctx.Done():
+		s.dropSlot(key, slot, false)
 		return nil, ctx.Err()
 	}
 	d := net.Dialer{Timeout: s.o.Timeouts.Handshake}
 	c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(key, strconv.Itoa(port)))
 	if err != nil {
-		<-slot
+		s.dropSlot(key, slot, true)
 		return nil, err
 	}
-	return &slotConn{Conn: c, release: func() { <-slot }}, nil
+	return &slotConn{Conn: c, release: func() { s.dropSlot(key, slot, true) }}, nil
+}
+
+// addrSlot bounds the connections to one address. It lives while some
+// dial wants or holds it, so a long-running scanner keeps no state for
+// addresses it is done with.
+type addrSlot struct {
+	ch    chan struct{}
+	users int // dials waiting for or holding a slot
+}
+
+func (s *Scanner) takeSlot(key string) *addrSlot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl, ok := s.slots[key]
+	if !ok {
+		sl = &addrSlot{ch: make(chan struct{}, s.o.PerAddress)}
+		s.slots[key] = sl
+	}
+	sl.users++
+	return sl
+}
+
+// dropSlot gives a slot back (held: a connection was holding it).
+func (s *Scanner) dropSlot(key string, sl *addrSlot, held bool) {
+	if held {
+		<-sl.ch
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl.users--
+	if sl.users == 0 && s.slots[key] == sl {
+		delete(s.slots, key)
+	}
 }
 
 type slotConn struct {

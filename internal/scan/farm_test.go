@@ -399,7 +399,7 @@ func options(f *farm.Farm) scan.Options {
 	return scan.Options{
 		Resolver: f.DNS.Addr, Roots: f.Roots(), Intermediates: []*x509.Certificate{f.CA.Intermediate},
 		TrustAnchors: f.Anchors(), Ports: scan.Ports{HTTP: f.Ports.HTTP, HTTPS: f.Ports.HTTPS, SMTP: f.Ports.SMTP},
-		Timeouts: scan.Timeouts{DNS: 2 * time.Second, Handshake: 3 * time.Second, HTTP: 5 * time.Second, Check: 30 * time.Second},
+		Timeouts: scan.Timeouts{DNS: 5 * time.Second, Handshake: 15 * time.Second, HTTP: 15 * time.Second, Check: time.Minute}, // loopback, but CI runs many packages at once on 2 cores
 	}
 }
 

@@ -57,6 +57,11 @@ type Options struct {
 	Ports         Ports
 	HELO          string // EHLO name; default "kubu-scan.invalid"
 	Now           func() time.Time
+	// Refuse, when set, is asked before every connection (to the name, to
+	// the hosts its redirects and MX records point at); a non-nil error
+	// refuses it, and the check that wanted it reports that error. A
+	// server uses it to keep the scanner off its own networks.
+	Refuse func(ip net.IP) error
 }
 
 // Scanner scans names.
@@ -67,7 +72,7 @@ type Scanner struct {
 	fetch *web.Fetcher
 
 	mu    sync.Mutex
-	slots map[string]chan struct{}
+	slots map[string]*addrSlot // politeness: connections per address, while any is wanted
 }
 
 // New checks the options and returns a Scanner.
@@ -112,7 +117,7 @@ func New(o Options) (*Scanner, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Scanner{o: o, slots: map[string]chan struct{}{}}
+	s := &Scanner{o: o, slots: map[string]*addrSlot{}}
 	s.dns = dnssec.NewClient(o.Resolver, o.Timeouts.DNS)
 	s.val = dnssec.NewValidator(s.dns, o.TrustAnchors)
 	s.val.Now = o.Now

@@ -63,6 +63,7 @@ func nav(a authz.Actor, current string) []navItem {
 	add("/agencies", "Agencies", authz.AgencyRead)
 	add("/systems", "Systems", authz.SystemRead)
 	add("/findings", "Findings", authz.FindingRead)
+	add("/scans", "Scans", authz.ScanRead) // Readiness
 	add("/alerts", "Alerts", authz.AlertRead)
 	add("/rules", "Rules", authz.RuleRead)
 	add("/hunts", "Hunts", authz.HuntRead)

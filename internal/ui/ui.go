@@ -19,6 +19,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/markdown"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -46,8 +47,9 @@ type Deps struct {
 	// ratelimit.ClientAddr), for sign-in throttling.
 	TrustProxy bool
 
-	Community  *CommunityDeps  // the community programmes' pages (nil: absent)
-	Monitoring *MonitoringDeps // alerts, rules, hunts and intake pages (nil: absent)
+	Community  *CommunityDeps    // the community programmes' pages (nil: absent)
+	Monitoring *MonitoringDeps   // alerts, rules, hunts and intake pages (nil: absent)
+	Scanning   *scanning.Service // external scanning pages (nil: absent)
 }
 
 type ui struct {
@@ -82,4 +84,5 @@ func Register(rt *web.Router, d Deps) {
 	u.registerPages(rt)
 	u.registerCommunity(rt)
 	u.registerMonitoring(rt)
+	u.registerScans(rt)
 }

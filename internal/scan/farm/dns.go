@@ -117,6 +117,34 @@ func (d *DNS) Add(rrText string) error {
 	return nil
 }
 
+// Remove withdraws a record added with Add (the same text).
+func (d *DNS) Remove(rrText string) error {
+	rr, err := dns.NewRR(rrText)
+	if err != nil {
+		return err
+	}
+	owner := dns.CanonicalName(rr.Header().Name)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	z := d.zoneFor(owner)
+	if z == nil {
+		return fmt.Errorf("no zone for %s", owner)
+	}
+	want := rr.String()
+	kept := z.rrs[owner][:0]
+	for _, have := range z.rrs[owner] {
+		if have.String() != want {
+			kept = append(kept, have)
+		}
+	}
+	if len(kept) == 0 {
+		delete(z.rrs, owner)
+	} else {
+		z.rrs[owner] = kept
+	}
+	return nil
+}
+
 // Anchor returns the DNSKEY of a signed zone, as a trust anchor.
 func (d *DNS) Anchor(zone string) *dns.DNSKEY {
 	d.mu.RLock()

@@ -30,7 +30,8 @@ type Farm struct {
 	mu      sync.Mutex
 	next    int
 	closers []func()
-	base    [2]byte // 127.base[0].base[1]>>… addresses
+	byIP    map[string][]func() // the servers on each target address
+	base    [2]byte             // 127.base[0].base[1]>>… addresses
 }
 
 // New starts a farm: the PKI, the DNS server with the four zones, and
@@ -38,7 +39,7 @@ type Farm struct {
 // block picks the second octet of the farm's addresses (127.block.x.y), so
 // that tests running at once do not share addresses.
 func New(block byte) (*Farm, error) {
-	f := &Farm{base: [2]byte{block, 0}}
+	f := &Farm{base: [2]byte{block, 0}, byIP: map[string][]func(){}}
 	ca, err := NewCA("kubu farm")
 	if err != nil {
 		return nil, err
@@ -107,20 +108,43 @@ func (f *Farm) onClose(fn func()) {
 	f.mu.Unlock()
 }
 
+// onCloseIP registers fn both for Close and for stopping the target on ip.
+func (f *Farm) onCloseIP(ip net.IP, fn func()) {
+	f.mu.Lock()
+	f.closers = append(f.closers, fn)
+	f.byIP[ip.String()] = append(f.byIP[ip.String()], fn)
+	f.mu.Unlock()
+}
+
+// stopIP stops every server on ip.
+func (f *Farm) stopIP(ip net.IP) {
+	f.mu.Lock()
+	fns := f.byIP[ip.String()]
+	delete(f.byIP, ip.String())
+	f.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+}
+
 // listen listens on ip:port.
 func (f *Farm) listen(ip net.IP, port int) (net.Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
 	}
-	f.onClose(func() { ln.Close() })
+	f.onCloseIP(ip, func() { ln.Close() })
 	return ln, nil
 }
 
 // serveHTTP serves h on ln (TLS when cfg is set).
 func (f *Farm) serveHTTP(ln net.Listener, cfg *tls.Config, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: quietLog, TLSConfig: cfg}
-	f.onClose(func() { srv.Close() })
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		f.onCloseIP(a.IP, func() { srv.Close() })
+	} else {
+		f.onClose(func() { srv.Close() })
+	}
 	if cfg != nil {
 		ln = tls.NewListener(ln, cfg)
 	}

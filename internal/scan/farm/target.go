@@ -64,17 +64,42 @@ type Started struct {
 	Name string
 	IP   net.IP
 	Cert tls.Certificate
+	rrs  []string // the records it published
 }
 
 // Add starts a target's servers and publishes its records.
 func (f *Farm) Add(t Target) (*Started, error) {
+	return f.add(t, f.NewIP())
+}
+
+// Replace stops a running target's servers, withdraws its records and
+// starts t in its place on the same address: a site whose owner changed
+// its configuration (tests of rescans). t's name may differ from the old
+// one's.
+func (f *Farm) Replace(old *Started, t Target) (*Started, error) {
+	f.stopIP(old.IP)
+	for _, rr := range old.rrs {
+		if err := f.DNS.Remove(rr); err != nil {
+			return nil, err
+		}
+	}
+	return f.add(t, old.IP)
+}
+
+func (f *Farm) add(t Target, ip net.IP) (*Started, error) {
 	if t.Zone == "" {
 		t.Zone = Signed
 	}
 	name := strings.TrimSuffix(t.Label+"."+t.Zone, ".")
-	ip := f.NewIP()
 	st := &Started{Name: name, IP: ip}
-	rr := func(format string, a ...any) error { return f.DNS.Add(fmt.Sprintf(format, a...)) }
+	rr := func(format string, a ...any) error {
+		text := fmt.Sprintf(format, a...)
+		if err := f.DNS.Add(text); err != nil {
+			return err
+		}
+		st.rrs = append(st.rrs, text)
+		return nil
+	}
 	if !t.NoAddress {
 		if err := rr("%s. 300 IN A %s", name, ip); err != nil {
 			return nil, err

@@ -1,0 +1,168 @@
+package scanning
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/kubu-gov/kubu/internal/registry"
+)
+
+// owner is the system a hostname is registered to.
+type owner struct {
+	SystemID, AgencyID string
+}
+
+// registered reads every registered hostname with its owning system: the
+// one place that asks the registry for hostnames. Hostnames are records
+// with one owning system each (registry.Hosts), so a name has one owner;
+// wildcards and addresses are not scanned.
+func (s *Service) registered(ctx context.Context) (map[string]owner, error) {
+	recs, err := registry.NewHosts(s.db).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read registered hostnames: %w", err)
+	}
+	out := map[string]owner{}
+	for _, o := range recs {
+		if scannable(o.Hostname) {
+			out[o.Hostname] = owner{SystemID: o.SystemID, AgencyID: o.AgencyID}
+		}
+	}
+	return out, nil
+}
+
+// ownerOf is registered for one name: the system that holds it now (ok
+// false when none does; a wildcard over it does not make it a target).
+func (s *Service) ownerOf(ctx context.Context, hostname string) (owner, bool, error) {
+	hostname = normalName(hostname)
+	o, ok, err := registry.NewHosts(s.db).Lookup(ctx, hostname)
+	if err != nil || !ok || o.Hostname != hostname || !scannable(hostname) {
+		return owner{}, false, err
+	}
+	return owner{SystemID: o.SystemID, AgencyID: o.AgencyID}, true, nil
+}
+
+func normalName(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+}
+
+// scannable reports whether a registered hostname can be scanned: a host
+// name, not a wildcard or an address.
+func scannable(h string) bool {
+	return h != "" && !strings.Contains(h, "*") && net.ParseIP(h) == nil && strings.Contains(h, ".")
+}
+
+// Sync brings the targets in line with the registry: new hostnames become
+// targets due at once, a hostname that moved to another system follows it,
+// and one no longer registered stops being scanned. The open scan findings
+// of a name that left a system are closed, with the reason. It returns how
+// many targets it added, moved and removed.
+func (s *Service) Sync(ctx context.Context) (added, moved, removed int, err error) {
+	want, err := s.registered(ctx)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	now := s.now()
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		added, moved, removed = 0, 0, 0
+		have := map[string]owner{}
+		rows, err := tx.QueryContext(ctx, `SELECT hostname, system_id, agency_id FROM scan_targets`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var h string
+			var o owner
+			if err := rows.Scan(&h, &o.SystemID, &o.AgencyID); err != nil {
+				rows.Close()
+				return err
+			}
+			have[h] = o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for h, o := range want {
+			old, ok := have[h]
+			switch {
+			case !ok:
+				res, err := tx.ExecContext(ctx, `INSERT INTO scan_targets (hostname, system_id, agency_id, added_at, next_due_at)
+					VALUES ($1,$2,$3,$4,$4) ON CONFLICT (hostname) DO NOTHING`, h, o.SystemID, o.AgencyID, now.UnixMilli())
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n > 0 {
+					added++
+				}
+			case old.SystemID != o.SystemID:
+				if _, err := tx.ExecContext(ctx, `UPDATE scan_targets SET system_id=$1, agency_id=$2, next_due_at=$3, queued_scan_id=NULL,
+					last_result_id=NULL, last_scanned_at=NULL, risk='' WHERE hostname=$4`, o.SystemID, o.AgencyID, now.UnixMilli(), h); err != nil {
+					return err
+				}
+				if err := s.retire(ctx, tx, old.SystemID, h, "the hostname "+h+" moved to another system"); err != nil {
+					return err
+				}
+				moved++
+			}
+		}
+		for h, old := range have {
+			if _, ok := want[h]; ok {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM scan_targets WHERE hostname=$1`, h); err != nil {
+				return err
+			}
+			if err := s.retire(ctx, tx, old.SystemID, h, "the hostname "+h+" is no longer registered to the system"); err != nil {
+				return err
+			}
+			removed++
+		}
+		return nil
+	})
+	return added, moved, removed, err
+}
+
+// ensureTargets makes sure a system's hostnames are targets (before the
+// periodic sync sees them), inside tx. Names another system already owns
+// are left to it.
+func (s *Service) ensureTargets(ctx context.Context, tx *sql.Tx, sys registry.System, hosts []string) error {
+	now := s.now().UnixMilli()
+	for _, h := range hosts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scan_targets (hostname, system_id, agency_id, added_at, next_due_at)
+			VALUES ($1,$2,$3,$4,$4) ON CONFLICT (hostname) DO NOTHING`, h, sys.ID, sys.AgencyID, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retire closes the open scan findings of a name on a system that no
+// longer scans it.
+func (s *Service) retire(ctx context.Context, tx *sql.Tx, systemID, hostname, reason string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT finding_id FROM scan_findings WHERE system_id=$1 AND hostname=$2`, systemID, hostname)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, _, err := s.find.CloseTx(ctx, tx, scanActor, id, reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
