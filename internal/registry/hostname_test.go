@@ -193,6 +193,15 @@ func TestHostnameLookup(t *testing.T) {
 		if err != nil || !ok || o.Hostname != "*.api.moh.gov.example" || o.AgencyID != e.moh.ID || o.AssetType != "web" {
 			t.Fatalf("Lookup = %+v %v %v", o, ok, err)
 		}
+		all, err := e.hosts.All(context.Background())
+		var names []string
+		for _, o := range all {
+			names = append(names, o.Hostname+"="+o.SystemID)
+		}
+		if want := "*.api.moh.gov.example=" + near.ID + ",*.moh.gov.example=" + wide.ID + ",moh.gov.example=" + apex.ID +
+			",v1.api.moh.gov.example=" + exact.ID; err != nil || strings.Join(names, ",") != want {
+			t.Fatalf("All = %v %v, want %s", names, err, want)
+		}
 	})
 }
 
