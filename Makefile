@@ -12,9 +12,26 @@ build:
 run: build
 	./bin/kubu serve --demo --addr 127.0.0.1:8080 --data ./kubu-data
 
-test:
-	$(GO) vet ./...
+test: vet
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+
+# Every fuzz target for FUZZTIME each (go test runs one -fuzz target at a
+# time), e.g. make fuzz FUZZTIME=1m.
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# The Go benchmarks (the load generators under bench/ and their numbers are
+# in docs/benchmarks.md).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
 	rm -rf bin

@@ -25,6 +25,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 )
 
@@ -142,10 +143,10 @@ func load(ctx context.Context, db *store.DB, reg *registry.Registry, admin authz
 					b := len(args)
 					fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10, b+11)
 					s := systems[rnd.IntN(len(systems))]
-					sev := findings.Severities[rnd.IntN(5)]
+					sev := severity.Severities[rnd.IntN(5)]
 					created := now.Add(-time.Duration(rnd.IntN(365*24)) * time.Hour)
 					args = append(args, id.New(), s.id, s.agency, findings.Sources[rnd.IntN(6)], "Finding title", sev,
-						findings.SeverityRank(sev), findings.Statuses[rnd.IntN(6)], created.Add(30*24*time.Hour).UnixMilli(), created.UnixMilli(), created.UnixMilli())
+						severity.Rank(sev), findings.Statuses[rnd.IntN(6)], created.Add(30*24*time.Hour).UnixMilli(), created.UnixMilli(), created.UnixMilli())
 				}
 				if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 					return err

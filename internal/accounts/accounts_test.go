@@ -1,7 +1,6 @@
 package accounts_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -11,10 +10,9 @@ import (
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
-	"github.com/kubu-gov/kubu/internal/keys"
-	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
 var root = authz.Actor{UserID: "cli", Email: "kubu-cli", Role: authz.WogAdmin}
@@ -26,16 +24,8 @@ const client = "192.0.2.10"
 
 func setup(t *testing.T, db *store.DB) (*accounts.Service, *audit.Log) {
 	t.Helper()
-	ring, _ := keys.New(bytes.Repeat([]byte{9}, 32))
-	log := audit.New(db, ring)
-	reg := registry.New(db, log)
-	if _, err := reg.CreateAgency(context.Background(), root, registry.NewAgency{Code: "MOH", Name: "Health"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.CreateAgency(context.Background(), root, registry.NewAgency{Code: "MOE", Name: "Education"}); err != nil {
-		t.Fatal(err)
-	}
-	return accounts.New(db, log, reg, ring, accounts.Options{RequireTOTP: true}), log
+	w := testkit.New(t, db)
+	return accounts.New(db, w.Audit, w.Registry, w.Ring, accounts.Options{RequireTOTP: true}), w.Audit
 }
 
 func TestCreateUserRules(t *testing.T) {

@@ -1,17 +1,15 @@
 package accounts_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
 
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
-	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/mail"
-	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
 // outbox records mail instead of sending it.
@@ -50,13 +48,8 @@ func (o *outbox) count() int {
 // setupMail is setup with mail going to an outbox and the given throttle.
 func setupMail(t testing.TB, db *store.DB, limits accounts.Throttle) (*accounts.Service, *audit.Log, *outbox) {
 	t.Helper()
-	ring, _ := keys.New(bytes.Repeat([]byte{9}, 32))
-	log := audit.New(db, ring)
-	reg := registry.New(db, log)
-	if _, err := reg.CreateAgency(context.Background(), root, registry.NewAgency{Code: "MOH", Name: "Health"}); err != nil {
-		t.Fatal(err)
-	}
+	w := testkit.New(t, db)
 	box := &outbox{}
-	s := accounts.New(db, log, reg, ring, accounts.Options{RequireTOTP: true, Mail: box, PublicURL: "https://kubu.example.gov", Throttle: limits})
-	return s, log, box
+	s := accounts.New(db, w.Audit, w.Registry, w.Ring, accounts.Options{RequireTOTP: true, Mail: box, PublicURL: "https://kubu.example.gov", Throttle: limits})
+	return s, w.Audit, box
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/id"
+	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -185,7 +186,7 @@ func (s *Service) Tokens(ctx context.Context, a authz.Actor, userID string) ([]T
 
 const tokenCols = `id, user_id, name, created_at, expires_at, last_used_at, revoked_at, COALESCE(parent_id, '')`
 
-func scanToken(sc scanner) (Token, error) {
+func scanToken(sc store.Scanner) (Token, error) {
 	var t Token
 	var created int64
 	var exp, used, revoked sql.NullInt64

@@ -183,9 +183,7 @@ const userCols = `u.id, u.email, u.name, u.role, COALESCE(u.agency_id, ''), COAL
 	u.email_verified_at, u.session_epoch`
 const userFrom = ` FROM users u LEFT JOIN agencies a ON a.id = u.agency_id`
 
-type scanner interface{ Scan(...any) error }
-
-func scanUser(sc scanner, extra ...any) (User, error) {
+func scanUser(sc store.Scanner, extra ...any) (User, error) {
 	var u User
 	var role string
 	var created int64
@@ -231,43 +229,20 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 
 // ListUsers lists the accounts the caller may see, by email.
 func (s *Service) ListUsers(ctx context.Context, a authz.Actor, agencyID string, limit int, cursor string) (store.Page[User], error) {
-	page := store.Page[User]{Items: []User{}}
 	sc, err := authz.ScopeFor(a, authz.UserRead)
 	if err != nil {
-		return page, err
+		return store.Page[User]{Items: []User{}}, err
 	}
 	var wh store.Where
 	sc.Where(&wh, "u.agency_id", "")
 	if agencyID != "" {
 		wh.And("u.agency_id = " + wh.Arg(agencyID))
 	}
-	if cursor != "" {
-		var c string
-		if err := store.DecodeCursor(cursor, &c); err != nil {
-			return page, err
-		}
-		wh.And("u.email > " + wh.Arg(c))
-	}
-	n := store.Limit(limit)
-	q := `SELECT ` + userCols + userFrom
-	q += wh.SQL()
-	rows, err := s.db.R().QueryContext(ctx, q+" ORDER BY u.email LIMIT "+wh.Arg(n+1), wh.Args()...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, u)
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = store.EncodeCursor(page.Items[n-1].Email)
-	}
-	return page, rows.Err()
+	return store.List(ctx, s.db.R(), store.ListQuery[User]{
+		SQL: `SELECT ` + userCols + userFrom, Where: &wh, Keyset: store.Keyset{Keys: []string{"u.email"}}, Cursor: cursor, Limit: limit,
+		Scan: func(sc store.Scanner) (User, error) { return scanUser(sc) },
+		Key:  func(u User) []any { return []any{u.Email} },
+	})
 }
 
 // SetDisabled disables or re-enables an account; its sessions and

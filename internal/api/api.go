@@ -68,6 +68,7 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.API, "POST /api/v1/systems", authz.SystemCreate, a.createSystem)
 	rt.Handle(web.API, "GET /api/v1/systems/{id}", authz.SystemRead, a.getSystem)
 	rt.Handle(web.API, "PATCH /api/v1/systems/{id}", authz.SystemUpdate, a.updateSystem)
+	registerHostnames(rt, a)
 
 	rt.Handle(web.API, "GET /api/v1/findings", authz.FindingRead, a.listFindings)
 	rt.Handle(web.API, "POST /api/v1/findings", authz.FindingCreate, a.createFinding)

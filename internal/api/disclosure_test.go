@@ -15,15 +15,14 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/api"
-	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/findings"
-	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -37,14 +36,13 @@ type server struct {
 	sysA   registry.System
 }
 
-var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.WogAdmin}
+var root = testkit.Root
 
 func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 	t.Helper()
 	ctx := context.Background()
-	ring, _ := keys.New(bytes.Repeat([]byte{9}, 32))
-	log := audit.New(db, ring)
-	reg := registry.New(db, log)
+	w := testkit.New(t, db)
+	ring, log, reg := w.Ring, w.Audit, w.Registry
 	fs := findings.New(db, log, reg)
 	acc := accounts.New(db, log, reg, ring, accounts.Options{RequireTOTP: true})
 	svc := disclosure.New(db, log, reg, fs, ring, disclosure.Options{PublicURL: "https://kubu.example.gov", Accounts: acc})
@@ -53,16 +51,7 @@ func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 		t.Fatal(err)
 	}
 	s := &server{svc: svc, db: db, tokens: map[string]string{}, ids: map[string]string{}}
-	for _, code := range []string{"MOH", "MOE"} {
-		if _, err := reg.CreateAgency(ctx, root, registry.NewAgency{Code: code, Name: code}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	name, hosts := "HealthHub", []string{"healthhub.example.sg"}
-	var err error
-	if s.sysA, err = reg.CreateSystem(ctx, root, registry.SystemInput{Agency: "MOH", Name: &name, Hostnames: &hosts}); err != nil {
-		t.Fatal(err)
-	}
+	s.sysA = w.System(t, "MOH", "HealthHub", "healthhub.example.sg")
 	for _, u := range []struct{ key, email, role, agency string }{
 		{"admin", "admin@example.gov", "wog-admin", ""}, {"admin2", "admin2@example.gov", "wog-admin", ""},
 		{"triager", "triager@example.gov", "triager", ""}, {"a-member", "m@moh.example.gov", "agency-member", "MOH"},

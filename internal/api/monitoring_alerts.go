@@ -33,7 +33,7 @@ func (a *api) listAlerts(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	actor := web.ActorFrom(r.Context())
-	f := detect.AlertFilter{Levels: multi(r, "level"), Statuses: multi(r, "status"), RuleID: q.Get("rule_id"), HuntID: q.Get("hunt_id"),
+	f := detect.AlertFilter{Levels: multi(r, "level"), Statuses: multi(r, "status"), RuleID: q.Get("rule_id"), HuntID: q.Get("hunt_id"), SystemID: q.Get("system"),
 		Cursor: cursor, Limit: limit}
 	if f.From, err = timeParam(r, "from"); err == nil {
 		f.To, err = timeParam(r, "to")

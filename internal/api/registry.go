@@ -15,30 +15,10 @@ func (a *api) listAgencies(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	ags, err := a.Registry.ListAgencies(r.Context(), web.ActorFrom(r.Context()))
+	page, err := a.Registry.AgencyPage(r.Context(), web.ActorFrom(r.Context()), cursor, limit)
 	if err != nil {
 		web.WriteError(w, r, err)
 		return
-	}
-	// Agencies are few: page through the sorted list by code.
-	after := ""
-	if cursor != "" {
-		if err := store.DecodeCursor(cursor, &after); err != nil {
-			web.WriteError(w, r, err)
-			return
-		}
-	}
-	page := store.Page[registry.Agency]{Items: []registry.Agency{}}
-	n := store.Limit(limit)
-	for _, ag := range ags {
-		if ag.Code <= after {
-			continue
-		}
-		if len(page.Items) == n {
-			page.NextCursor = store.EncodeCursor(page.Items[n-1].Code)
-			break
-		}
-		page.Items = append(page.Items, ag)
 	}
 	web.WriteJSON(w, http.StatusOK, page)
 }

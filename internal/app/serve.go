@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/kubu-gov/kubu/internal/registry"
 )
 
 // ShutdownGrace is how long after SIGTERM requests may run before the
@@ -81,6 +83,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	a.Log.Info("kubu serving", "addr", ln.Addr().String(), "engine", string(a.DB.Engine))
 	if iln != nil {
 		a.Log.Info("intake listening", "addr", iln.Addr().String())
+	}
+	if n, err := registry.NewHosts(a.DB).Conflicts(ctx); err == nil && n > 0 {
+		a.Log.Warn("hostnames listed by several systems before hostnames became records were kept by the system registered first; review them",
+			"dropped_claims", n, "list", "GET /api/v1/hostnames/conflicts")
 	}
 	if ready != nil {
 		ready(ln.Addr().String())

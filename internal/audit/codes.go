@@ -10,7 +10,9 @@ type Code struct {
 }
 
 // The audit event codes. Add new ones at the end of their area; never reuse
-// or renumber an ID. TestCodes keeps testdata/codes.golden in step.
+// or renumber an ID. TestAuditCodes (internal/app) keeps
+// internal/app/testdata/audit_codes.golden, the list of every code
+// released, in step.
 var (
 	AgencyCreated = Define("A1000I", "agency.created")
 	AgencyUpdated = Define("A1001I", "agency.updated")
@@ -19,6 +21,10 @@ var (
 	SystemCreated = Define("S1000I", "system.created")
 	SystemUpdated = Define("S1001I", "system.updated")
 	SystemDeleted = Define("S1002W", "system.deleted")
+	// A central decision on a hostname (registry.AssignHostname): given to
+	// a system, or moved from the system that held it.
+	HostnameAssigned = Define("S1003I", "system.hostname.assigned")
+	HostnameMoved    = Define("S1004W", "system.hostname.moved")
 
 	FindingCreated           = Define("F1000I", "finding.created")
 	FindingUpdated           = Define("F1001I", "finding.updated")

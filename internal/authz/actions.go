@@ -20,6 +20,9 @@ const (
 	SystemRead   Action = "system.read"
 	SystemCreate Action = "system.create"
 	SystemUpdate Action = "system.update"
+	// HostnameAssign gives a hostname to a system whoever holds it now, and
+	// claims names that overlap other agencies' (registry, hostname.go).
+	HostnameAssign Action = "hostname.assign"
 
 	FindingRead        Action = "finding.read"
 	FindingCreate      Action = "finding.create"

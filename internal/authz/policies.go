@@ -36,9 +36,10 @@ var policies = map[Action]policy{
 	AgencyUpdate: {global: platformAdmin, see: AgencyRead},
 	SLAManage:    {global: platformAdmin, own: agencyAdmins, see: AgencyRead},
 
-	SystemRead:   {global: central, own: agencyRoles},
-	SystemCreate: {global: platformAdmin, own: agencyAdmins, see: SystemRead},
-	SystemUpdate: {global: platformAdmin, own: agencyAdmins, see: SystemRead},
+	SystemRead:     {global: central, own: agencyRoles},
+	SystemCreate:   {global: platformAdmin, own: agencyAdmins, see: SystemRead},
+	SystemUpdate:   {global: platformAdmin, own: agencyAdmins, see: SystemRead},
+	HostnameAssign: {global: platformAdmin, see: SystemRead},
 
 	FindingRead:        {global: central, own: agencyRoles},
 	FindingCreate:      {global: central, own: agencyRoles, see: SystemRead},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/config"
 	"github.com/kubu-gov/kubu/internal/hunt"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/sigma"
 )
 
@@ -181,7 +182,7 @@ func parseHuntArgs(e *Env, args []string) (*huntArgs, error) {
 		return nil, fmt.Errorf("%w: --rules is required", errUsage)
 	case !slices.Contains(hunt.Formats, a.format):
 		return nil, fmt.Errorf("%w: --format must be one of %s", errUsage, strings.Join(hunt.Formats, ", "))
-	case a.minLevel != "" && !hunt.ValidLevel(a.minLevel):
+	case a.minLevel != "" && !severity.ValidLevel(a.minLevel):
 		return nil, fmt.Errorf("%w: --min-level must be informational, low, medium, high or critical", errUsage)
 	case a.workers < 0:
 		return nil, fmt.Errorf("%w: --workers must not be negative", errUsage)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/id"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/sigma"
 	"github.com/kubu-gov/kubu/internal/store"
 )
@@ -21,18 +22,6 @@ const (
 	KindCorrelation = "correlation"
 	KindSilence     = "silence"
 )
-
-// Levels in rank order.
-var Levels = []string{"informational", "low", "medium", "high", "critical"}
-
-func levelRank(l string) int {
-	for i, x := range Levels {
-		if x == l {
-			return i
-		}
-	}
-	return 2 // Sigma's default is medium
-}
 
 // hit is one (rule, event) match on its way to an alert.
 type hit struct {
@@ -46,10 +35,7 @@ type hit struct {
 }
 
 func hitOf(r *sigma.Rule, kind string) hit {
-	level := r.Level
-	if level == "" {
-		level = "medium"
-	}
+	level := severity.Level(r.Level) // "" and unknown names are medium
 	title := r.Title
 	if title == "" {
 		title = r.Name
@@ -151,11 +137,11 @@ func (s *Service) writeHits(ctx context.Context, tx *sql.Tx, hits []hit, huntID 
 		h := hs[0]
 		if isNew {
 			tags, _ := json.Marshal(nonNil(h.tags))
-			_, err = tx.ExecContext(ctx, `INSERT INTO alerts (id, rule_id, rule_title, level, level_rank, tags, agency_id, agency, kind, hunt_id,
-				group_key, group_fields, status, first_seen, last_seen, event_count, created_at, updated_at)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'open',$13,$14,$15,$16,$16)`,
-				alertID, h.ruleID, h.title, h.level, levelRank(h.level), string(tags), agencyID, h.agency, h.kind, huntID,
-				k.key, k.key, first.UnixMilli(), last.UnixMilli(), inserted, now)
+			_, err = tx.ExecContext(ctx, `INSERT INTO alerts (id, rule_id, rule_title, level, level_rank, tags, agency_id, agency, system_id,
+				kind, hunt_id, group_key, group_fields, status, first_seen, last_seen, event_count, created_at, updated_at)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'open',$14,$15,$16,$17,$17)`,
+				alertID, h.ruleID, h.title, h.level, severity.Rank(h.level), string(tags), agencyID, h.agency, s.systemOf(ctx, agencyID, h.group["host"]),
+				h.kind, huntID, k.key, k.key, first.UnixMilli(), last.UnixMilli(), inserted, now)
 		} else {
 			_, err = tx.ExecContext(ctx, `UPDATE alerts SET event_count = event_count + $1,
 				first_seen = CASE WHEN first_seen > $2 THEN $2 ELSE first_seen END,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
@@ -37,6 +38,8 @@ type Alert struct {
 	Attack      []string          `json:"attack"` // ATT&CK technique and tactic tags
 	AgencyID    string            `json:"agency_id,omitempty"`
 	Agency      string            `json:"agency"`
+	SystemID    string            `json:"system_id,omitempty"` // the system its host belongs to (registry's hostname lookup)
+	System      string            `json:"system,omitempty"`    // that system's name
 	Kind        string            `json:"kind"`
 	Retro       bool              `json:"retro"`
 	HuntID      string            `json:"hunt_id,omitempty"`
@@ -58,23 +61,24 @@ type MatchedEvent struct {
 	Event   json.RawMessage `json:"event,omitempty"` // kept for the first events of an alert
 }
 
-const alertCols = `id, rule_id, rule_title, level, tags, agency_id, agency, kind, hunt_id, group_fields, status, assignee_id,
-	close_reason, first_seen, last_seen, event_count, created_at, updated_at`
+const alertCols = `al.id, al.rule_id, al.rule_title, al.level, al.tags, al.agency_id, al.agency, al.system_id, COALESCE(sy.name, ''),
+	al.kind, al.hunt_id, al.group_fields, al.status, al.assignee_id, al.close_reason, al.first_seen, al.last_seen, al.event_count,
+	al.created_at, al.updated_at`
 
-func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
+// alertFrom joins each alert to its system's name.
+const alertFrom = ` FROM alerts al LEFT JOIN systems sy ON sy.id = al.system_id`
+
+func scanAlert(sc store.Scanner) (Alert, error) {
 	var a Alert
-	var tags, group string
 	var first, last, created, updated int64
-	err := sc.Scan(&a.ID, &a.RuleID, &a.RuleTitle, &a.Level, &tags, &a.AgencyID, &a.Agency, &a.Kind, &a.HuntID, &group, &a.Status,
-		&a.AssigneeID, &a.CloseReason, &first, &last, &a.EventCount, &created, &updated)
+	err := sc.Scan(&a.ID, &a.RuleID, &a.RuleTitle, &a.Level, store.JSON(&a.Tags), &a.AgencyID, &a.Agency, &a.SystemID, &a.System, &a.Kind,
+		&a.HuntID, store.JSON(&a.Group), &a.Status, &a.AssigneeID, &a.CloseReason, &first, &last, &a.EventCount, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Alert{}, authz.ErrNotFound
 	}
 	if err != nil {
-		return Alert{}, err
+		return Alert{}, fmt.Errorf("alert %s: %w", a.ID, err)
 	}
-	json.Unmarshal([]byte(tags), &a.Tags)
-	json.Unmarshal([]byte(group), &a.Group)
 	a.Tags = nonNil(a.Tags)
 	a.Attack = []string{}
 	for _, t := range a.Tags {
@@ -91,6 +95,7 @@ func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 // AlertFilter narrows ListAlerts. Empty fields do not filter.
 type AlertFilter struct {
 	AgencyID string
+	SystemID string
 	Levels   []string
 	RuleID   string
 	Statuses []string
@@ -109,8 +114,8 @@ func (s *Service) ListAlerts(ctx context.Context, a authz.Actor, f AlertFilter) 
 	}
 	var v validate.Errors
 	for _, l := range f.Levels {
-		if !slices.Contains(Levels, l) {
-			v.Add("level", "must be one of %s", strings.Join(Levels, ", "))
+		if !severity.ValidLevel(l) {
+			v.Add("level", "must be one of %s", strings.Join(severity.Levels, ", "))
 		}
 	}
 	for _, st := range f.Statuses {
@@ -122,66 +127,41 @@ func (s *Service) ListAlerts(ctx context.Context, a authz.Actor, f AlertFilter) 
 		return store.Page[Alert]{}, err
 	}
 	var wh store.Where
-	sc.Where(&wh, "agency_id", "")
+	sc.Where(&wh, "al.agency_id", "")
 	if f.AgencyID != "" {
-		wh.And("agency_id = " + wh.Arg(f.AgencyID))
+		wh.And("al.agency_id = " + wh.Arg(f.AgencyID))
+	}
+	if f.SystemID != "" {
+		wh.And("al.system_id = " + wh.Arg(f.SystemID))
 	}
 	if len(f.Levels) > 0 {
-		wh.In("level", f.Levels)
+		wh.In("al.level", f.Levels)
 	}
 	if len(f.Statuses) > 0 {
-		wh.In("status", f.Statuses)
+		wh.In("al.status", f.Statuses)
 	}
 	if f.RuleID != "" {
-		wh.And("rule_id = " + wh.Arg(f.RuleID))
+		wh.And("al.rule_id = " + wh.Arg(f.RuleID))
 	}
 	if f.HuntID != "" {
-		wh.And("hunt_id = " + wh.Arg(f.HuntID))
+		wh.And("al.hunt_id = " + wh.Arg(f.HuntID))
 	}
 	if f.Retro != nil {
 		if *f.Retro {
-			wh.And("hunt_id <> ''")
+			wh.And("al.hunt_id <> ''")
 		} else {
-			wh.And("hunt_id = ''")
+			wh.And("al.hunt_id = ''")
 		}
 	}
 	if !f.From.IsZero() {
-		wh.And("last_seen >= " + wh.Arg(f.From.UnixMilli()))
+		wh.And("al.last_seen >= " + wh.Arg(f.From.UnixMilli()))
 	}
 	if !f.To.IsZero() {
-		wh.And("last_seen < " + wh.Arg(f.To.UnixMilli()))
+		wh.And("al.last_seen < " + wh.Arg(f.To.UnixMilli()))
 	}
-	if f.Cursor != "" {
-		var after string
-		if err := store.DecodeCursor(f.Cursor, &after); err != nil {
-			return store.Page[Alert]{}, err
-		}
-		wh.And("id < " + wh.Arg(after))
-	}
-	q := `SELECT ` + alertCols + ` FROM alerts`
-	q += wh.SQL()
-	n := store.Limit(f.Limit)
-	rows, err := s.db.R().QueryContext(ctx, q+fmt.Sprintf(" ORDER BY id DESC LIMIT %d", n+1), wh.Args()...)
-	if err != nil {
-		return store.Page[Alert]{}, err
-	}
-	defer rows.Close()
-	page := store.Page[Alert]{Items: []Alert{}}
-	for rows.Next() {
-		al, err := scanAlert(rows)
-		if err != nil {
-			return store.Page[Alert]{}, err
-		}
-		page.Items = append(page.Items, al)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[Alert]{}, err
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = store.EncodeCursor(page.Items[n-1].ID)
-	}
-	return page, nil
+	return store.List(ctx, s.db.R(), store.ListQuery[Alert]{
+		SQL: `SELECT ` + alertCols + alertFrom, Where: &wh, Keyset: store.Keyset{Keys: []string{"al.id"}, Desc: true},
+		Cursor: f.Cursor, Limit: f.Limit, Scan: scanAlert, Key: func(al Alert) []any { return []any{al.ID} }})
 }
 
 // AlertByID returns one alert the caller may see.
@@ -189,7 +169,7 @@ func (s *Service) AlertByID(ctx context.Context, a authz.Actor, alertID string) 
 	if err := authz.Check(a, authz.AlertRead, authz.Collection()); err != nil { // no grant: refused before any lookup
 		return Alert{}, err
 	}
-	al, err := scanAlert(s.db.R().QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, alertID))
+	al, err := scanAlert(s.db.R().QueryRowContext(ctx, `SELECT `+alertCols+alertFrom+` WHERE al.id = $1`, alertID))
 	if err != nil {
 		return Alert{}, err
 	}

@@ -81,7 +81,9 @@ func (c *correlation) rebuild(rs *ruleSet) error {
 		return err
 	}
 	saved := map[string][]byte{}
-	json.Unmarshal(state, &saved)
+	if err := json.Unmarshal(state, &saved); err != nil {
+		return fmt.Errorf("correlation state: %w", err)
+	}
 	c.rs, c.m, c.byAg = rs, nil, map[string]*sigma.Correlator{}
 	if rs.corr == nil {
 		return nil

@@ -15,13 +15,13 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/eventlog"
-	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
 var (
-	root    = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.WogAdmin}
+	root    = testkit.Root
 	analyst = authz.Actor{UserID: "analyst1", Role: authz.Analyst}
 )
 
@@ -32,6 +32,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 type env struct {
 	db       *store.DB
 	al       *audit.Log
+	reg      *registry.Registry
 	log      *eventlog.Log
 	s        *Service
 	agencies map[string]string // code → id
@@ -42,19 +43,8 @@ type env struct {
 
 func newEnv(t *testing.T, db *store.DB, opts Options) *env {
 	t.Helper()
-	ring, err := keys.New(bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{db: db, al: audit.New(db, ring), agencies: map[string]string{}, opts: opts}
-	reg := registry.New(db, e.al)
-	for _, code := range []string{"MOH", "MOE"} {
-		ag, err := reg.CreateAgency(context.Background(), root, registry.NewAgency{Code: code, Name: "Ministry " + code})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.agencies[code] = ag.ID
-	}
+	w := testkit.New(t, db)
+	e := &env{db: db, al: w.Audit, reg: w.Registry, agencies: w.Agencies(), opts: opts}
 	e.log = openLog(t, t.TempDir())
 	e.s = New(db, e.al, quietLog(), opts)
 	return e

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -128,7 +127,7 @@ func (s *Service) CreateHunt(ctx context.Context, a authz.Actor, in NewHunt) (Hu
 
 const huntCols = `id, status, rule_id, title, agency_id, from_at, to_at, events_scanned, matches, error, created_by, created_at, finished_at`
 
-func scanHunt(sc interface{ Scan(...any) error }, extra ...any) (Hunt, error) {
+func scanHunt(sc store.Scanner, extra ...any) (Hunt, error) {
 	var h Hunt
 	var from, to, created int64
 	var finished sql.NullInt64
@@ -177,44 +176,10 @@ func (s *Service) ListHunts(ctx context.Context, a authz.Actor, cursor string, l
 	if err != nil {
 		return store.Page[Hunt]{}, err
 	}
-	var where []string
-	var args []any
-	if !sc.All {
-		args = append(args, sc.AgencyID)
-		where = append(where, fmt.Sprintf("agency_id = $%d", len(args)))
-	}
-	if cursor != "" {
-		var after string
-		if err := store.DecodeCursor(cursor, &after); err != nil {
-			return store.Page[Hunt]{}, err
-		}
-		args = append(args, after)
-		where = append(where, fmt.Sprintf("id < $%d", len(args)))
-	}
-	q := `SELECT ` + huntCols + ` FROM hunts`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	n := store.Limit(limit)
-	rows, err := s.db.R().QueryContext(ctx, q+fmt.Sprintf(" ORDER BY id DESC LIMIT %d", n+1), args...)
-	if err != nil {
-		return store.Page[Hunt]{}, err
-	}
-	defer rows.Close()
-	page := store.Page[Hunt]{Items: []Hunt{}}
-	for rows.Next() {
-		h, err := scanHunt(rows)
-		if err != nil {
-			return store.Page[Hunt]{}, err
-		}
-		page.Items = append(page.Items, h)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[Hunt]{}, err
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = store.EncodeCursor(page.Items[n-1].ID)
-	}
-	return page, nil
+	var wh store.Where
+	sc.Where(&wh, "agency_id", "")
+	return store.List(ctx, s.db.R(), store.ListQuery[Hunt]{
+		SQL: `SELECT ` + huntCols + ` FROM hunts`, Where: &wh, Keyset: store.Keyset{Keys: []string{"id"}, Desc: true},
+		Cursor: cursor, Limit: limit, Scan: func(sc store.Scanner) (Hunt, error) { return scanHunt(sc) },
+		Key: func(h Hunt) []any { return []any{h.ID} }})
 }

@@ -301,19 +301,17 @@ func boolInt(b bool) int {
 
 const ruleCols = `id, title, level, kind, tags, rule_ids, origin, path, enabled, created_by, created_at, updated_at`
 
-func scanRule(sc interface{ Scan(...any) error }, extra ...any) (Rule, error) {
+func scanRule(sc store.Scanner, extra ...any) (Rule, error) {
 	var r Rule
-	var tags, ids string
 	var enabled int
 	var created, updated int64
-	dst := append([]any{&r.ID, &r.Title, &r.Level, &r.Kind, &tags, &ids, &r.Origin, &r.Path, &enabled, &r.CreatedBy, &created, &updated}, extra...)
+	dst := append([]any{&r.ID, &r.Title, &r.Level, &r.Kind, store.JSON(&r.Tags), store.JSON(&r.RuleIDs), &r.Origin, &r.Path, &enabled,
+		&r.CreatedBy, &created, &updated}, extra...)
 	if err := sc.Scan(dst...); errors.Is(err, sql.ErrNoRows) {
 		return Rule{}, authz.ErrNotFound
 	} else if err != nil {
-		return Rule{}, err
+		return Rule{}, fmt.Errorf("rule %s: %w", r.ID, err)
 	}
-	json.Unmarshal([]byte(tags), &r.Tags)
-	json.Unmarshal([]byte(ids), &r.RuleIDs)
 	r.Enabled = enabled != 0
 	r.CreatedAt, r.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	return r, nil
@@ -357,11 +355,6 @@ type RuleFilter struct {
 	Limit   int
 }
 
-type ruleCursor struct {
-	Title string `json:"t"`
-	ID    string `json:"i"`
-}
-
 // ListRules lists rules by title.
 func (s *Service) ListRules(ctx context.Context, a authz.Actor, f RuleFilter) (store.Page[Rule], error) {
 	if err := authz.Check(a, authz.RuleRead, authz.Collection()); err != nil {
@@ -378,39 +371,10 @@ func (s *Service) ListRules(ctx context.Context, a authz.Actor, f RuleFilter) (s
 	if f.Level != "" {
 		wh.And("level = " + wh.Arg(f.Level))
 	}
-	if f.Cursor != "" {
-		var c ruleCursor
-		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
-			return store.Page[Rule]{}, err
-		}
-		wh.And(fmt.Sprintf("(title > %s OR (title = %s AND id > %s))", wh.Arg(c.Title), wh.Arg(c.Title), wh.Arg(c.ID)))
-	}
-	q := `SELECT ` + ruleCols + ` FROM detect_rules`
-	q += wh.SQL()
-	n := store.Limit(f.Limit)
-	q += fmt.Sprintf(" ORDER BY title, id LIMIT %d", n+1)
-	rows, err := s.db.R().QueryContext(ctx, q, wh.Args()...)
-	if err != nil {
-		return store.Page[Rule]{}, err
-	}
-	defer rows.Close()
-	page := store.Page[Rule]{Items: []Rule{}}
-	for rows.Next() {
-		r, err := scanRule(rows)
-		if err != nil {
-			return store.Page[Rule]{}, err
-		}
-		page.Items = append(page.Items, r)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[Rule]{}, err
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		last := page.Items[n-1]
-		page.NextCursor = store.EncodeCursor(ruleCursor{last.Title, last.ID})
-	}
-	return page, nil
+	return store.List(ctx, s.db.R(), store.ListQuery[Rule]{
+		SQL: `SELECT ` + ruleCols + ` FROM detect_rules`, Where: &wh, Keyset: store.Keyset{Keys: []string{"title", "id"}},
+		Cursor: f.Cursor, Limit: f.Limit, Scan: func(sc store.Scanner) (Rule, error) { return scanRule(sc) },
+		Key: func(r Rule) []any { return []any{r.Title, r.ID} }})
 }
 
 // docKind names a Sigma document's kind as kubu shows it: detection,

@@ -106,6 +106,7 @@ type Service struct {
 	huntWake chan struct{}
 
 	codes *registry.Codes
+	hosts *registry.Hosts // the system of an alert's host
 
 	evaluated     atomic.Int64 // events matched by this node's workers
 	silenceChecks atomic.Int64 // silence checks finished on this node (a test's sentinel)
@@ -118,7 +119,8 @@ func New(db *store.DB, log *audit.Log, logger *slog.Logger, opts Options) *Servi
 	}
 	opts = opts.withDefaults()
 	return &Service{db: db, audit: log, log: logger.With("component", "detect"), opts: opts, now: opts.Now,
-		parsed: parseCache{}, changed: make(chan struct{}, 1), huntWake: make(chan struct{}, 1), codes: registry.NewCodes(db)}
+		parsed: parseCache{}, changed: make(chan struct{}, 1), huntWake: make(chan struct{}, 1), codes: registry.NewCodes(db),
+		hosts: registry.NewHosts(db)}
 }
 
 // Evaluated is how many events this node's workers have matched.

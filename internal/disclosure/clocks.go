@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // Clock states.
@@ -90,14 +91,10 @@ func Clocks(r Report, t Targets, now time.Time) []Clock {
 // clock that has become overdue since the last run. Each overdue clock of
 // a report escalates once. It returns how many clocks escalated.
 func (s *Service) Escalate(ctx context.Context) (int, error) {
-	ph := make([]string, len(OpenStatuses))
-	args := make([]any, len(OpenStatuses))
-	for i, st := range OpenStatuses {
-		ph[i] = fmt.Sprintf("$%d", i+1)
-		args[i] = st
-	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT `+reportCols+`, p.triagers`+reportFrom+` WHERE r.status IN (`+strings.Join(ph, ",")+`)
-		ORDER BY r.submitted_at LIMIT 5000`, args...)
+	var wh store.Where
+	wh.In("r.status", OpenStatuses)
+	rows, err := s.db.R().QueryContext(ctx, `SELECT `+reportCols+`, p.triagers`+reportFrom+wh.SQL()+`
+		ORDER BY r.submitted_at LIMIT 5000`, wh.Args()...)
 	if err != nil {
 		return 0, err
 	}
@@ -182,7 +179,7 @@ const errSkip = errString("skip")
 
 // scanPlus scans a report row followed by extra columns.
 type scanPlus struct {
-	sc    interface{ Scan(...any) error }
+	sc    store.Scanner
 	extra *string
 }
 

@@ -56,7 +56,7 @@ type Service struct {
 	log       *slog.Logger
 	publicURL string
 	accounts  *accounts.Service
-	hosts     *hostCache
+	hosts     *registry.Hosts
 	batch     batcher
 	now       func() time.Time
 }
@@ -74,7 +74,7 @@ func New(db *store.DB, log *audit.Log, reg *registry.Registry, fs *findings.Serv
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.hosts = newHostCache(db, 30*time.Second)
+	s.hosts = registry.NewHosts(db)
 	return s
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
 // outbox records mail instead of sending it.
@@ -64,30 +65,21 @@ type env struct {
 	ctx              context.Context
 }
 
-var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.WogAdmin}
+var root = testkit.Root
 
 func setup(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	ring, _ := keys.New(bytes.Repeat([]byte{7}, 32))
-	e := &env{db: db, ctx: ctx, log: audit.New(db, ring), mail: &outbox{}}
-	e.reg = registry.New(db, e.log)
+	w := testkit.New(t, db)
+	ring := w.Ring
+	e := &env{db: db, ctx: ctx, log: w.Audit, reg: w.Registry, agA: w.MOH, agB: w.MOE, mail: &outbox{}}
 	e.fs = findings.New(db, e.log, e.reg)
 	e.acc = accounts.New(db, e.log, e.reg, ring, accounts.Options{RequireTOTP: true, Mail: e.mail, PublicURL: "https://kubu.example.gov"})
 	e.svc = disclosure.New(db, e.log, e.reg, e.fs, ring, disclosure.Options{PublicURL: "https://kubu.example.gov", Mail: e.mail, Accounts: e.acc})
 	e.acc.OnCreate(e.svc.ProfileForNewAccount)
-	var err error
-	if e.agA, err = e.reg.CreateAgency(ctx, root, registry.NewAgency{Code: "MOH", Name: "Ministry of Health"}); err != nil {
-		t.Fatal(err)
-	}
-	if e.agB, err = e.reg.CreateAgency(ctx, root, registry.NewAgency{Code: "MOE", Name: "Ministry of Education"}); err != nil {
-		t.Fatal(err)
-	}
-	nameA, hostsA := "HealthHub", []string{"healthhub.example.sg", "*.api.healthhub.example.sg"}
-	if e.sysA, err = e.reg.CreateSystem(ctx, root, registry.SystemInput{Agency: "MOH", Name: &nameA, Hostnames: &hostsA}); err != nil {
-		t.Fatal(err)
-	}
+	e.sysA = w.System(t, "MOH", "HealthHub", "healthhub.example.sg", "*.api.healthhub.example.sg")
 	nameB, hostsB, mobile := "SLS", []string{"sls.example.sg"}, "mobile"
+	var err error
 	if e.sysB, err = e.reg.CreateSystem(ctx, root, registry.SystemInput{Agency: "MOE", Name: &nameB, Hostnames: &hostsB, AssetType: &mobile}); err != nil {
 		t.Fatal(err)
 	}

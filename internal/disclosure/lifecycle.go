@@ -12,6 +12,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -227,14 +228,14 @@ func (s *Service) SetSeverity(ctx context.Context, a authz.Actor, reportID strin
 		v.Required("justification", c.Justification, 5000)
 		switch {
 		case c.CVSSVector != "":
-			cv, err := ParseCVSS(c.CVSSVector)
+			cv, err := severity.ParseCVSS(c.CVSSVector)
 			if err != nil {
 				v.Add("cvss_vector", "%v", err)
 			} else {
 				after.CVSSVector, after.CVSSScore, after.Severity = cv.Vector, &cv.Score, cv.Severity
 			}
 		case c.Severity != "":
-			v.OneOf("severity", c.Severity, severities)
+			v.OneOf("severity", c.Severity, severity.Severities)
 			after.Severity, after.CVSSVector, after.CVSSScore = c.Severity, "", nil
 		default:
 			v.Add("severity", "give a CVSS vector or a severity")

@@ -117,8 +117,8 @@ func (s *Service) metrics(ctx context.Context, f MetricsFilter) (Metrics, error)
 		var ftd int
 		var submitted int64
 		var fr, tr, rw, rs nullMillis
-		var targets, table string
-		if err := rows.Scan(&r.Status, &ftd, &submitted, &fr, &tr, &rw, &rs, &targets, &r.Severity, &table, &r.escalations); err != nil {
+		var t Targets
+		if err := rows.Scan(&r.Status, &ftd, &submitted, &fr, &tr, &rw, &rs, store.JSON(&t), &r.Severity, store.JSON(&r.RewardTable), &r.escalations); err != nil {
 			return Metrics{}, err
 		}
 		r.SubmittedAt = time.UnixMilli(submitted).UTC()
@@ -146,12 +146,6 @@ func (s *Service) metrics(ctx context.Context, f MetricsFilter) (Metrics, error)
 		}
 		if r.ResolvedAt != nil {
 			resolution = append(resolution, hours(r.ResolvedAt))
-		}
-		var t Targets
-		jsonUnmarshal(targets, &t)
-		if table != "" {
-			r.RewardTable = &RewardTable{}
-			jsonUnmarshal(table, r.RewardTable)
 		}
 		for _, c := range Clocks(r, t, now) {
 			if c.State == ClockOverdue {

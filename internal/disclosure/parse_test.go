@@ -11,43 +11,6 @@ import (
 	"github.com/kubu-gov/kubu/internal/disclosure"
 )
 
-func TestParseCVSS(t *testing.T) {
-	tests := []struct {
-		vector   string
-		score    float64
-		severity string
-		bad      bool
-	}{
-		{"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, "critical", false},
-		{"CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:N", 5.4, "medium", false},
-		{"CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:N", 0, "info", false},
-		{"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, "critical", false},
-		{"CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N", 4.8, "medium", false},
-		{"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 0, "", true},
-		{"CVSS:3.1/AV:N", 0, "", true},
-		{"AV:N/AC:L", 0, "", true},
-		{"", 0, "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.vector, func(t *testing.T) {
-			c, err := disclosure.ParseCVSS(tt.vector)
-			if tt.bad {
-				if err == nil {
-					t.Fatalf("accepted %q", tt.vector)
-				}
-				return
-			}
-			if err != nil || c.Score != tt.score || c.Severity != tt.severity {
-				t.Fatalf("ParseCVSS = %+v, %v; want %.1f %s", c, err, tt.score, tt.severity)
-			}
-		})
-	}
-	c, err := disclosure.BuildVector("3.1", map[string]string{"AV": "N", "AC": "L", "PR": "N", "UI": "N", "S": "U", "C": "H", "I": "H", "A": "H"})
-	if err != nil || c.Score != 9.8 {
-		t.Fatalf("BuildVector: %+v %v", c, err)
-	}
-}
-
 func TestNormaliseURL(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -307,29 +307,19 @@ const programmeCols = `p.id, p.slug, p.kind, p.name, p.rules, p.access, p.starts
 	p.out_of_scope, p.targets, p.triagers, p.reward_version, p.created_at, p.updated_at,
 	COALESCE((SELECT body FROM reward_tables t WHERE t.programme_id = p.id AND t.version = p.reward_version), '')`
 
-func scanProgramme(sc interface{ Scan(...any) error }) (Programme, error) {
+func scanProgramme(sc store.Scanner) (Programme, error) {
 	var p Programme
 	var starts, ends sql.NullInt64
-	var assets, in, out, targets, triagers, table string
 	var created, updated int64
-	err := sc.Scan(&p.ID, &p.Slug, &p.Kind, &p.Name, &p.Rules, &p.Access, &starts, &ends, &assets, &in, &out, &targets,
-		&triagers, &p.RewardVersion, &created, &updated, &table)
+	err := sc.Scan(&p.ID, &p.Slug, &p.Kind, &p.Name, &p.Rules, &p.Access, &starts, &ends, store.JSON(&p.AssetTypes), store.JSON(&p.InScope),
+		store.JSON(&p.OutOfScope), store.JSON(&p.Targets), store.JSON(&p.Triagers), &p.RewardVersion, &created, &updated, store.JSON(&p.RewardTable))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Programme{}, authz.ErrNotFound
 	}
 	if err != nil {
-		return Programme{}, err
+		return Programme{}, fmt.Errorf("programme %s: %w", p.ID, err)
 	}
 	p.StartsAt, p.EndsAt = timePtr(starts), timePtr(ends)
-	json.Unmarshal([]byte(assets), &p.AssetTypes)
-	json.Unmarshal([]byte(in), &p.InScope)
-	json.Unmarshal([]byte(out), &p.OutOfScope)
-	json.Unmarshal([]byte(targets), &p.Targets)
-	json.Unmarshal([]byte(triagers), &p.Triagers)
-	if table != "" {
-		p.RewardTable = &RewardTable{}
-		json.Unmarshal([]byte(table), p.RewardTable)
-	}
 	p.CreatedAt, p.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	return p, nil
 }

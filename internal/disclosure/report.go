@@ -3,13 +3,14 @@ package disclosure
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
@@ -90,26 +91,25 @@ const reportCols = `r.id, r.programme_id, p.name, p.kind, p.targets, COALESCE(r.
 
 const reportFrom = ` FROM reports r JOIN programmes p ON p.id = r.programme_id LEFT JOIN researchers rs ON rs.user_id = r.researcher_id`
 
-func (s *Service) scanReport(sc interface{ Scan(...any) error }) (Report, error) {
+func (s *Service) scanReport(sc store.Scanner) (Report, error) {
 	var r Report
-	var targets, email, table string
+	var email string
 	var cwe sql.NullInt64
 	var score sql.NullFloat64
 	var ftd int
 	var submitted, updated int64
 	var first, triaged, rewarded, resolved, closed sql.NullInt64
-	err := sc.Scan(&r.ID, &r.ProgrammeID, &r.Programme, &r.ProgrammeKind, &targets, &r.SystemID, &r.AgencyID, &r.ResearcherID,
+	err := sc.Scan(&r.ID, &r.ProgrammeID, &r.Programme, &r.ProgrammeKind, store.JSON(&r.targets), &r.SystemID, &r.AgencyID, &r.ResearcherID,
 		&r.Researcher, &email, &r.tokenHash, &r.Title, &r.Description, &r.Steps, &r.Impact, &r.AffectedURL, &r.EndpointKey,
 		&r.Parameter, &r.AssetType, &cwe, &r.CVSSVector, &score, &r.Severity, &r.Status, &r.DuplicateOf, &r.FindingID,
-		&r.ContentHash, &r.RewardVersion, &table, &r.Disclosure, &r.PublicSummary, &ftd, &r.escalations, &submitted,
+		&r.ContentHash, &r.RewardVersion, store.JSON(&r.RewardTable), &r.Disclosure, &r.PublicSummary, &ftd, &r.escalations, &submitted,
 		&first, &triaged, &rewarded, &resolved, &closed, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Report{}, authz.ErrNotFound
 	}
 	if err != nil {
-		return Report{}, err
+		return Report{}, fmt.Errorf("report %s: %w", r.ID, err)
 	}
-	json.Unmarshal([]byte(targets), &r.targets)
 	if email != "" {
 		if e, err := s.pii.OpenString(email, r.ID); err == nil {
 			r.ReporterEmail = e
@@ -121,10 +121,6 @@ func (s *Service) scanReport(sc interface{ Scan(...any) error }) (Report, error)
 	}
 	if score.Valid {
 		r.CVSSScore = &score.Float64
-	}
-	if table != "" {
-		r.RewardTable = &RewardTable{}
-		json.Unmarshal([]byte(table), r.RewardTable)
 	}
 	r.Anonymous = r.ResearcherID == ""
 	r.FixedThenDenied = ftd != 0
@@ -203,11 +199,6 @@ type ReportFilter struct {
 	Limit       int
 }
 
-type reportCursor struct {
-	N int64  `json:"n"`
-	I string `json:"i"`
-}
-
 // ListReports returns the reports the caller may see, newest first: staff
 // see all, researchers their own.
 func (s *Service) ListReports(ctx context.Context, a authz.Actor, f ReportFilter) (store.Page[Report], error) {
@@ -221,7 +212,7 @@ func (s *Service) ListReports(ctx context.Context, a authz.Actor, f ReportFilter
 		v.OneOf("status", st, Statuses)
 	}
 	for _, se := range f.Severities {
-		v.OneOf("severity", se, severities)
+		v.OneOf("severity", se, severity.Severities)
 	}
 	if err := v.Err(); err != nil {
 		return page, err
@@ -242,60 +233,28 @@ func (s *Service) ListReports(ctx context.Context, a authz.Actor, f ReportFilter
 	if q := strings.TrimSpace(f.Query); q != "" {
 		wh.And("r.title " + s.db.Dialect.ILike + " " + wh.Arg("%"+store.LikeEscape(q)+"%") + ` ESCAPE '\'`)
 	}
-	if f.Cursor != "" {
-		var c reportCursor
-		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
-			return page, err
+	now := s.now()
+	var keep func(Report) bool
+	if f.Overdue { // a property of the clocks, computed in Go
+		keep = func(r Report) bool {
+			return slices.ContainsFunc(Clocks(r, r.targets, now), func(c Clock) bool { return c.State == ClockOverdue })
 		}
-		wh.And("(r.submitted_at < " + wh.Arg(c.N) + " OR (r.submitted_at = " + wh.Arg(c.N) + " AND r.id < " + wh.Arg(c.I) + "))")
 	}
-	n := store.Limit(f.Limit)
-	q := `SELECT ` + reportCols + reportFrom
-	q += wh.SQL()
-	// Overdue is a property of the clocks, computed in Go: read more rows
-	// and filter, still keyset-paginated.
-	fetch := n + 1
-	if f.Overdue {
-		fetch = 1000
-	}
-	q += " ORDER BY r.submitted_at DESC, r.id DESC LIMIT " + wh.Arg(fetch)
-	rows, err := s.db.R().QueryContext(ctx, q, wh.Args()...)
+	page, err = store.List(ctx, s.db.R(), store.ListQuery[Report]{
+		SQL: `SELECT ` + reportCols + reportFrom, Where: &wh, Keyset: store.Keyset{Keys: []string{"r.submitted_at", "r.id"}, Desc: true},
+		Cursor: f.Cursor, Limit: f.Limit, Scan: s.scanReport, Keep: keep,
+		Key: func(r Report) []any { return []any{r.SubmittedAt.UnixMilli(), r.ID} }})
 	if err != nil {
 		return page, err
 	}
-	var list []Report
-	for rows.Next() {
-		r, err := s.scanReport(rows)
-		if err != nil {
-			rows.Close()
-			return page, err
-		}
-		list = append(list, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	now := s.now()
-	for _, r := range list {
-		r.Clocks = Clocks(r, r.targets, now)
-		if f.Overdue && !slices.ContainsFunc(r.Clocks, func(c Clock) bool { return c.State == ClockOverdue }) {
-			continue
-		}
-		if !staffView(a, &r) {
+	for i := range page.Items {
+		r := &page.Items[i]
+		r.Clocks = Clocks(*r, r.targets, now)
+		if !staffView(a, r) {
 			r.ReporterEmail, r.EndpointKey, r.FixedThenDenied = "", "", false
 		}
 		r.Description, r.Steps, r.Impact = "", "", "" // lists carry no bodies
 		r.Attachments = []Attachment{}
-		page.Items = append(page.Items, r)
-		if len(page.Items) > n {
-			break
-		}
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		last := page.Items[n-1]
-		page.NextCursor = store.EncodeCursor(reportCursor{N: last.SubmittedAt.UnixMilli(), I: last.ID})
 	}
 	return page, nil
 }

@@ -2,6 +2,7 @@ package disclosure_test
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,11 @@ func TestLifecycleThreadAndDuplicates(t *testing.T) {
 		cwe := 79
 		orig := e.submit(t, e.alice, disclosure.NewReport{Title: "Stored XSS in profile name", Description: "The profile name is rendered without escaping on the dashboard.",
 			AffectedURL: "https://healthhub.example.sg/profile/1234/edit?name=x", CWE: &cwe})
-		time.Sleep(3 * time.Millisecond) // the order of submission is what a duplicate is judged by
+		// The order of submission is what a duplicate is judged by: submit
+		// the second in a later millisecond.
+		for ms := time.Now().UnixMilli(); time.Now().UnixMilli() <= ms; {
+			runtime.Gosched()
+		}
 		dup := e.submit(t, e.bob, disclosure.NewReport{Title: "XSS via profile name field", Description: "Profile name rendered without escaping in dashboard.",
 			AffectedURL: "https://HealthHub.example.sg:443/profile/9876/edit?name=y", CWE: &cwe})
 		other := e.submit(t, e.bob, disclosure.NewReport{Title: "Weak TLS on sls", Description: "TLS 1.0 is enabled.", AffectedURL: "sls.example.sg"})

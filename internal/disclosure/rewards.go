@@ -213,7 +213,7 @@ const rewardCols = `w.id, w.report_id, w.programme_id, p.name, w.researcher_id, 
 
 const rewardFrom = ` FROM rewards w JOIN programmes p ON p.id = w.programme_id LEFT JOIN researchers x ON x.user_id = w.researcher_id`
 
-func scanReward(sc interface{ Scan(...any) error }) (Reward, error) {
+func scanReward(sc store.Scanner) (Reward, error) {
 	var rw Reward
 	var exc int
 	var proposed int64
@@ -255,33 +255,9 @@ func (s *Service) Ledger(ctx context.Context, a authz.Actor, f RewardFilter) (st
 	if f.Status != "" {
 		wh.And("w.status = " + wh.Arg(f.Status))
 	}
-	if f.Cursor != "" {
-		var c string
-		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
-			return page, err
-		}
-		wh.And("w.id < " + wh.Arg(c))
-	}
-	n := store.Limit(f.Limit)
-	q := `SELECT ` + rewardCols + rewardFrom
-	q += wh.SQL()
-	rows, err := s.db.R().QueryContext(ctx, q+" ORDER BY w.id DESC LIMIT "+wh.Arg(n+1), wh.Args()...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		rw, err := scanReward(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, rw)
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = store.EncodeCursor(page.Items[n-1].ID)
-	}
-	return page, rows.Err()
+	return store.List(ctx, s.db.R(), store.ListQuery[Reward]{
+		SQL: `SELECT ` + rewardCols + rewardFrom, Where: &wh, Keyset: store.Keyset{Keys: []string{"w.id"}, Desc: true},
+		Cursor: f.Cursor, Limit: f.Limit, Scan: scanReward, Key: func(rw Reward) []any { return []any{rw.ID} }})
 }
 
 // ExportCSV writes the approved rewards (of one programme, or all) for
@@ -291,13 +267,13 @@ func (s *Service) ExportCSV(ctx context.Context, a authz.Actor, programmeID stri
 	if err := authz.Check(a, authz.RewardExport, authz.Collection()); err != nil {
 		return err
 	}
-	q := `SELECT ` + rewardCols + `, COALESCE(u.email, '')` + rewardFrom + ` LEFT JOIN users u ON u.id = w.researcher_id WHERE w.status = 'approved'`
-	args := []any{}
+	var wh store.Where
+	wh.And("w.status = 'approved'")
 	if programmeID != "" {
-		q += ` AND w.programme_id = $1`
-		args = append(args, programmeID)
+		wh.And("w.programme_id = " + wh.Arg(programmeID))
 	}
-	rows, err := s.db.R().QueryContext(ctx, q+` ORDER BY w.decided_at, w.id`, args...)
+	q := `SELECT ` + rewardCols + `, COALESCE(u.email, '')` + rewardFrom + ` LEFT JOIN users u ON u.id = w.researcher_id`
+	rows, err := s.db.R().QueryContext(ctx, q+wh.SQL()+` ORDER BY w.decided_at, w.id`, wh.Args()...)
 	if err != nil {
 		return err
 	}

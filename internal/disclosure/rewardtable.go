@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -43,7 +44,7 @@ func (t *RewardTable) validate(v *validate.Errors) {
 		v.Add("reward_table.amounts", "give an amount for at least one severity")
 	}
 	for sev, n := range t.Amounts {
-		if !slices.Contains(severities, sev) {
+		if !severity.Valid(sev) {
 			v.Add("reward_table.amounts", "%q is not a severity", sev)
 		}
 		if n < 0 || n > 10_000_000 {

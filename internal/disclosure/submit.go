@@ -15,6 +15,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -42,7 +43,7 @@ const (
 	MaxBody  = 100_000
 )
 
-func (in *NewReport) validate(anonymous bool) (CVSS, error) {
+func (in *NewReport) validate(anonymous bool) (severity.CVSS, error) {
 	var v validate.Errors
 	in.Title = strings.TrimSpace(in.Title)
 	in.ReporterEmail = strings.TrimSpace(in.ReporterEmail)
@@ -69,14 +70,14 @@ func (in *NewReport) validate(anonymous bool) (CVSS, error) {
 			v.MaxLen("reporter_email", in.ReporterEmail, 254)
 		}
 	}
-	var c CVSS
+	var c severity.CVSS
 	if in.CVSSVector != "" {
 		var err error
-		if c, err = ParseCVSS(in.CVSSVector); err != nil {
+		if c, err = severity.ParseCVSS(in.CVSSVector); err != nil {
 			v.Add("cvss_vector", "%v", err)
 		}
 	} else if in.Severity != "" {
-		v.OneOf("severity", in.Severity, severities)
+		v.OneOf("severity", in.Severity, severity.Severities)
 	}
 	if err := checkUploads(in.Uploads, 0); err != nil {
 		var fe validate.Errors
@@ -178,8 +179,16 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Rece
 			return Receipt{}, err
 		}
 	}
-	if r.SystemID == "" && ep.Host != "" {
-		if hs, ok := s.hosts.lookup(ctx, ep.Host); ok && (len(p.SystemIDs) == 0 || slices.Contains(p.SystemIDs, hs.SystemID)) {
+	if ep.Host != "" {
+		// Looked up whether or not a named system was taken, so that the
+		// work done (and its time) is the same for a real and a made-up
+		// system_id.
+		hs, ok, err := s.hosts.Lookup(ctx, ep.Host)
+		if err != nil {
+			// The report is kept unrouted rather than lost; triage routes it.
+			s.log.Error("vdp: hostname lookup failed", "host", ep.Host, "err", err)
+		}
+		if r.SystemID == "" && ok && (len(p.SystemIDs) == 0 || slices.Contains(p.SystemIDs, hs.SystemID)) {
 			r.SystemID, r.AgencyID = hs.SystemID, hs.AgencyID
 			if r.AssetType == "" && slices.Contains(AssetTypes, hs.AssetType) {
 				r.AssetType = hs.AssetType

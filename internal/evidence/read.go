@@ -11,12 +11,13 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/evidence/blob"
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 const itemColumns = `id, incident_id, name, content_type, description, collected_at, collected_by, source_system, method,
 	size, sha256, sha1, md5, intake_seq, created_label, created_at`
 
-func scanItem(sc interface{ Scan(...any) error }) (Item, error) {
+func scanItem(sc store.Scanner) (Item, error) {
 	var it Item
 	var collected sql.NullInt64
 	var created int64

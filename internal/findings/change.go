@@ -11,6 +11,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -60,16 +61,22 @@ func (s *Service) Update(ctx context.Context, a authz.Actor, findingID string, p
 			after.Description = *p.Description
 			v.MaxLen("description", after.Description, 100_000)
 		}
-		if p.CVSSVector != nil {
-			after.CVSSVector = *p.CVSSVector
-		}
-		if p.CVSSScore != nil {
-			after.CVSSScore = p.CVSSScore
-		}
 		if p.CWE != nil {
 			after.CWE = p.CWE
 		}
-		validateCVSS(&v, after.CVSSVector, after.CVSSScore, after.CWE)
+		// Only what the patch gives is checked: a finding kept from before
+		// the one CVSS parser keeps its vector until someone changes it.
+		vector, score := "", p.CVSSScore
+		if p.CVSSVector != nil {
+			vector = *p.CVSSVector
+		}
+		checkCVSS(&v, &vector, &score, p.CWE)
+		if p.CVSSVector != nil {
+			after.CVSSVector = vector
+		}
+		if score != nil && (p.CVSSScore != nil || vector != "") {
+			after.CVSSScore = score
+		}
 		v.MaxLen("reason", p.Reason, 2000)
 		code := audit.FindingUpdated
 		if p.Severity != nil && *p.Severity != before.Severity {
@@ -156,7 +163,7 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, f Finding) error {
 	_, err := tx.ExecContext(ctx, `UPDATE findings SET title=$1, description=$2, severity=$3, severity_rank=$4, cvss_vector=$5,
 		cvss_score=$6, cwe=$7, status=$8, due_at=$9, duplicate_of=$10, risk_reason=$11, risk_requested_by=$12,
 		risk_approved_by=$13, risk_expires_at=$14, updated_at=$15, closed_at=$16 WHERE id=$17`,
-		f.Title, f.Description, f.Severity, SeverityRank(f.Severity), f.CVSSVector, f.CVSSScore, f.CWE, f.Status,
+		f.Title, f.Description, f.Severity, severity.Rank(f.Severity), f.CVSSVector, f.CVSSScore, f.CWE, f.Status,
 		millisPtr(f.DueAt), dup, reason, req, appr, exp, f.UpdatedAt.UnixMilli(), millisPtr(f.ClosedAt), f.ID)
 	return err
 }

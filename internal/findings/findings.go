@@ -17,24 +17,21 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
 // The allowed values.
 var (
-	Sources    = []string{"vdp", "bounty", "vrp", "scan", "import", "incident"}
-	Severities = []string{"critical", "high", "medium", "low", "info"}
+	Sources = []string{"vdp", "bounty", "vrp", "scan", "import", "incident"}
+	// Severities are kubu's one severity vocabulary (package severity).
+	Severities = severity.Severities
 	Statuses   = []string{"open", "in-progress", "fixed", "risk-accepted", "false-positive", "duplicate"}
 )
 
 // OpenStatuses are the statuses that still need work (and can be overdue).
 var OpenStatuses = []string{"open", "in-progress"}
-
-// SeverityRank orders severities: critical 5 … info 1.
-func SeverityRank(s string) int {
-	return len(Severities) - slices.Index(Severities, s)
-}
 
 // Finding is one weakness in one system.
 type Finding struct {
@@ -91,9 +88,9 @@ type NewFinding struct {
 	SourceRef   string   `json:"source_ref"`
 	Title       string   `json:"title"`
 	Description string   `json:"description"`
-	Severity    string   `json:"severity"`
+	Severity    string   `json:"severity"` // may be left out when a CVSS vector or score is given
 	CVSSVector  string   `json:"cvss_vector"`
-	CVSSScore   *float64 `json:"cvss_score"`
+	CVSSScore   *float64 `json:"cvss_score"` // computed from cvss_vector when left out
 	CWE         *int     `json:"cwe"`
 	// FoundAt backdates the finding (imports, demo data); zero means now.
 	FoundAt time.Time `json:"found_at"`
@@ -105,18 +102,32 @@ func (in *NewFinding) validate() error {
 	v.Required("title", in.Title, 300)
 	v.MaxLen("description", in.Description, 100_000)
 	v.OneOf("source", in.Source, Sources)
-	v.OneOf("severity", in.Severity, Severities)
 	v.MaxLen("source_ref", in.SourceRef, 200)
-	validateCVSS(&v, in.CVSSVector, in.CVSSScore, in.CWE)
+	checkCVSS(&v, &in.CVSSVector, &in.CVSSScore, in.CWE)
+	if in.Severity == "" && in.CVSSScore != nil && len(v) == 0 {
+		in.Severity = severity.OfScore(*in.CVSSScore)
+	}
+	v.OneOf("severity", in.Severity, Severities)
 	return v.Err()
 }
 
-func validateCVSS(v *validate.Errors, vector string, score *float64, cwe *int) {
-	v.MaxLen("cvss_vector", vector, 300)
-	if vector != "" && !strings.HasPrefix(vector, "CVSS:3.") && !strings.HasPrefix(vector, "CVSS:4.") {
-		v.Add("cvss_vector", "must be a CVSS 3.x or 4.0 vector starting with CVSS:")
+// checkCVSS checks a CVSS vector with the one parser (package severity),
+// stores it in its canonical form, and fills the score from it when none
+// was given (a given score is kept: tools report temporal or environmental
+// scores). It also checks the score's range and the CWE number.
+func checkCVSS(v *validate.Errors, vector *string, score **float64, cwe *int) {
+	if *vector = strings.TrimSpace(*vector); *vector != "" {
+		c, err := severity.ParseCVSS(*vector)
+		if err != nil {
+			v.Add("cvss_vector", "%v", err)
+		} else {
+			*vector = c.Vector
+			if *score == nil {
+				*score = &c.Score
+			}
+		}
 	}
-	if score != nil && !(*score >= 0 && *score <= 10) { // also refuses NaN
+	if *score != nil && !(**score >= 0 && **score <= 10) { // also refuses NaN
 		v.Add("cvss_score", "must be between 0.0 and 10.0")
 	}
 	if cwe != nil && (*cwe < 1 || *cwe > 100000) {
@@ -175,7 +186,7 @@ func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, s
 	_, err = tx.ExecContext(ctx, `INSERT INTO findings (id, system_id, agency_id, source, source_ref, title, description,
 		severity, severity_rank, cvss_vector, cvss_score, cwe, status, due_at, created_by, created_at, updated_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
-		f.ID, f.SystemID, f.AgencyID, f.Source, f.SourceRef, f.Title, f.Description, f.Severity, SeverityRank(f.Severity),
+		f.ID, f.SystemID, f.AgencyID, f.Source, f.SourceRef, f.Title, f.Description, f.Severity, severity.Rank(f.Severity),
 		f.CVSSVector, f.CVSSScore, f.CWE, f.Status, millisPtr(f.DueAt), f.CreatedBy, f.CreatedAt.UnixMilli(), f.UpdatedAt.UnixMilli())
 	if err != nil {
 		return Finding{}, fmt.Errorf("insert finding: %w", err)
@@ -221,9 +232,7 @@ func (s *Service) get(ctx context.Context, q store.Querier, findingID string) (F
 	return s.scan(q.QueryRowContext(ctx, `SELECT `+findingCols+findingFrom+` WHERE f.id = $1`, findingID))
 }
 
-type scanner interface{ Scan(...any) error }
-
-func (s *Service) scan(sc scanner) (Finding, error) {
+func (s *Service) scan(sc store.Scanner) (Finding, error) {
 	var f Finding
 	var score sql.NullFloat64
 	var cwe sql.NullInt64

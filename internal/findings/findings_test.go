@@ -1,7 +1,6 @@
 package findings_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -10,10 +9,10 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/findings"
-	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -32,30 +31,20 @@ type env struct {
 func setup(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	ring, _ := keys.New(bytes.Repeat([]byte{3}, 32))
-	e := &env{log: audit.New(db, ring)}
-	e.reg = registry.New(db, e.log)
+	w := testkit.New(t, db)
+	e := &env{log: w.Audit, reg: w.Registry, agA: w.MOH, agB: w.MOE}
 	e.svc = findings.New(db, e.log, e.reg)
 	e.admin = authz.Actor{UserID: "u-admin", Email: "admin@example.gov", Role: authz.WogAdmin}
-	var err error
-	if e.agA, err = e.reg.CreateAgency(ctx, e.admin, registry.NewAgency{Code: "moh", Name: "Ministry of Health"}); err != nil {
-		t.Fatal(err)
-	}
-	if e.agB, err = e.reg.CreateAgency(ctx, e.admin, registry.NewAgency{Code: "MOE", Name: "Ministry of Education"}); err != nil {
-		t.Fatal(err)
-	}
 	e.aAdmin = authz.Actor{UserID: "u-aadmin", Email: "aadmin@moh.example.gov", Role: authz.AgencyAdmin, AgencyID: e.agA.ID}
 	e.aMem = authz.Actor{UserID: "u-amem", Email: "amem@moh.example.gov", Role: authz.AgencyMember, AgencyID: e.agA.ID}
 	e.bMem = authz.Actor{UserID: "u-bmem", Email: "bmem@moe.example.gov", Role: authz.AgencyMember, AgencyID: e.agB.ID}
 	e.researcher = authz.Actor{UserID: "u-r", Email: "r@example.com", Role: authz.Researcher}
 	name, hosts := "HealthHub", []string{"HealthHub.Example.SG", "api.healthhub.example.sg"}
+	var err error
 	if e.sysA, err = e.reg.CreateSystem(ctx, e.aAdmin, registry.SystemInput{Agency: "MOH", Name: &name, Hostnames: &hosts}); err != nil {
 		t.Fatal(err)
 	}
-	nameB := "SLS"
-	if e.sysB, err = e.reg.CreateSystem(ctx, e.admin, registry.SystemInput{Agency: "MOE", Name: &nameB}); err != nil {
-		t.Fatal(err)
-	}
+	e.sysB = w.System(t, "MOE", "SLS")
 	return e
 }
 

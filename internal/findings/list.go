@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
@@ -28,11 +29,6 @@ type Filter struct {
 // Sorts lists the accepted Sort values.
 var Sorts = []string{"-created", "created", "due", "-severity"}
 
-type cursor struct {
-	N int64  `json:"n"` // the sort key's value (rank, millis)
-	I string `json:"i"`
-}
-
 func (f Filter) validate() error {
 	var v validate.Errors
 	for _, st := range f.Statuses {
@@ -54,7 +50,7 @@ func (f Filter) validate() error {
 // creation walks the (agency, status, id) indexes, since ids are
 // time-ordered; the page after a cursor is found by keyset, never OFFSET.
 func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page[Finding], error) {
-	page := store.Page[Finding]{Items: []Finding{}}
+	page := store.Page[Finding]{Items: []Finding{}} // returned with an error
 	sc, err := authz.ScopeFor(a, authz.FindingRead)
 	if err != nil {
 		return page, err
@@ -81,63 +77,25 @@ func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page
 	if q := strings.TrimSpace(f.Query); q != "" {
 		wh.And("LOWER(f.title) LIKE " + wh.Arg("%"+store.LikeEscape(strings.ToLower(q))+"%") + ` ESCAPE '\'`)
 	}
-	var order, keyCol, cmp string
+	keys, key := store.Keyset{Keys: []string{"f.id"}, Desc: true}, func(x Finding) []any { return []any{x.ID} }
 	switch f.Sort {
 	case "created":
-		order, keyCol, cmp = "f.id ASC", "", ">"
-	case "due":
-		order, keyCol, cmp = "COALESCE(f.due_at, 9000000000000000) ASC, f.id ASC", "COALESCE(f.due_at, 9000000000000000)", ">"
-	case "-severity":
-		order, keyCol, cmp = "f.severity_rank DESC, f.id DESC", "f.severity_rank", "<"
-	default:
-		order, keyCol, cmp = "f.id DESC", "", "<"
-	}
-	if f.Cursor != "" {
-		var c cursor
-		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
-			return page, err
-		}
-		if keyCol == "" {
-			wh.And("f.id " + cmp + " " + wh.Arg(c.I))
-		} else {
-			wh.And("(" + keyCol + " " + cmp + " " + wh.Arg(c.N) + " OR (" + keyCol + " = " + wh.Arg(c.N) + " AND f.id " + cmp + " " + wh.Arg(c.I) + "))")
-		}
-	}
-	limit := store.Limit(f.Limit)
-	q := `SELECT ` + findingCols + findingFrom
-	q += wh.SQL()
-	q += " ORDER BY " + order + " LIMIT " + wh.Arg(limit+1)
-	rows, err := s.db.R().QueryContext(ctx, q, wh.Args()...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		fd, err := s.scan(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, fd)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		c := cursor{I: last.ID}
-		switch f.Sort {
-		case "due":
-			c.N = 9000000000000000
-			if last.DueAt != nil {
-				c.N = last.DueAt.UnixMilli()
+		keys.Desc = false
+	case "due": // findings without a deadline last
+		keys = store.Keyset{Keys: []string{"COALESCE(f.due_at, 9000000000000000)", "f.id"}}
+		key = func(x Finding) []any {
+			due := int64(9000000000000000)
+			if x.DueAt != nil {
+				due = x.DueAt.UnixMilli()
 			}
-		case "-severity":
-			c.N = int64(SeverityRank(last.Severity))
+			return []any{due, x.ID}
 		}
-		page.NextCursor = store.EncodeCursor(c)
+	case "-severity":
+		keys = store.Keyset{Keys: []string{"f.severity_rank", "f.id"}, Desc: true}
+		key = func(x Finding) []any { return []any{int64(severity.Rank(x.Severity)), x.ID} }
 	}
-	return page, nil
+	return store.List(ctx, s.db.R(), store.ListQuery[Finding]{
+		SQL: `SELECT ` + findingCols + findingFrom, Where: &wh, Keyset: keys, Cursor: f.Cursor, Limit: f.Limit, Scan: s.scan, Key: key})
 }
 
 func intersectOpen(statuses []string) []string {

@@ -33,21 +33,6 @@ func (d *Detection) Source() string {
 	return d.File + "#" + strconv.FormatUint(d.Record, 10)
 }
 
-// Levels are the Sigma rule levels, lowest first.
-var levels = []string{"informational", "low", "medium", "high", "critical"}
-
-// ValidLevel reports whether s is a Sigma level name.
-func ValidLevel(s string) bool { return slices.Contains(levels, s) }
-
-// levelRank orders levels: informational (and unknown or empty) is 0,
-// critical 4.
-func levelRank(s string) int {
-	if i := slices.Index(levels, strings.ToLower(s)); i >= 0 {
-		return i
-	}
-	return 0
-}
-
 // Authors splits a rule's author field into names: commas and semicolons
 // separate authors, except inside parentheses ("E.M. Anhaus (originally
 // from Atomic Blue Detections, Endgame)" is one author).

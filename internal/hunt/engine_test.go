@@ -101,7 +101,12 @@ func TestProgress(t *testing.T) {
 	}
 	var buf syncBuffer
 	stop := StartProgress(&buf, &c, time.Millisecond)
-	time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(buf.String(), "\r[###") < 2; { // redrawn at least once
+		if time.Now().After(deadline) {
+			t.Fatalf("progress never drawn twice: %q", buf.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	stop()
 	stop() // a second stop is harmless
 	out := buf.String()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/sigma"
 )
 
@@ -262,7 +263,10 @@ func selectRules(all []*sigma.Rule, minLevel string, ids []string) (keep, select
 	for _, id := range ids {
 		want[id] = true
 	}
-	min := levelRank(minLevel)
+	min := 0 // no --min-level: every rule
+	if minLevel != "" {
+		min = severity.LevelRank(minLevel)
+	}
 	byRef := map[string][]*sigma.Rule{}
 	for _, r := range all {
 		for _, k := range []string{r.ID, r.Name} {
@@ -277,7 +281,7 @@ func selectRules(all []*sigma.Rule, minLevel string, ids []string) (keep, select
 			keep[r] = true
 			continue
 		}
-		if levelRank(r.Level) < min || (len(want) > 0 && !want[r.ID] && !want[r.Name]) {
+		if severity.LevelRank(r.Level) < min || (len(want) > 0 && !want[r.ID] && !want[r.Name]) {
 			continue
 		}
 		selected[r] = true

@@ -160,3 +160,22 @@ func TestAuthors(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleWithoutLevelRanksMedium: a rule without a level is ranked as
+// medium, as live detection raises its alerts (package severity holds the
+// one ranking; round 1's hunt ranked it informational, so --min-level
+// medium dropped rules whose alerts were medium in kubu serve).
+func TestRuleWithoutLevelRanksMedium(t *testing.T) {
+	noLevel := "title: No Level\nid: 33333333-0000-4000-8000-000000000001\nlogsource:\n    product: testapp\n" +
+		"detection:\n    sel:\n        action: x\n    condition: sel\n"
+	dir := writeFiles(t, map[string]string{
+		"none.yml": noLevel,
+		"low.yml":  ruleYAML("33333333-0000-4000-8000-000000000002", "Low", "low", "    sel:\n        action: x\n    condition: sel\n"),
+	})
+	for min, want := range map[string]int{"": 2, "low": 2, "medium": 1, "high": 0} {
+		rs := LoadRules([]string{dir}, RuleOptions{MinLevel: min})
+		if n := rs.Check().RulesLoaded; n != want {
+			t.Errorf("--min-level %q kept %d rules, want %d", min, n, want)
+		}
+	}
+}

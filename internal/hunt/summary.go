@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/sigma"
 )
 
@@ -126,13 +127,13 @@ func (r *Result) WriteSummary(w io.Writer, load, hunt time.Duration) {
 	byLevel := map[string]int{}
 	byRule := map[*sigma.Rule]int{}
 	for i := range r.Detections {
-		byLevel[levels[levelRank(r.Detections[i].Rule.Level)]]++
+		byLevel[severity.Level(r.Detections[i].Rule.Level)]++
 		byRule[r.Detections[i].Rule]++
 	}
 	var parts []string
-	for i := len(levels) - 1; i >= 0; i-- {
-		if n := byLevel[levels[i]]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", levels[i], n))
+	for i := len(severity.Levels) - 1; i >= 0; i-- {
+		if n := byLevel[severity.Levels[i]]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", severity.Levels[i], n))
 		}
 	}
 	fmt.Fprintf(w, "detections: %d", len(r.Detections))
@@ -148,7 +149,7 @@ func (r *Result) WriteSummary(w io.Writer, load, hunt time.Duration) {
 		if c := cmp.Compare(byRule[b], byRule[a]); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(levelRank(b.Level), levelRank(a.Level)); c != 0 {
+		if c := cmp.Compare(severity.LevelRank(b.Level), severity.LevelRank(a.Level)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Title, b.Title)

@@ -1,6 +1,7 @@
 package id
 
 import (
+	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ func TestNewSortsByTime(t *testing.T) {
 	var ids []string
 	for range 5 {
 		ids = append(ids, New())
-		time.Sleep(2 * time.Millisecond)
+		nextMillisecond()
 	}
 	if !sort.StringsAreSorted(ids) {
 		t.Fatalf("ids made in order do not sort in order: %v", ids)
@@ -60,5 +61,12 @@ func TestFloor(t *testing.T) {
 	}
 	if Floor(time.UnixMilli(0)) != "00000000000000000000000000" || Floor(time.Time{}) != Floor(time.UnixMilli(0)) {
 		t.Fatal("Floor of the epoch (or before it) is not all zeros")
+	}
+}
+
+// nextMillisecond returns once the clock has moved to the next millisecond.
+func nextMillisecond() {
+	for ms := time.Now().UnixMilli(); time.Now().UnixMilli() == ms; {
+		runtime.Gosched()
 	}
 }

@@ -13,16 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/eventlog"
-	"github.com/kubu-gov/kubu/internal/keys"
-	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
-var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.WogAdmin}
+var root = testkit.Root
 
 // rig is an intake over a real SQLite database and a real embedded event
 // log, served the way the web router serves intake routes.
@@ -39,20 +37,10 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 func newRig(t *testing.T, opts Options) *rig {
 	t.Helper()
 	db := storetest.Open(t, store.SQLite)
-	ring, err := keys.New(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	al := audit.New(db, ring)
-	reg := registry.New(db, al)
+	w := testkit.New(t, db)
 	ctx := context.Background()
 	r := &rig{db: db, tokens: map[string]string{}}
-	for _, code := range []string{"MOH", "MOE"} {
-		if _, err := reg.CreateAgency(ctx, root, registry.NewAgency{Code: code, Name: "Ministry " + code}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r.s = New(db, al, reg, quietLog(), opts)
+	r.s = New(db, w.Audit, w.Registry, quietLog(), opts)
 	for _, code := range []string{"MOH", "MOE"} {
 		secret, _, err := r.s.CreateToken(ctx, root, code, "test shipper")
 		if err != nil {
@@ -60,6 +48,7 @@ func newRig(t *testing.T, opts Options) *rig {
 		}
 		r.tokens[code] = secret
 	}
+	var err error
 	r.log, err = eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/id"
+	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -88,25 +89,14 @@ func (s *Service) Tokens(ctx context.Context, a authz.Actor) ([]Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, args := `SELECT `+tokenCols+` FROM intake_tokens t JOIN agencies a ON a.id = t.agency_id`, []any{}
-	if !sc.All {
-		q += ` WHERE t.agency_id = $1`
-		args = append(args, sc.AgencyID)
-	}
-	rows, err := s.db.R().QueryContext(ctx, q+` ORDER BY t.id DESC LIMIT 1000`, args...)
+	var wh store.Where
+	sc.Where(&wh, "t.agency_id", "")
+	rows, err := s.db.R().QueryContext(ctx, `SELECT `+tokenCols+` FROM intake_tokens t JOIN agencies a ON a.id = t.agency_id`+wh.SQL()+
+		` ORDER BY t.id DESC LIMIT 1000`, wh.Args()...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanToken)
 }
 
 // RevokeToken stops an intake token working (within tokenCacheTTL on
@@ -139,9 +129,7 @@ func (s *Service) RevokeToken(ctx context.Context, a authz.Actor, tokenID string
 	return err
 }
 
-type rowScanner interface{ Scan(...any) error }
-
-func scanToken(sc rowScanner) (Token, error) {
+func scanToken(sc store.Scanner) (Token, error) {
 	var t Token
 	var created int64
 	var used, revoked sql.NullInt64

@@ -102,7 +102,7 @@ func (r *Registry) Agency(ctx context.Context, a authz.Actor, agencyID string) (
 	if err := authz.Check(a, authz.AgencyRead, authz.Collection()); err != nil { // no grant: refused before any lookup
 		return Agency{}, err
 	}
-	ag, err := r.scanAgency(r.db.R().QueryRowContext(ctx, `SELECT id, code, name, created_at FROM agencies WHERE id = $1`, agencyID))
+	ag, err := scanAgency(r.db.R().QueryRowContext(ctx, `SELECT id, code, name, created_at FROM agencies WHERE id = $1`, agencyID))
 	if err != nil {
 		return Agency{}, err
 	}
@@ -117,7 +117,7 @@ func (r *Registry) AgencyByCode(ctx context.Context, a authz.Actor, code string)
 	if err := authz.Check(a, authz.AgencyRead, authz.Collection()); err != nil { // no grant: refused before any lookup
 		return Agency{}, err
 	}
-	ag, err := r.scanAgency(r.db.R().QueryRowContext(ctx, `SELECT id, code, name, created_at FROM agencies WHERE code = $1`, strings.ToUpper(code)))
+	ag, err := scanAgency(r.db.R().QueryRowContext(ctx, `SELECT id, code, name, created_at FROM agencies WHERE code = $1`, strings.ToUpper(code)))
 	if err != nil {
 		return Agency{}, err
 	}
@@ -139,16 +139,20 @@ func (r *Registry) ListAgencies(ctx context.Context, a authz.Actor) ([]Agency, e
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Agency{}
-	for rows.Next() {
-		ag, err := r.scanAgency(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ag)
+	return store.Collect(rows, scanAgency)
+}
+
+// AgencyPage returns a page of the agencies the caller may see, by code.
+func (r *Registry) AgencyPage(ctx context.Context, a authz.Actor, cursor string, limit int) (store.Page[Agency], error) {
+	sc, err := authz.ScopeFor(a, authz.AgencyRead)
+	if err != nil {
+		return store.Page[Agency]{Items: []Agency{}}, err
 	}
-	return out, rows.Err()
+	var wh store.Where
+	sc.Where(&wh, "id", "")
+	return store.List(ctx, r.db.R(), store.ListQuery[Agency]{
+		SQL: `SELECT id, code, name, created_at FROM agencies`, Where: &wh, Keyset: store.Keyset{Keys: []string{"code"}},
+		Cursor: cursor, Limit: limit, Scan: scanAgency, Key: func(ag Agency) []any { return []any{ag.Code} }})
 }
 
 // AgencyCodes maps agency ids to codes for display, for agencies the
@@ -165,9 +169,7 @@ func (r *Registry) AgencyCodes(ctx context.Context, a authz.Actor) (map[string]s
 	return m, nil
 }
 
-type scanner interface{ Scan(...any) error }
-
-func (r *Registry) scanAgency(s scanner) (Agency, error) {
+func scanAgency(s store.Scanner) (Agency, error) {
 	var ag Agency
 	var at int64
 	err := s.Scan(&ag.ID, &ag.Code, &ag.Name, &at)

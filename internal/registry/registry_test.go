@@ -1,17 +1,16 @@
 package registry_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
-	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 	"github.com/kubu-gov/kubu/internal/validate"
 )
 
@@ -34,16 +33,8 @@ type env struct {
 
 func setup(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	ring, _ := keys.New(bytes.Repeat([]byte{3}, 32))
-	e := &env{ctx: context.Background(), log: audit.New(db, ring)}
-	e.reg = registry.New(db, e.log)
-	var err error
-	if e.moh, err = e.reg.CreateAgency(e.ctx, root, registry.NewAgency{Code: "MOH", Name: "Ministry of Health"}); err != nil {
-		t.Fatal(err)
-	}
-	if e.moe, err = e.reg.CreateAgency(e.ctx, root, registry.NewAgency{Code: "moe", Name: "Ministry of Education"}); err != nil {
-		t.Fatal(err)
-	}
+	w := testkit.New(t, db)
+	e := &env{ctx: context.Background(), log: w.Audit, reg: w.Registry, moh: w.MOH, moe: w.MOE}
 	e.analyst = authz.Actor{UserID: "u-analyst", Role: authz.Analyst}
 	e.admin = authz.Actor{UserID: "u-admin", Role: authz.AgencyAdmin, AgencyID: e.moh.ID}
 	e.member = authz.Actor{UserID: "u-member", Role: authz.AgencyMember, AgencyID: e.moh.ID}
@@ -57,9 +48,7 @@ func ptr[T any](v T) *T { return &v }
 func TestAgencies(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := setup(t, db)
-		if e.moe.Code != "MOE" {
-			t.Errorf("codes are kept upper case: %q", e.moe.Code)
-		}
+		// Lower-case codes are kept upper case: TestAgencyPage.
 		if _, err := e.reg.CreateAgency(e.ctx, root, registry.NewAgency{Code: "moh", Name: "Again"}); !errors.Is(err, validate.ErrConflict) {
 			t.Errorf("a second MOH: %v", err)
 		}

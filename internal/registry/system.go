@@ -67,7 +67,7 @@ func (in SystemInput) apply(s *System) {
 	if in.Hostnames != nil {
 		s.Hostnames = nil
 		for _, h := range *in.Hostnames {
-			h = strings.ToLower(strings.TrimSpace(h))
+			h = NormalizeHostname(h)
 			if h != "" && !slices.Contains(s.Hostnames, h) {
 				s.Hostnames = append(s.Hostnames, h)
 			}
@@ -96,16 +96,18 @@ func (in SystemInput) apply(s *System) {
 	}
 }
 
-func (s *System) validate() error {
+// validate checks the system; added are the hostnames it claims anew
+// (names it held before are kept as they are).
+func (s *System) validate(added []string) error {
 	var v validate.Errors
 	v.Required("name", s.Name, 200)
 	v.MaxLen("description", s.Description, 20000)
 	if len(s.Hostnames) > 100 {
 		v.Add("hostnames", "at most 100 hostnames")
 	}
-	for _, h := range s.Hostnames {
-		if !validate.Hostname(h) {
-			v.Add("hostnames", "%q is not a hostname", h)
+	for _, h := range added {
+		if p := hostnameProblem(h); p != "" {
+			v.Add("hostnames", "%s", p)
 		}
 	}
 	v.OneOf("asset_type", s.AssetType, AssetTypes)
@@ -142,20 +144,25 @@ func (r *Registry) CreateSystem(ctx context.Context, a authz.Actor, in SystemInp
 	s := System{ID: id.New(), AgencyID: ag.ID, Agency: ag.Code, AssetType: "web", Criticality: "medium",
 		DataClassification: "official-closed", CreatedAt: now, UpdatedAt: now}
 	in.apply(&s)
-	if err := s.validate(); err != nil {
+	if err := s.validate(s.Hostnames); err != nil {
 		return System{}, err
 	}
-	hosts, _ := json.Marshal(s.Hostnames)
 	contacts, _ := json.Marshal(s.OwnerContacts)
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO systems (id, agency_id, name, description, hostnames, asset_type, criticality,
-			internet_facing, owner_contacts, data_classification, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11)`,
-			s.ID, s.AgencyID, s.Name, s.Description, string(hosts), s.AssetType, s.Criticality, s.InternetFacing, string(contacts),
+		if err := r.lockHostnames(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO systems (id, agency_id, name, description, asset_type, criticality,
+			internet_facing, owner_contacts, data_classification, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10)`,
+			s.ID, s.AgencyID, s.Name, s.Description, s.AssetType, s.Criticality, s.InternetFacing, string(contacts),
 			s.DataClassification, now.UnixMilli())
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: %s already has a system named %q", validate.ErrConflict, ag.Code, s.Name)
 		}
 		if err != nil {
+			return err
+		}
+		if err := r.claim(ctx, tx, a, s, s.Hostnames, now); err != nil {
 			return err
 		}
 		_, err = r.audit.Append(ctx, tx, audit.Entry{Code: audit.SystemCreated, Actor: a.AuditActor(), AgencyID: s.AgencyID,
@@ -187,22 +194,49 @@ func (r *Registry) UpdateSystem(ctx context.Context, a authz.Actor, systemID str
 	after.Hostnames = slices.Clone(before.Hostnames)
 	after.OwnerContacts = slices.Clone(before.OwnerContacts)
 	in.apply(&after)
-	if err := after.validate(); err != nil {
+	var added, removed []string
+	for _, h := range after.Hostnames {
+		if !slices.Contains(before.Hostnames, h) {
+			added = append(added, h)
+		}
+	}
+	for _, h := range before.Hostnames {
+		if !slices.Contains(after.Hostnames, h) {
+			removed = append(removed, h)
+		}
+	}
+	if err := after.validate(added); err != nil {
 		return System{}, err
 	}
 	after.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	hosts, _ := json.Marshal(after.Hostnames)
 	contacts, _ := json.Marshal(after.OwnerContacts)
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE systems SET name=$1, description=$2, hostnames=$3, asset_type=$4, criticality=$5,
-			internet_facing=$6, owner_contacts=$7, data_classification=$8, updated_at=$9 WHERE id=$10`,
-			after.Name, after.Description, string(hosts), after.AssetType, after.Criticality, after.InternetFacing,
+		if err := r.lockHostnames(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE systems SET name=$1, description=$2, asset_type=$3, criticality=$4,
+			internet_facing=$5, owner_contacts=$6, data_classification=$7, updated_at=$8 WHERE id=$9`,
+			after.Name, after.Description, after.AssetType, after.Criticality, after.InternetFacing,
 			string(contacts), after.DataClassification, after.UpdatedAt.UnixMilli(), after.ID)
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: %s already has a system named %q", validate.ErrConflict, after.Agency, after.Name)
 		}
 		if err != nil {
 			return err
+		}
+		for _, h := range removed {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM hostnames WHERE name = $1 AND system_id = $2`, h, after.ID); err != nil {
+				return err
+			}
+		}
+		if err := r.claim(ctx, tx, a, after, added, after.UpdatedAt); err != nil {
+			return err
+		}
+		for i, h := range after.Hostnames { // keep the order the caller gave
+			if _, err := tx.ExecContext(ctx, `UPDATE hostnames SET position = $1 WHERE name = $2 AND system_id = $3 AND position <> $1`,
+				i, h, after.ID); err != nil {
+				return err
+			}
 		}
 		_, err = r.audit.Append(ctx, tx, audit.Entry{Code: audit.SystemUpdated, Actor: a.AuditActor(), AgencyID: after.AgencyID,
 			TargetType: "system", TargetID: after.ID, Before: before, After: after})
@@ -214,7 +248,9 @@ func (r *Registry) UpdateSystem(ctx context.Context, a authz.Actor, systemID str
 	return after, nil
 }
 
-const systemCols = `s.id, s.agency_id, a.code, s.name, s.description, s.hostnames, s.asset_type, s.criticality,
+const systemFrom = ` FROM systems s JOIN agencies a ON a.id = s.agency_id`
+
+const systemCols = `s.id, s.agency_id, a.code, s.name, s.description, s.asset_type, s.criticality,
 	s.internet_facing, s.owner_contacts, s.data_classification, s.created_at, s.updated_at`
 
 // System returns one system the caller may see.
@@ -222,22 +258,29 @@ func (r *Registry) System(ctx context.Context, a authz.Actor, systemID string) (
 	if err := authz.Check(a, authz.SystemRead, authz.Collection()); err != nil { // no grant: refused before any lookup
 		return System{}, err
 	}
-	s, err := scanSystem(r.db.R().QueryRowContext(ctx, `SELECT `+systemCols+` FROM systems s JOIN agencies a ON a.id = s.agency_id WHERE s.id = $1`, systemID))
+	s, err := scanSystem(r.db.R().QueryRowContext(ctx, `SELECT `+systemCols+systemFrom+` WHERE s.id = $1`, systemID))
 	if err != nil {
 		return System{}, err
 	}
 	if err := authz.Check(a, authz.SystemRead, authz.Record(s.AgencyID)); err != nil {
 		return System{}, err
 	}
-	return s, nil
+	list := []System{s}
+	if err := r.fillHostnames(ctx, list); err != nil {
+		return System{}, err
+	}
+	return list[0], nil
 }
 
 // LookupSystem returns a system for a trusted internal caller, without an
 // access check: e.g. to file a report against the system its reporter
 // names. Never answer a caller with what it returns unless the caller may
 // see it.
+//
+// Its Hostnames are not read (one query, whether the id exists or not, so
+// that the public report form's timing tells nothing about ids either).
 func (r *Registry) LookupSystem(ctx context.Context, systemID string) (System, error) {
-	return scanSystem(r.db.R().QueryRowContext(ctx, `SELECT `+systemCols+` FROM systems s JOIN agencies a ON a.id = s.agency_id WHERE s.id = $1`, systemID))
+	return scanSystem(r.db.R().QueryRowContext(ctx, `SELECT `+systemCols+systemFrom+` WHERE s.id = $1`, systemID))
 }
 
 // SystemFilter selects systems.
@@ -251,18 +294,11 @@ type SystemFilter struct {
 	Limit       int
 }
 
-type systemCursor struct {
-	K string `json:"k"`
-	N int64  `json:"n,omitempty"`
-	I string `json:"i"`
-}
-
 // ListSystems returns a page of the systems the caller may see.
 func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilter) (store.Page[System], error) {
-	page := store.Page[System]{Items: []System{}}
 	sc, err := authz.ScopeFor(a, authz.SystemRead)
 	if err != nil {
-		return page, err
+		return store.Page[System]{Items: []System{}}, err
 	}
 	var wh store.Where
 	sc.Where(&wh, "s.agency_id", "")
@@ -277,48 +313,20 @@ func (r *Registry) ListSystems(ctx context.Context, a authz.Actor, f SystemFilte
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		p := "%" + store.LikeEscape(strings.ToLower(q)) + "%"
-		wh.And("(LOWER(s.name) LIKE " + wh.Arg(p) + ` ESCAPE '\' OR LOWER(s.hostnames) LIKE ` + wh.Arg(p) + ` ESCAPE '\')`)
+		wh.And("(LOWER(s.name) LIKE " + wh.Arg(p) + ` ESCAPE '\' OR EXISTS (SELECT 1 FROM hostnames h WHERE h.system_id = s.id AND h.name LIKE ` +
+			wh.Arg(p) + ` ESCAPE '\'))`)
 	}
-	order := "s.name, s.id"
+	keys, key := store.Keyset{Keys: []string{"s.name", "s.id"}}, func(s System) []any { return []any{s.Name, s.ID} }
 	if f.Sort == "-created" {
-		order = "s.created_at DESC, s.id DESC"
+		keys = store.Keyset{Keys: []string{"s.created_at", "s.id"}, Desc: true}
+		key = func(s System) []any { return []any{s.CreatedAt.UnixMilli(), s.ID} }
 	}
-	if f.Cursor != "" {
-		var c systemCursor
-		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
-			return page, err
-		}
-		if f.Sort == "-created" {
-			wh.And("(s.created_at < " + wh.Arg(c.N) + " OR (s.created_at = " + wh.Arg(c.N) + " AND s.id < " + wh.Arg(c.I) + "))")
-		} else {
-			wh.And("(s.name > " + wh.Arg(c.K) + " OR (s.name = " + wh.Arg(c.K) + " AND s.id > " + wh.Arg(c.I) + "))")
-		}
-	}
-	limit := store.Limit(f.Limit)
-	q := `SELECT ` + systemCols + ` FROM systems s JOIN agencies a ON a.id = s.agency_id`
-	q += wh.SQL()
-	q += " ORDER BY " + order + " LIMIT " + wh.Arg(limit+1)
-	rows, err := r.db.R().QueryContext(ctx, q, wh.Args()...)
+	page, err := store.List(ctx, r.db.R(), store.ListQuery[System]{
+		SQL: `SELECT ` + systemCols + systemFrom, Where: &wh, Keyset: keys, Cursor: f.Cursor, Limit: f.Limit, Scan: scanSystem, Key: key})
 	if err != nil {
 		return page, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		s, err := scanSystem(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, s)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = store.EncodeCursor(systemCursor{K: last.Name, N: last.CreatedAt.UnixMilli(), I: last.ID})
-	}
-	return page, nil
+	return page, r.fillHostnames(ctx, page.Items)
 }
 
 // CountSystems counts the systems the caller may see, optionally in one agency.
@@ -337,25 +345,50 @@ func (r *Registry) CountSystems(ctx context.Context, a authz.Actor, agencyID str
 	return n, err
 }
 
-func scanSystem(s scanner) (System, error) {
+func scanSystem(s store.Scanner) (System, error) {
 	var sys System
-	var hosts, contacts string
 	var created, updated int64
-	err := s.Scan(&sys.ID, &sys.AgencyID, &sys.Agency, &sys.Name, &sys.Description, &hosts, &sys.AssetType, &sys.Criticality,
-		&sys.InternetFacing, &contacts, &sys.DataClassification, &created, &updated)
+	err := s.Scan(&sys.ID, &sys.AgencyID, &sys.Agency, &sys.Name, &sys.Description, &sys.AssetType, &sys.Criticality,
+		&sys.InternetFacing, store.JSON(&sys.OwnerContacts), &sys.DataClassification, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return System{}, authz.ErrNotFound
 	}
 	if err != nil {
-		return System{}, err
+		return System{}, fmt.Errorf("system %s: %w", sys.ID, err)
 	}
-	if err := json.Unmarshal([]byte(hosts), &sys.Hostnames); err != nil {
-		return System{}, fmt.Errorf("system %s hostnames: %w", sys.ID, err)
-	}
-	if err := json.Unmarshal([]byte(contacts), &sys.OwnerContacts); err != nil {
-		return System{}, fmt.Errorf("system %s contacts: %w", sys.ID, err)
+	if sys.OwnerContacts == nil {
+		sys.OwnerContacts = []Contact{}
 	}
 	sys.CreatedAt = time.UnixMilli(created).UTC()
 	sys.UpdatedAt = time.UnixMilli(updated).UTC()
 	return sys, nil
+}
+
+// fillHostnames sets the hostnames of the systems, in the order their
+// owners gave them.
+func (r *Registry) fillHostnames(ctx context.Context, systems []System) error {
+	if len(systems) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(systems))
+	ids := make([]string, len(systems))
+	for i := range systems {
+		systems[i].Hostnames = []string{}
+		at[systems[i].ID], ids[i] = i, systems[i].ID
+	}
+	var w store.Where
+	w.In("system_id", ids)
+	rows, err := r.db.R().QueryContext(ctx, `SELECT system_id, name FROM hostnames`+w.SQL()+` ORDER BY system_id, position, name`, w.Args()...)
+	if err != nil {
+		return err
+	}
+	pairs, err := store.Collect(rows, func(sc store.Scanner) ([2]string, error) {
+		var p [2]string
+		return p, sc.Scan(&p[0], &p[1])
+	})
+	for _, p := range pairs {
+		s := &systems[at[p[0]]]
+		s.Hostnames = append(s.Hostnames, p[1])
+	}
+	return err
 }

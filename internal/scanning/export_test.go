@@ -12,3 +12,6 @@ func (s *Service) ClaimForTest(ctx context.Context, n int) ([]string, error) {
 	}
 	return ids, err
 }
+
+// Running is how many scans this node runs now.
+func (s *Service) Running() int { return s.running() }

@@ -1,7 +1,6 @@
 package scanning_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
 // TestTwoNodesScanEachDueTargetOnce: two nodes with their own connections
@@ -46,8 +46,10 @@ func TestTwoNodesScanEachDueTargetOnce(t *testing.T) {
 		}
 		// Small batches and little concurrency so the two nodes interleave.
 		mod := func(o *scanning.Options) { o.Batch, o.Concurrency = 2, 2 }
-		run(t, e.service(t, "node-a", mod))
-		run(t, e2.service(t, "node-b", mod))
+		nodes := []*scanning.Service{e.service(t, "node-a", mod), e2.service(t, "node-b", mod)}
+		for _, n := range nodes {
+			run(t, n)
+		}
 
 		deadline := time.Now().Add(2 * time.Minute)
 		for {
@@ -63,8 +65,16 @@ func TestTwoNodesScanEachDueTargetOnce(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		// Let both nodes take one more turn: nothing more is due.
-		time.Sleep(300 * time.Millisecond)
+		// Both nodes take a whole turn more and finish what it started:
+		// nothing more is due, so nothing more is scanned.
+		for _, n := range nodes {
+			for from := n.Turns(); n.Turns() < from+2 || n.Running() > 0; {
+				if time.Now().After(deadline) {
+					t.Fatal("the nodes took no further turn")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 		rows, err := db.R().QueryContext(ctx, `SELECT hostname, COUNT(*) FROM scan_results GROUP BY hostname`)
 		if err != nil {
 			t.Fatal(err)
@@ -152,6 +162,6 @@ func engines(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 }
 
 func ringFor() *keys.Ring {
-	r, _ := keys.New(bytes.Repeat([]byte{7}, 32))
+	r, _ := keys.New(testkit.Key)
 	return r
 }

@@ -73,7 +73,8 @@ type Service struct {
 
 	names  chan struct{} // one token per name being scanned on this node
 	kick   chan struct{}
-	resync atomic.Bool // re-read the targets on the next turn
+	resync atomic.Bool  // re-read the targets on the next turn
+	turns  atomic.Int64 // turns of Run's loop finished on this node (a test's sentinel)
 	mu     sync.Mutex
 	mine   map[string]bool // scans running on this node
 }
@@ -152,3 +153,7 @@ func (s *Service) wake() {
 // scanActor is how the scanner appears in the audit log and in findings'
 // history.
 var scanActor = audit.Actor{ID: "system", Label: "kubu scanner"}
+
+// Turns is how many turns (sync, schedule, claim) this node's Run loop has
+// finished: tests wait for it instead of sleeping.
+func (s *Service) Turns() int64 { return s.turns.Load() }

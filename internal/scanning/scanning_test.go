@@ -1,7 +1,6 @@
 package scanning_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,13 +14,14 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/findings"
-	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scan"
 	"github.com/kubu-gov/kubu/internal/scan/farm"
 	"github.com/kubu-gov/kubu/internal/scanning"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
 // The farm every test of this package scans (127.82.x.y).
@@ -64,20 +64,11 @@ type env struct {
 
 func setup(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	ctx := context.Background()
-	ring, _ := keys.New(bytes.Repeat([]byte{7}, 32))
-	e := &env{db: db, log: audit.New(db, ring), farm: sharedFarm(t)}
-	e.reg = registry.New(db, e.log)
+	w := testkit.New(t, db)
+	e := &env{db: db, log: w.Audit, reg: w.Registry, farm: sharedFarm(t), agA: w.MOH, agB: w.MOE}
 	e.find = findings.New(db, e.log, e.reg)
 	e.admin = authz.Actor{UserID: "u-admin", Email: "admin@example.gov", Role: authz.WogAdmin}
 	e.analyst = authz.Actor{UserID: "u-analyst", Email: "analyst@example.gov", Role: authz.Analyst}
-	var err error
-	if e.agA, err = e.reg.CreateAgency(ctx, e.admin, registry.NewAgency{Code: "MOH", Name: "Ministry of Health"}); err != nil {
-		t.Fatal(err)
-	}
-	if e.agB, err = e.reg.CreateAgency(ctx, e.admin, registry.NewAgency{Code: "MOE", Name: "Ministry of Education"}); err != nil {
-		t.Fatal(err)
-	}
 	e.aAdmin = authz.Actor{UserID: "u-aadmin", Email: "admin@moh.example.gov", Role: authz.AgencyAdmin, AgencyID: e.agA.ID}
 	e.aMember = authz.Actor{UserID: "u-amem", Email: "member@moh.example.gov", Role: authz.AgencyMember, AgencyID: e.agA.ID}
 	e.bMember = authz.Actor{UserID: "u-bmem", Email: "member@moe.example.gov", Role: authz.AgencyMember, AgencyID: e.agB.ID}
@@ -355,8 +346,8 @@ func keysOf(m map[string]findings.Finding) []string {
 func worstOpen(fs map[string]findings.Finding) string {
 	best := 0
 	for _, f := range fs {
-		if f.Status == "open" && f.Severity != "info" && findings.SeverityRank(f.Severity) > best {
-			best = findings.SeverityRank(f.Severity)
+		if f.Status == "open" && f.Severity != "info" && severity.Rank(f.Severity) > best {
+			best = severity.Rank(f.Severity)
 		}
 	}
 	if best == 0 {

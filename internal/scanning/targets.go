@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
-	"sort"
 	"strings"
 
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -16,63 +15,33 @@ type owner struct {
 	SystemID, AgencyID string
 }
 
-// registered reads every registered hostname with its owning system. It is
-// the one place that asks the registry for hostnames: when hostnames become
-// records with one owning system (and a hostname → system lookup), only
-// this function changes. Until then a hostname listed by two systems
-// belongs to the one registered first.
+// registered reads every registered hostname with its owning system: the
+// one place that asks the registry for hostnames. Hostnames are records
+// with one owning system each (registry.Hosts), so a name has one owner;
+// wildcards and addresses are not scanned.
 func (s *Service) registered(ctx context.Context) (map[string]owner, error) {
-	return s.readOwners(ctx, "")
-}
-
-// ownerOf is registered for one name: who owns it now (ok false when no
-// system lists it).
-func (s *Service) ownerOf(ctx context.Context, hostname string) (owner, bool, error) {
-	all, err := s.readOwners(ctx, hostname)
+	recs, err := registry.NewHosts(s.db).All(ctx)
 	if err != nil {
-		return owner{}, false, err
+		return nil, fmt.Errorf("read registered hostnames: %w", err)
 	}
-	o, ok := all[hostname]
-	return o, ok, nil
-}
-
-// readOwners reads the systems (those whose name or hostnames contain
-// query, or all) and maps their hostnames to the first system that lists
-// each.
-func (s *Service) readOwners(ctx context.Context, query string) (map[string]owner, error) {
-	var systems []registry.System
-	f := registry.SystemFilter{Sort: "-created", Limit: 1000, Query: query}
-	for {
-		page, err := s.reg.ListSystems(ctx, reader, f)
-		if err != nil {
-			return nil, fmt.Errorf("read registered systems: %w", err)
-		}
-		systems = append(systems, page.Items...)
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
-	}
-	// Oldest first, so the first registration of a name wins.
-	sort.SliceStable(systems, func(i, j int) bool {
-		if !systems[i].CreatedAt.Equal(systems[j].CreatedAt) {
-			return systems[i].CreatedAt.Before(systems[j].CreatedAt)
-		}
-		return systems[i].ID < systems[j].ID
-	})
 	out := map[string]owner{}
-	for _, sys := range systems {
-		for _, h := range sys.Hostnames {
-			h = normalName(h)
-			if !scannable(h) {
-				continue
-			}
-			if _, taken := out[h]; !taken {
-				out[h] = owner{SystemID: sys.ID, AgencyID: sys.AgencyID}
-			}
+	for _, o := range recs {
+		if scannable(o.Hostname) {
+			out[o.Hostname] = owner{SystemID: o.SystemID, AgencyID: o.AgencyID}
 		}
 	}
 	return out, nil
+}
+
+// ownerOf is registered for one name: the system that holds it now (ok
+// false when none does; a wildcard over it does not make it a target).
+func (s *Service) ownerOf(ctx context.Context, hostname string) (owner, bool, error) {
+	hostname = normalName(hostname)
+	o, ok, err := registry.NewHosts(s.db).Lookup(ctx, hostname)
+	if err != nil || !ok || o.Hostname != hostname || !scannable(hostname) {
+		return owner{}, false, err
+	}
+	return owner{SystemID: o.SystemID, AgencyID: o.AgencyID}, true, nil
 }
 
 func normalName(h string) string {

@@ -68,6 +68,7 @@ func (s *Service) Run(ctx context.Context) error {
 				}(j)
 			}
 		}
+		s.turns.Add(1)
 		select {
 		case <-ctx.Done():
 			return nil

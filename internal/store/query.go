@@ -47,3 +47,8 @@ func (w *Where) SQL() string {
 
 // Args are the values, in placeholder order.
 func (w *Where) Args() []any { return w.args }
+
+// clone is a copy of w that conditions added to it do not change.
+func (w *Where) clone() Where {
+	return Where{conds: append([]string(nil), w.conds...), args: append([]any(nil), w.args...)}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/web"
 )
@@ -135,7 +136,7 @@ func (c *community) showReport(w http.ResponseWriter, r *http.Request, status in
 		c.fail(w, r, err)
 		return
 	}
-	d := reportDetailData{Report: rep, Messages: msgs, Severities: []string{"critical", "high", "medium", "low", "info"}, AssetTypes: disclosure.AssetTypes}
+	d := reportDetailData{Report: rep, Messages: msgs, Severities: severity.Severities, AssetTypes: disclosure.AssetTypes}
 	if authz.Check(a, authz.ReportTriage, authz.Collection()) == nil {
 		d.Staff = true
 		d.Transitions = disclosure.Transitions(rep.Status)

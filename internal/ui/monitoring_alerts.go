@@ -11,6 +11,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 	"github.com/kubu-gov/kubu/internal/web"
@@ -19,6 +20,7 @@ import (
 type alertListData struct {
 	Query                         url.Values
 	Agency, Level, RuleID, Status string
+	System, SystemName            string // the system filter (an id) and its name
 	Retro                         string // "", "yes", "no"
 	Cursor                        string
 	Page                          store.Page[detect.Alert]
@@ -31,17 +33,24 @@ type alertListData struct {
 func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), web.ActorFrom(r.Context())
 	q := r.URL.Query()
-	d := alertListData{Agency: q.Get("agency"), Level: q.Get("level"), RuleID: q.Get("rule_id"), Status: q.Get("status"),
-		Retro: q.Get("retro"), Cursor: q.Get("cursor"), Levels: detect.Levels, Statuses: detect.Statuses, Query: url.Values{}}
+	d := alertListData{Agency: q.Get("agency"), Level: q.Get("level"), RuleID: q.Get("rule_id"), Status: q.Get("status"), System: q.Get("system"),
+		Retro: q.Get("retro"), Cursor: q.Get("cursor"), Levels: severity.Levels, Statuses: detect.Statuses, Query: url.Values{}}
 	if _, ok := q["status"]; !ok {
 		d.Status = "active" // the queue: what still needs someone
 	}
-	for _, k := range []string{"agency", "level", "rule_id", "status", "retro"} {
+	for _, k := range []string{"agency", "level", "rule_id", "status", "retro", "system"} {
 		if v := q.Get(k); v != "" {
 			d.Query.Set(k, v)
 		}
 	}
-	f := detect.AlertFilter{RuleID: d.RuleID, Cursor: d.Cursor, Limit: pageSize}
+	f := detect.AlertFilter{RuleID: d.RuleID, SystemID: d.System, Cursor: d.Cursor, Limit: pageSize}
+	if d.System != "" {
+		sys, err := m.Registry.System(ctx, a, d.System)
+		if err != nil {
+			d.Empty = true // a system the caller may not see has no alerts for them
+		}
+		d.SystemName = sys.Name
+	}
 	if d.Level != "" {
 		f.Levels = []string{d.Level}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/severity"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/web"
 )
@@ -27,7 +28,7 @@ type ruleListData struct {
 
 func (m *monitoring) ruleListData(r *http.Request) *ruleListData {
 	q := r.URL.Query()
-	d := &ruleListData{Text: q.Get("q"), Enabled: q.Get("enabled"), Level: q.Get("level"), Cursor: q.Get("cursor"), Levels: detect.Levels,
+	d := &ruleListData{Text: q.Get("q"), Enabled: q.Get("enabled"), Level: q.Get("level"), Cursor: q.Get("cursor"), Levels: severity.Levels,
 		Query: url.Values{}, CanManage: authz.Check(web.ActorFrom(r.Context()), authz.RuleManage, authz.Collection()) == nil}
 	for _, k := range []string{"q", "enabled", "level"} {
 		if v := q.Get(k); v != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/registry"
 )
 
 const uiRule = `title: Failed logon burst
@@ -35,6 +36,10 @@ func monitoringEnv(t *testing.T) (*env, map[string]string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mon.Stop(context.Background()) })
+	name, hosts := "Domain controllers", []string{"dc-moh"}
+	if _, err := e.app.Registry.CreateSystem(ctx, root, registry.SystemInput{Agency: "MOH", Name: &name, Hostnames: &hosts}); err != nil {
+		t.Fatal(err)
+	}
 	for _, code := range []string{"MOH", "MOE"} {
 		tok, _, err := e.app.Intake.CreateToken(ctx, root, code, "ui test")
 		if err != nil {
@@ -51,13 +56,16 @@ func monitoringEnv(t *testing.T) (*env, map[string]string) {
 	}
 	alerts := map[string]string{}
 	deadline := time.Now().Add(30 * time.Second)
-	for len(alerts) < 2 {
+	for len(alerts) < 3 {
 		page, err := e.app.Detect.ListAlerts(ctx, root, detect.AlertFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range page.Items {
 			alerts[a.Agency] = a.ID
+			if a.SystemID != "" {
+				alerts["system"] = a.SystemID
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("alerts did not appear: %v", alerts)
@@ -79,11 +87,13 @@ func TestMonitoringPages(t *testing.T) {
 		want      []string
 		not       []string
 	}{
-		{"analyst", "/alerts", 200, []string{"Failed logon burst", "MOH", "MOE", "dc-moh", "dc-moe"}, nil},
+		{"analyst", "/alerts", 200, []string{"Failed logon burst", "MOH", "MOE", "dc-moh", "dc-moe", "Domain controllers"}, nil},
 		{"a-member", "/alerts", 200, []string{"Failed logon burst", "dc-moh"}, []string{"dc-moe"}},
 		{"b-member", "/alerts", 200, []string{"dc-moe"}, []string{"dc-moh"}},
-		{"a-member", "/alerts/" + moh, 200, []string{"Failed logon burst", "attack.t1110", "Matched events", "TargetUserName", "Acknowledge", "Close the alert"}, nil},
+		{"a-member", "/alerts/" + moh, 200, []string{"Failed logon burst", "attack.t1110", "Matched events", "TargetUserName", "Acknowledge", "Close the alert", "Domain controllers"}, nil},
 		{"a-member", "/alerts/" + moe, 404, nil, nil},
+		{"analyst", "/alerts?system=" + alerts["system"], 200, []string{"System: <strong>Domain controllers</strong>", "dc-moh"}, []string{"dc-moe"}},
+		{"b-member", "/alerts?system=" + alerts["system"], 200, []string{"No alerts match"}, []string{"dc-moh", "Domain controllers"}},
 		{"b-admin", "/alerts/" + moh, 404, nil, nil},
 		{"researcher", "/alerts", 403, nil, nil}, // no grant on alerts
 		{"triager", "/alerts", 403, nil, nil},

@@ -160,7 +160,15 @@ func TestVDPXSSInRealBrowser(t *testing.T) {
 		if err := chromedp.Do(triager, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
 			t.Fatalf("open %s: %v", path, err)
 		}
-		time.Sleep(300 * time.Millisecond) // give any payload (img onerror, svg onload) time to fire
+		// The sentinel: the window's load event has fired (after every
+		// image and SVG of the page loaded or failed, so their onerror and
+		// onload handlers had their turn) and a task queued after it ran.
+		if _, err := chromedp.Run(triager, chromedp.Evaluate[bool](`new Promise(done => {
+			const after = () => setTimeout(() => requestAnimationFrame(() => done(true)), 0);
+			if (document.readyState === "complete") after(); else addEventListener("load", after);
+		})`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatalf("wait for %s to settle: %v", path, err)
+		}
 		js, err := chromedp.Run(triager, chromedp.Evaluate[bool](`typeof window.__kubuPwned === "undefined" && document.scripts.length <= 1`))
 		if err != nil {
 			t.Fatalf("evaluate on %s: %v", path, err)

@@ -3,14 +3,14 @@ package ui
 import (
 	"net/http"
 
-	"github.com/kubu-gov/kubu/internal/disclosure"
+	"github.com/kubu-gov/kubu/internal/severity"
 )
 
 type cvssData struct {
 	Version string
-	Metrics []disclosure.Metric
+	Metrics []severity.Metric
 	Values  map[string]string
-	Result  *disclosure.CVSS
+	Result  *severity.CVSS
 	Back    string // where "use this vector" goes ("/vdp" or a report)
 }
 
@@ -19,9 +19,9 @@ type cvssData struct {
 // severity.
 func (c *community) cvssCalculator(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	d := cvssData{Version: "3.1", Metrics: disclosure.CVSS31Metrics, Values: map[string]string{}, Back: "/vdp"}
+	d := cvssData{Version: "3.1", Metrics: severity.CVSS31Metrics, Values: map[string]string{}, Back: "/vdp"}
 	if q.Get("version") == "4.0" {
-		d.Version, d.Metrics = "4.0", disclosure.CVSS40Metrics
+		d.Version, d.Metrics = "4.0", severity.CVSS40Metrics
 	}
 	if b := localPath(q.Get("back")); b != "/" {
 		d.Back = b
@@ -36,7 +36,7 @@ func (c *community) cvssCalculator(w http.ResponseWriter, r *http.Request) {
 	}
 	p := page{Title: "CVSS calculator"}
 	if complete {
-		res, err := disclosure.BuildVector(d.Version, d.Values)
+		res, err := severity.BuildVector(d.Version, d.Values)
 		if err != nil {
 			p.Error = "Those values do not make a valid vector."
 		} else {

@@ -1,4 +1,4 @@
-package disclosure
+package severity
 
 import (
 	"errors"
@@ -6,28 +6,25 @@ import (
 	"math"
 	"strings"
 
+	gocvss30 "github.com/pandatix/go-cvss/30"
 	gocvss31 "github.com/pandatix/go-cvss/31"
 	gocvss40 "github.com/pandatix/go-cvss/40"
-
-	"github.com/kubu-gov/kubu/internal/findings"
 )
 
-// severities are kubu's severities, most severe first.
-var severities = findings.Severities
-
-// CVSS is a parsed vector with its base score and kubu severity.
+// CVSS is a parsed vector with its base score and severity.
 type CVSS struct {
 	Vector   string  `json:"vector"`
-	Version  string  `json:"version"` // "3.1" or "4.0"
+	Version  string  `json:"version"` // "3.0", "3.1" or "4.0"
 	Score    float64 `json:"score"`
 	Severity string  `json:"severity"` // critical, high, medium, low, info (CVSS "none")
 }
 
 // ErrCVSS is wrapped by every vector error.
-var ErrCVSS = errors.New("not a valid CVSS 3.1 or 4.0 vector")
+var ErrCVSS = errors.New("not a valid CVSS 3.0, 3.1 or 4.0 vector")
 
-// ParseCVSS parses a CVSS 3.1 or 4.0 vector and computes its base score
-// (github.com/pandatix/go-cvss) and severity.
+// ParseCVSS parses a CVSS 3.0, 3.1 or 4.0 vector and computes its base
+// score (github.com/pandatix/go-cvss, rounded to one decimal) and
+// severity. The vector comes back in its canonical order.
 func ParseCVSS(vector string) (CVSS, error) {
 	vector = strings.TrimSpace(vector)
 	if len(vector) > 300 {
@@ -35,6 +32,12 @@ func ParseCVSS(vector string) (CVSS, error) {
 	}
 	var c CVSS
 	switch {
+	case strings.HasPrefix(vector, "CVSS:3.0/"):
+		v, err := gocvss30.ParseVector(vector)
+		if err != nil {
+			return CVSS{}, fmt.Errorf("%w: %v", ErrCVSS, err)
+		}
+		c = CVSS{Vector: v.Vector(), Version: "3.0", Score: v.BaseScore()}
 	case strings.HasPrefix(vector, "CVSS:3.1/"):
 		v, err := gocvss31.ParseVector(vector)
 		if err != nil {
@@ -48,20 +51,19 @@ func ParseCVSS(vector string) (CVSS, error) {
 		}
 		c = CVSS{Vector: v.Vector(), Version: "4.0", Score: v.Score()}
 	default:
-		return CVSS{}, fmt.Errorf("%w: it must start with CVSS:3.1/ or CVSS:4.0/", ErrCVSS)
+		return CVSS{}, fmt.Errorf("%w: it must start with CVSS:3.0/, CVSS:3.1/ or CVSS:4.0/", ErrCVSS)
 	}
 	if math.IsNaN(c.Score) || c.Score < 0 || c.Score > 10 {
 		return CVSS{}, fmt.Errorf("%w: score out of range", ErrCVSS)
 	}
 	c.Score = math.Round(c.Score*10) / 10
-	c.Severity = SeverityOf(c.Score)
+	c.Severity = OfScore(c.Score)
 	return c, nil
 }
 
-// SeverityOf maps a CVSS score to kubu's severity by the CVSS rating
-// bands (the same in 3.1 and 4.0): 9.0 critical, 7.0 high, 4.0 medium,
-// 0.1 low, 0 info.
-func SeverityOf(score float64) string {
+// OfScore maps a CVSS score to a severity by the CVSS rating bands (the
+// same in 3.x and 4.0): 9.0 critical, 7.0 high, 4.0 medium, 0.1 low, 0 info.
+func OfScore(score float64) string {
 	switch {
 	case score >= 9.0:
 		return "critical"
@@ -73,6 +75,13 @@ func SeverityOf(score float64) string {
 		return "low"
 	}
 	return "info"
+}
+
+// Metric is one base metric of a CVSS version.
+type Metric struct {
+	Key    string
+	Name   string
+	Values []string
 }
 
 // CVSS31Metrics lists the CVSS 3.1 base metrics and their values, in
@@ -101,13 +110,6 @@ var CVSS40Metrics = []Metric{
 	{"SC", "Subsequent system confidentiality", []string{"H", "L", "N"}},
 	{"SI", "Subsequent system integrity", []string{"H", "L", "N"}},
 	{"SA", "Subsequent system availability", []string{"H", "L", "N"}},
-}
-
-// Metric is one base metric of a CVSS version.
-type Metric struct {
-	Key    string
-	Name   string
-	Values []string
 }
 
 // BuildVector makes a vector of version ("3.1" or "4.0") from metric
