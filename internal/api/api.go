@@ -10,9 +10,12 @@ import (
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/contain"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
+	"github.com/kubu-gov/kubu/internal/feeds"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/indicators"
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -32,6 +35,10 @@ type Deps struct {
 
 	Intake *intake.Service // log intake (nil: its routes are absent)
 	Detect *detect.Service // rules, alerts, hunts
+
+	Contain *contain.Service    // containment (nil: its routes are absent)
+	Feeds   *feeds.Service      // block lists and feed tokens
+	Intel   *indicators.Service // threat intelligence (nil: its routes are absent)
 }
 
 type api struct{ Deps }
@@ -80,6 +87,8 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.API, "GET /api/v1/audit/checkpoints", authz.AuditRead, a.listCheckpoints)
 	registerDisclosure(rt, a)
 	registerMonitoring(rt, a)
+	registerContainment(rt, a)
+	registerIntel(rt, a)
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,7 @@ type Config struct {
 	SecretKey []byte
 
 	Community Community
+	Intel     Intel // containment, feeds, threat intelligence
 }
 
 // Community configures the community programmes: outgoing mail,
@@ -120,6 +121,7 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 		c.LogLevel.UnmarshalText([]byte(lv))
 	}
 	communityFlags(fs, &c.Community, env)
+	intelFlags(fs, &c.Intel, env)
 }
 
 func communityFlags(fs *flag.FlagSet, c *Community, env Getenv) {
@@ -255,6 +257,7 @@ func (c *Config) Finish(env Getenv) error {
 		}
 	}
 	errs = append(errs, c.Community.finish(env)...)
+	errs = append(errs, c.Intel.finish(env)...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -207,4 +208,26 @@ func (s *Service) ImportFile(ctx context.Context, a authz.Actor, source, format 
 		return s.ImportList(ctx, a, source, format, r, 0)
 	}
 	return nil, errors.New("format must be one of " + strings.Join(Formats, ", "))
+}
+
+// ImportMISPFeed stores every event of a MISP feed kept in a folder
+// (manifest.json and the event files).
+func (s *Service) ImportMISPFeed(ctx context.Context, a authz.Actor, source string, fsys fs.FS, opts misp.Options) (*Result, error) {
+	if err := s.checkImport(a, source); err != nil {
+		return nil, err
+	}
+	res := newResult()
+	im := s.newImporter(ctx, a.AuditActor(), source, KindFile, res)
+	opts.Source = source
+	mr, _, err := misp.ReadFeed(ctx, misp.FSGetter{FS: fsys}, time.Time{}, opts, func(_ *misp.Event, inds []intel.Indicator) error {
+		return im.addAll(inds)
+	})
+	if err != nil {
+		return nil, &MalformedError{Msg: "not a MISP feed: " + err.Error()}
+	}
+	if err := im.finish(); err != nil {
+		return nil, err
+	}
+	mergeMISP(res, mr)
+	return res, nil
 }
