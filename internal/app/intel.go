@@ -30,7 +30,7 @@ func (a *App) openIntel(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	opts := contain.Options{OnePerson: ic.OnePerson, Guard: pol, Log: log}
+	opts := contain.Options{OnePerson: ic.OnePerson, Guard: pol, MinTTL: ic.MinTTL, Log: log}
 	if ic.SCIMURL != "" {
 		opts.SCIM = &scim.Client{BaseURL: ic.SCIMURL, Token: ic.SCIMToken}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Intel configures containment, the feeds and threat intelligence
@@ -33,6 +34,10 @@ type Intel struct {
 	RPZAllowTransfer []string // networks allowed to transfer the zone besides loopback and the secondaries
 
 	Sources string // file of TAXII/MISP/list sources to poll
+
+	// MinTTL is the shortest containment TTL accepted (default 1 minute;
+	// no flag: tests use seconds).
+	MinTTL time.Duration
 }
 
 func intelFlags(fs *flag.FlagSet, c *Intel, env Getenv) {
