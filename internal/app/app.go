@@ -182,7 +182,8 @@ func (a *App) buildRouter() *web.Router {
 		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
-		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}})
+		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect},
+		Intel:      &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

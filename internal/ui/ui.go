@@ -48,6 +48,7 @@ type Deps struct {
 
 	Community  *CommunityDeps  // the community programmes' pages (nil: absent)
 	Monitoring *MonitoringDeps // alerts, rules, hunts and intake pages (nil: absent)
+	Intel      *IntelDeps      // containment queue and threat intelligence (nil: absent)
 }
 
 type ui struct {
@@ -81,4 +82,5 @@ func Register(rt *web.Router, d Deps) {
 	u.registerPages(rt)
 	u.registerCommunity(rt)
 	u.registerMonitoring(rt)
+	u.registerIntel(rt)
 }
