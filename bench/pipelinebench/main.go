@@ -79,18 +79,84 @@ func main() {
 	huntEvents := flag.Int("hunt-events", 1_000_000, "retained events the retro-hunt scans (0: no hunt)")
 	syncInterval := flag.Duration("sync-interval", 0, "embedded log fsync interval (0: fsync before every acknowledgement)")
 	keep := flag.Bool("keep", false, "keep the data dir")
+	nIndicators := flag.Int("indicators", 0, "active threat indicators loaded before the load (shaped like a national feed)")
+	compare := flag.Bool("compare", false, "run the load three times — indicator matching off, on with no indicators, on with -indicators — and print the ratios (no hunt)")
 	flag.Parse()
-	if err := run(*corpusDir, *duration, *senders, *batch, *rate, *probeEvery, *huntEvents, *syncInterval, *keep); err != nil {
+	p := params{corpusDir: *corpusDir, duration: *duration, senders: *senders, batch: *batch, rate: *rate, probeEvery: *probeEvery,
+		huntEvents: *huntEvents, syncInterval: *syncInterval, keep: *keep, indicators: *nIndicators}
+	if !*compare {
+		if _, err := run(p); err != nil {
+			fmt.Fprintln(os.Stderr, "pipelinebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := runCompare(p); err != nil {
 		fmt.Fprintln(os.Stderr, "pipelinebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(corpusDir string, duration time.Duration, senders, batch, rate int, probeEvery time.Duration, huntEvents int, syncInterval time.Duration, keep bool) error {
+// params are one run's settings.
+type params struct {
+	corpusDir            string
+	duration             time.Duration
+	senders, batch, rate int
+	probeEvery           time.Duration
+	huntEvents           int
+	syncInterval         time.Duration
+	keep                 bool
+	indicators           int
+	iocOff               bool // no indicator matching at all (the pipeline before issue 12)
+}
+
+// result is what one run measured.
+type result struct {
+	accepted  float64 // events/s accepted
+	endToEnd  float64 // events/s through every consumer, after the first 10 s
+	p50, p99  time.Duration
+	loadTook  time.Duration // reading and indexing the indicators
+	importDur time.Duration // storing them
+}
+
+// runCompare measures the pipeline without matching, with matching and
+// no indicators, and with matching and p.indicators active ones, in that
+// order, in one process.
+func runCompare(p params) error {
+	p.huntEvents = 0
+	var res []result
+	for _, ph := range []struct {
+		name string
+		n    int
+		off  bool
+	}{{"matching off", 0, true}, {"matching on, no indicators", 0, false}, {fmt.Sprintf("matching on, %d indicators", p.indicators), p.indicators, false}} {
+		fmt.Printf("\n=== %s ===\n", ph.name)
+		q := p
+		q.indicators, q.iocOff = ph.n, ph.off
+		r, err := run(q)
+		if err != nil {
+			return err
+		}
+		res = append(res, r)
+	}
+	fmt.Printf("\n=== comparison (end-to-end = events/s through detection and indicator matching, after the first 10 s) ===\n")
+	fmt.Printf("matching off:               accepted %.0f/s, end-to-end %.0f/s, p50 %v p99 %v\n", res[0].accepted, res[0].endToEnd, res[0].p50, res[0].p99)
+	fmt.Printf("matching on, no indicators: accepted %.0f/s, end-to-end %.0f/s, p50 %v p99 %v\n", res[1].accepted, res[1].endToEnd, res[1].p50, res[1].p99)
+	fmt.Printf("matching on, %d: accepted %.0f/s, end-to-end %.0f/s, p50 %v p99 %v; import %.1f s, load %.1f s\n", p.indicators,
+		res[2].accepted, res[2].endToEnd, res[2].p50, res[2].p99, res[2].importDur.Seconds(), res[2].loadTook.Seconds())
+	fmt.Printf("end-to-end with %d indicators / with none: %.3f (drop %.1f %%); / matching off: %.3f (drop %.1f %%)\n", p.indicators,
+		res[2].endToEnd/res[1].endToEnd, 100*(1-res[2].endToEnd/res[1].endToEnd), res[2].endToEnd/res[0].endToEnd, 100*(1-res[2].endToEnd/res[0].endToEnd))
+	return nil
+}
+
+func run(p params) (result, error) {
+	corpusDir, duration, senders, batch, rate, probeEvery, huntEvents, syncInterval, keep :=
+		p.corpusDir, p.duration, p.senders, p.batch, p.rate, p.probeEvery, p.huntEvents, p.syncInterval, p.keep
+	var out result
 	ctx := context.Background()
 	data, err := os.MkdirTemp("", "pipelinebench-")
 	if err != nil {
-		return err
+		return out, err
 	}
 	if !keep {
 		defer os.RemoveAll(data)
@@ -98,12 +164,12 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	rulesDir := filepath.Join(data, "rules")
 	nrules, err := windowsRules(filepath.Join(corpusDir, "sigma"), rulesDir)
 	if err != nil {
-		return err
+		return out, err
 	}
 	os.WriteFile(filepath.Join(rulesDir, "probe.yml"), []byte(probeRule), 0o600)
 	events, err := flatEvents(filepath.Join(corpusDir, "evtx"))
 	if err != nil {
-		return err
+		return out, err
 	}
 	fmt.Printf("machine: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	fmt.Printf("corpus: %d Windows rule files, %d EVTX records\n", nrules, len(events))
@@ -113,36 +179,59 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	cfg := &config.Config{DataDir: filepath.Join(data, "kubu"), Addr: "127.0.0.1:0", Rules: []string{rulesDir}, EventStream: "KUBU_EVENTS",
 		EventMaxAge: 24 * time.Hour, EventMaxBytes: 4 << 30, EventSyncInterval: syncInterval, SecretKey: secret,
 		IntakeRate: 0, IntakeMaxBody: 64 << 20, SilenceAfter: 0, AlertGroupWindow: time.Hour}
+	if p.iocOff {
+		cfg.Intel.IOCWorkers = -1
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
-		return err
+		return out, err
 	}
 	defer a.Close()
 	if _, err := a.Registry.CreateAgency(ctx, operator, registry.NewAgency{Code: "MOH", Name: "Ministry of Health"}); err != nil {
-		return err
+		return out, err
 	}
 	token, _, err := a.Intake.CreateToken(ctx, operator, "MOH", "bench")
 	if err != nil {
-		return err
+		return out, err
+	}
+	if p.indicators > 0 {
+		inds := feedIndicators(p.indicators)
+		t := time.Now()
+		res, err := a.Intel.ImportIndicators(ctx, operator, "bench-feed", inds)
+		if err != nil {
+			return out, err
+		}
+		out.importDur = time.Since(t)
+		fmt.Printf("indicators: %d stored in %.1f s (%d skipped)\n", res.Imported, out.importDur.Seconds(), len(res.Skipped))
 	}
 	t0 := time.Now()
 	mon, err := a.StartMonitoring(ctx)
 	if err != nil {
-		return err
+		return out, err
 	}
 	defer mon.Stop(context.Background())
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	err = a.Detect.WaitRules(wctx)
 	cancel()
 	if err != nil {
-		return err
+		return out, err
 	}
 	fmt.Printf("rules stored and compiled in %.1f s\n", time.Since(t0).Seconds())
+	if !p.iocOff {
+		for {
+			if st, ok := a.Intel.Loaded(); ok {
+				out.loadTook = st.Took
+				fmt.Printf("indicators: %d active read and indexed in %.1f s\n", st.Indicators, st.Took.Seconds())
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return out, err
 	}
 	srv := &http.Server{Handler: a.Handler()}
 	go srv.Serve(ln)
@@ -223,30 +312,42 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 			}
 		}
 	}()
+	// Events through every consumer: detection, and indicator matching
+	// when it runs.
+	through := func() int64 {
+		n := a.Detect.Evaluated()
+		if !p.iocOff {
+			n = min(n, a.Intel.Matched())
+		}
+		return n
+	}
 	var evalAt []int64
 	tick := time.NewTicker(time.Second)
 	for range int(duration / time.Second) {
 		<-tick.C
-		evalAt = append(evalAt, a.Detect.Evaluated())
+		evalAt = append(evalAt, through())
 	}
 	tick.Stop()
 	close(stop)
 	wg.Wait()
 	loadTime := time.Since(startLoad)
 	sentEvents := accepted.Load()
-	evaluatedAtEnd := a.Detect.Evaluated()
-	// Let detection finish what was accepted.
+	evaluatedAtEnd := through()
+	// Let detection (and matching) finish what was accepted.
 	drainStart := time.Now()
-	for a.Detect.Evaluated() < sentEvents+int64(len(probes)) && time.Since(drainStart) < 5*time.Minute {
+	for through() < sentEvents+int64(len(probes)) && time.Since(drainStart) < 5*time.Minute {
 		time.Sleep(50 * time.Millisecond)
 	}
 	drain := time.Since(drainStart)
 	fmt.Printf("\naccepted (2xx after durable): %d events in %.1f s = %.0f events/s (%d requests, %d failed)\n",
 		sentEvents, loadTime.Seconds(), float64(sentEvents)/loadTime.Seconds(), requests.Load(), failures.Load())
-	fmt.Printf("evaluated during the load: %d events = %.0f events/s; backlog at the end %d events, drained in %.1f s\n",
-		evaluatedAtEnd, float64(evaluatedAtEnd)/loadTime.Seconds(), sentEvents-evaluatedAtEnd, drain.Seconds())
+	out.accepted = float64(sentEvents) / loadTime.Seconds()
+	fmt.Printf("evaluated (by detection%s) during the load: %d events = %.0f events/s; backlog at the end %d events, drained in %.1f s\n",
+		map[bool]string{false: " and indicator matching", true: ""}[p.iocOff], evaluatedAtEnd, float64(evaluatedAtEnd)/loadTime.Seconds(),
+		sentEvents-evaluatedAtEnd, drain.Seconds())
 	if len(evalAt) > 10 {
 		steady := float64(evalAt[len(evalAt)-1]-evalAt[9]) / float64(len(evalAt)-10)
+		out.endToEnd = steady
 		fmt.Printf("evaluated per second after the first 10 s: %.0f events/s\n", steady)
 	}
 
@@ -255,7 +356,7 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	alerted := map[string]time.Time{}
 	rows, err := a.DB.R().QueryContext(ctx, `SELECT group_fields, created_at FROM alerts WHERE rule_id = $1`, probeRuleID)
 	if err != nil {
-		return err
+		return out, err
 	}
 	for rows.Next() {
 		var g string
@@ -283,14 +384,17 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 		}
 		return lat[min(len(lat)-1, int(q*float64(len(lat))))]
 	}
+	out.p50, out.p99 = pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond)
 	fmt.Printf("event-to-alert latency over %d probes (%d without alert): p50 %v, p99 %v, max %v\n",
 		len(lat), missing, pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), pct(1).Round(time.Millisecond))
 	var nAlerts, nAlertEvents int64
 	a.DB.R().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(event_count),0) FROM alerts`).Scan(&nAlerts, &nAlertEvents)
-	fmt.Printf("alerts: %d, holding %d matches\n", nAlerts, nAlertEvents)
+	var nIOC int64
+	a.DB.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE kind = 'ioc'`).Scan(&nIOC)
+	fmt.Printf("alerts: %d (%d of kind ioc), holding %d matches\n", nAlerts, nIOC, nAlertEvents)
 
 	if huntEvents <= 0 {
-		return nil
+		return out, nil
 	}
 	huntMu.Lock()
 	to := huntTo
@@ -301,12 +405,12 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	start := time.Now()
 	h, err := a.Detect.CreateHunt(ctx, operator, detect.NewHunt{Rule: huntRule, From: huntFrom, To: to})
 	if err != nil {
-		return err
+		return out, err
 	}
 	for {
 		h, err = a.Detect.HuntByID(ctx, operator, h.ID)
 		if err != nil {
-			return err
+			return out, err
 		}
 		if h.Status != detect.HuntRunning {
 			break
@@ -316,7 +420,7 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	took := time.Since(start)
 	fmt.Printf("\nretro-hunt (1 new rule): %s, %d events scanned, %d matches in %.2f s = %.0f events/s\n",
 		h.Status, h.EventsScanned, h.Matches, took.Seconds(), float64(h.EventsScanned)/took.Seconds())
-	return nil
+	return out, nil
 }
 
 func rateText(r int) string {

@@ -34,6 +34,9 @@ type Intel struct {
 	RPZAllowTransfer []string // networks allowed to transfer the zone besides loopback and the secondaries
 
 	Sources string // file of TAXII/MISP/list sources to poll
+	// IOCWorkers is the number of workers matching events against the
+	// indicators on this node: 0 means the default (1), negative none.
+	IOCWorkers int
 
 	// MinTTL is the shortest containment TTL accepted (default 1 minute;
 	// no flag: tests use seconds).
@@ -70,6 +73,21 @@ func intelFlags(fs *flag.FlagSet, c *Intel, env Getenv) {
 	c.RPZAllowTransfer = splitList(env("KUBU_RPZ_ALLOW_TRANSFER"))
 	fs.Func("rpz-allow-transfer", "a network allowed to transfer the zone besides loopback and the --rpz-notify secondaries (repeatable; env KUBU_RPZ_ALLOW_TRANSFER, comma-separated)", func(s string) error {
 		c.RPZAllowTransfer = append(c.RPZAllowTransfer, s)
+		return nil
+	})
+	c.IOCWorkers = int(envInt(env, "KUBU_IOC_WORKERS", 1))
+	if c.IOCWorkers == 0 {
+		c.IOCWorkers = -1
+	}
+	fs.Func("ioc-workers", "workers matching events against the threat indicators on this node; 0 turns matching off here (default 1; env KUBU_IOC_WORKERS)", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 64 {
+			return errors.New("want a number from 0 to 64")
+		}
+		c.IOCWorkers = n
+		if n == 0 {
+			c.IOCWorkers = -1
+		}
 		return nil
 	})
 	fs.StringVar(&c.Sources, "intel-sources", envOr(env, "KUBU_INTEL_SOURCES", ""), "file of TAXII collections and MISP, CSV and freetext feeds to poll (env KUBU_INTEL_SOURCES)")

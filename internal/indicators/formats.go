@@ -231,3 +231,21 @@ func (s *Service) ImportMISPFeed(ctx context.Context, a authz.Actor, source stri
 	mergeMISP(res, mr)
 	return res, nil
 }
+
+// ImportIndicators stores indicators given as values, under source (for
+// bulk loads: other packages, benchmarks). Indicators sharing an ID must be
+// adjacent.
+func (s *Service) ImportIndicators(ctx context.Context, a authz.Actor, source string, inds []intel.Indicator) (*Result, error) {
+	if err := s.checkImport(a, source); err != nil {
+		return nil, err
+	}
+	res := newResult()
+	im := s.newImporter(ctx, a.AuditActor(), source, KindFile, res)
+	if err := im.addAll(inds); err != nil {
+		return nil, err
+	}
+	if err := im.finish(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

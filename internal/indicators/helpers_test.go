@@ -37,7 +37,7 @@ type env struct {
 	agencies map[string]string
 }
 
-func newEnv(t *testing.T, db *store.DB, opts indicators.Options) *env {
+func newEnv(t testing.TB, db *store.DB, opts indicators.Options) *env {
 	t.Helper()
 	ring, err := keys.New(bytes.Repeat([]byte{5}, 32))
 	if err != nil {

@@ -52,8 +52,7 @@ func (r *Result) fail(msg string) {
 // batchRows is how many indicator rows one transaction writes.
 const batchRows = 5000
 
-// rowsPerInsert is how many rows one INSERT statement carries (15 values
-// each; both engines allow far more placeholders than this needs).
+// rowsPerInsert is how many ids one IN list carries.
 const rowsPerInsert = 400
 
 // importer stores indicators object by object (the indicators of one
@@ -138,10 +137,8 @@ func (im *importer) flush() error {
 			ids = append(ids, obj[0].ID)
 			imported++
 		}
-		for i := 0; i < len(rows); i += rowsPerInsert {
-			if err := im.insert(tx, rows[i:min(i+rowsPerInsert, len(rows))], stamp); err != nil {
-				return err
-			}
+		if err := im.insert(tx, rows, stamp); err != nil {
+			return err
 		}
 		// A new version of an indicator replaces the values of the old one.
 		for i := 0; i < len(ids); i += rowsPerInsert {
@@ -230,19 +227,23 @@ func placeholders(vals []string, first int) (string, []any) {
 	return b.String(), args
 }
 
-// insert upserts rows with one statement.
+// upsertSQL stores one indicator row, refreshing a stored one.
+const upsertSQL = `INSERT INTO intel_indicators (id, source_id, stix_id, type, value, name, creator, valid_from, valid_until, confidence, tlp,
+	labels, modified, added_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+	ON CONFLICT (stix_id, type, value) DO UPDATE SET source_id = excluded.source_id, name = excluded.name,
+	creator = excluded.creator, valid_from = excluded.valid_from, valid_until = excluded.valid_until, confidence = excluded.confidence,
+	tlp = excluded.tlp, labels = excluded.labels, modified = excluded.modified, updated_at = excluded.updated_at`
+
+// insert upserts rows with one prepared statement. (One statement of many
+// rows costs more: SQLite looks each $N up in a list, so a statement of
+// n placeholders takes n² to prepare.)
 func (im *importer) insert(tx *sql.Tx, rows []intel.Indicator, stamp int64) error {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO intel_indicators (id, source_id, stix_id, type, value, name, creator, valid_from, valid_until, confidence, tlp,
-		labels, modified, added_at, updated_at) VALUES `)
-	args := make([]any, 0, len(rows)*15)
-	for i, r := range rows {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13, n+14, n+15)
+	st, err := tx.PrepareContext(im.ctx, upsertSQL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, r := range rows {
 		labels := "[]"
 		if len(r.Labels) > 0 {
 			lb, _ := json.Marshal(r.Labels)
@@ -260,15 +261,10 @@ func (im *importer) insert(tx *sql.Tx, rows []intel.Indicator, stamp int64) erro
 		if !r.Modified.IsZero() {
 			modified = r.Modified.UnixMilli()
 		}
-		args = append(args, id.New(), im.sourceID, r.ID, string(r.Type), r.Value, clip(r.Name, 500), clip(r.Creator, 200), from, until,
-			r.Confidence, string(r.TLP), labels, modified, stamp, stamp)
-	}
-	b.WriteString(` ON CONFLICT (stix_id, type, value) DO UPDATE SET source_id = excluded.source_id, name = excluded.name,
-		creator = excluded.creator, valid_from = excluded.valid_from, valid_until = excluded.valid_until, confidence = excluded.confidence,
-		tlp = excluded.tlp, labels = excluded.labels, modified = excluded.modified, updated_at = excluded.updated_at`)
-	_, err := tx.ExecContext(im.ctx, b.String(), args...)
-	if err != nil {
-		return fmt.Errorf("store indicators: %w", err)
+		if _, err := st.ExecContext(im.ctx, id.New(), im.sourceID, r.ID, string(r.Type), r.Value, clip(r.Name, 500), clip(r.Creator, 200), from, until,
+			r.Confidence, string(r.TLP), labels, modified, stamp, stamp); err != nil {
+			return fmt.Errorf("store indicators: %w", err)
+		}
 	}
 	return nil
 }

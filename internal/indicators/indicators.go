@@ -42,7 +42,7 @@ type Options struct {
 	// changes made on other nodes (default 1 s).
 	Refresh time.Duration
 	// Workers is the number of ioc consumer workers on this node
-	// (default 1).
+	// (default 1; negative: none, this node does not match events).
 	Workers int
 	// BatchSize is the event-log messages per worker transaction
 	// (default 8).
@@ -86,7 +86,7 @@ func New(db *store.DB, log *audit.Log, d *detect.Service, reg *registry.Registry
 	if opts.Refresh <= 0 {
 		opts.Refresh = time.Second
 	}
-	if opts.Workers <= 0 {
+	if opts.Workers == 0 {
 		opts.Workers = 1
 	}
 	if opts.BatchSize <= 0 {
