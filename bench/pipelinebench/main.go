@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -330,12 +331,13 @@ func run(p params) (result, error) {
 		return n
 	}
 	var evalAt []int64
-	var cpuAt []time.Duration
+	var cpuAt, gcAt []time.Duration
 	tick := time.NewTicker(time.Second)
 	for range int(duration / time.Second) {
 		<-tick.C
 		evalAt = append(evalAt, through())
 		cpuAt = append(cpuAt, processCPU())
+		gcAt = append(gcAt, gcCPU())
 	}
 	tick.Stop()
 	close(stop)
@@ -360,8 +362,9 @@ func run(p params) (result, error) {
 		out.endToEnd = steady
 		n := len(evalAt) - 1
 		out.cpuPerEvent = (cpuAt[n] - cpuAt[9]) / time.Duration(max(1, evalAt[n]-evalAt[9]))
-		fmt.Printf("evaluated per second after the first 10 s: %.0f events/s; CPU of the whole process (load generator included) %.1f µs an event\n",
-			steady, float64(out.cpuPerEvent.Nanoseconds())/1000)
+		gc := (gcAt[n] - gcAt[9]) / time.Duration(max(1, evalAt[n]-evalAt[9]))
+		fmt.Printf("evaluated per second after the first 10 s: %.0f events/s; CPU of the whole process (load generator included) %.1f µs an event, of which GC %.1f µs; live heap %d MB\n",
+			steady, float64(out.cpuPerEvent.Nanoseconds())/1000, float64(gc.Nanoseconds())/1000, liveHeap()>>20)
 	}
 
 	// Event-to-alert latency of the probes.
@@ -542,4 +545,19 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// gcCPU is the CPU time the Go runtime has spent collecting garbage (an
+// estimate the runtime keeps).
+func gcCPU() time.Duration {
+	m := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(m)
+	return time.Duration(m[0].Value.Float64() * float64(time.Second))
+}
+
+// liveHeap is the heap the last collection found live.
+func liveHeap() uint64 {
+	m := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(m)
+	return m[0].Value.Uint64()
 }

@@ -48,10 +48,15 @@ func (s *Service) handle(ctx context.Context, msgs []eventlog.Msg) error {
 	var matches []detect.Match
 	events := 0
 	if set.Len() > 0 {
+		var details map[detailKey]intel.Indicator
 		for _, m := range msgs {
 			detect.EachEvent(m, func(ev detect.Event) {
 				events++
 				for _, h := range set.Match(ev.Line) {
+					if details == nil {
+						details = map[detailKey]intel.Indicator{}
+					}
+					h.Indicator = s.details(ctx, details, h.Indicator)
 					matches = append(matches, matchOf(h, ev))
 				}
 			})
@@ -86,6 +91,26 @@ func countLines(b []byte) int {
 		b = b[i+1:]
 	}
 	return n
+}
+
+type detailKey struct{ id, typ, value string }
+
+// details returns the indicator of a hit with its name, confidence and
+// TLP, which the matcher's set does not hold, read once per batch.
+func (s *Service) details(ctx context.Context, cache map[detailKey]intel.Indicator, in *intel.Indicator) *intel.Indicator {
+	k := detailKey{in.ID, string(in.Type), in.Value}
+	d, ok := cache[k]
+	if !ok {
+		d = *in
+		var tlp string
+		d.Confidence = -1
+		if err := s.db.R().QueryRowContext(ctx, `SELECT name, confidence, tlp FROM intel_indicators WHERE stix_id = $1 AND type = $2 AND value = $3`,
+			in.ID, string(in.Type), in.Value).Scan(&d.Name, &d.Confidence, &tlp); err == nil {
+			d.TLP = intel.TLP(tlp)
+		}
+		cache[k] = d
+	}
+	return &d
 }
 
 // matchOf is the alert match of an indicator hit. The level follows the

@@ -214,6 +214,10 @@ func TestMatchingAtIntake(t *testing.T) {
 		want := []row{{idC2, "MOH", "ws1", 2}, {idPhish, "MOH", "ws2", 1}, {idDropper, "MOH", "ws3", 1}, {idC2, "MOE", "pc9", 1}}
 		waitUntil(t, "the ioc alerts", func() bool { return len(alerts()) == len(want) })
 		got := alerts()
+		if page, _ := e.det.ListAlerts(ctx, root, detect.AlertFilter{RuleID: idC2, Limit: 1}); len(page.Items) != 1 ||
+			page.Items[0].RuleTitle != "Indicator match: C2 server" || page.Items[0].Level != "high" {
+			t.Fatalf("the C2 alert: %+v", page.Items)
+		}
 		for _, w := range want {
 			if !got[w] {
 				t.Errorf("no alert %+v; have %+v", w, got)

@@ -28,7 +28,10 @@ func (s *Service) Load(ctx context.Context) (LoadStats, error) {
 	now := s.now()
 	var n int
 	s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM intel_indicators WHERE valid_until IS NULL OR valid_until > $1`, now.UnixMilli()).Scan(&n)
-	rows, err := s.db.R().QueryContext(ctx, `SELECT stix_id, type, value, name, confidence, tlp, valid_from, valid_until FROM intel_indicators
+	// Only what matching needs: an indicator's name, confidence and TLP
+	// are read when it hits (see details), which keeps a million of them
+	// small in memory and quick to read.
+	rows, err := s.db.R().QueryContext(ctx, `SELECT stix_id, type, value, valid_from, valid_until FROM intel_indicators
 		WHERE valid_until IS NULL OR valid_until > $1`, now.UnixMilli())
 	if err != nil {
 		return LoadStats{}, err
@@ -36,14 +39,14 @@ func (s *Service) Load(ctx context.Context) (LoadStats, error) {
 	inds := make([]intel.Indicator, 0, n+n/16)
 	for rows.Next() {
 		var in intel.Indicator
-		var typ, tlp string
+		var typ string
 		var from int64
 		var until sql.NullInt64
-		if err := rows.Scan(&in.ID, &typ, &in.Value, &in.Name, &in.Confidence, &tlp, &from, &until); err != nil {
+		if err := rows.Scan(&in.ID, &typ, &in.Value, &from, &until); err != nil {
 			rows.Close()
 			return LoadStats{}, err
 		}
-		in.Type, in.TLP = intel.Type(typ), intel.TLP(tlp)
+		in.Type = intel.Type(typ)
 		in.ValidFrom = timeOrZero(from)
 		if until.Valid {
 			in.ValidUntil = timeOrZero(until.Int64)

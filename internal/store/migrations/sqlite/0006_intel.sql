@@ -91,10 +91,8 @@ CREATE TABLE intel_indicators (
     updated_at  INTEGER NOT NULL,
     UNIQUE (stix_id, type, value)
 );
-CREATE INDEX intel_indicators_value ON intel_indicators (type, value);
 CREATE INDEX intel_indicators_source ON intel_indicators (source_id, id);
 CREATE INDEX intel_indicators_updated ON intel_indicators (updated_at, stix_id);
-CREATE INDEX intel_indicators_until ON intel_indicators (valid_until);
 
 -- Matches of each indicator (by its id at the source), counted when the
 -- alert events are written.
