@@ -4,10 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"time"
+	"unsafe"
 
 	"github.com/kubu-gov/kubu/internal/intel"
 	"github.com/kubu-gov/kubu/internal/intel/match"
 )
+
+// unsafeString views b as a string without copying; the string is valid
+// only until b's buffer is reused (the next row).
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
 
 // LoadStats says how the current matcher set was built.
 type LoadStats struct {
@@ -36,28 +46,29 @@ func (s *Service) Load(ctx context.Context) (LoadStats, error) {
 	if err != nil {
 		return LoadStats{}, err
 	}
-	inds := make([]intel.Indicator, 0, n+n/16)
+	// Each row goes straight into the builder, which copies what it keeps:
+	// the row's bytes are read in place (no string a column).
+	b := match.NewBuilder(n+n/16, match.Options{Now: now, SkipFields: []string{"@kubu"}})
+	var id, typ, value sql.RawBytes
+	var from int64
+	var until sql.NullInt64
 	for rows.Next() {
-		var in intel.Indicator
-		var typ string
-		var from int64
-		var until sql.NullInt64
-		if err := rows.Scan(&in.ID, &typ, &in.Value, &from, &until); err != nil {
+		if err := rows.Scan(&id, &typ, &value, &from, &until); err != nil {
 			rows.Close()
 			return LoadStats{}, err
 		}
-		in.Type = intel.Type(typ)
-		in.ValidFrom = timeOrZero(from)
+		in := intel.Indicator{ID: unsafeString(id), Observable: intel.Observable{Type: intel.Type(unsafeString(typ)), Value: unsafeString(value)},
+			ValidFrom: timeOrZero(from)}
 		if until.Valid {
 			in.ValidUntil = timeOrZero(until.Int64)
 		}
-		inds = append(inds, in)
+		b.Add(&in)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return LoadStats{}, err
 	}
-	set := match.Build(inds, match.Options{Now: now, SkipFields: []string{"@kubu"}})
+	set := b.Set()
 	if r := set.Rejected(); len(r) > 0 {
 		s.log.Warn("indicators the matcher could not index", "count", len(r), "first", r[0].Reason)
 	}
