@@ -61,8 +61,8 @@ func ParseTTL(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(d)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("%q is not a number of days", s)
+		if err != nil || n <= 0 || n > 100000 {
+			return 0, fmt.Errorf("%q is not a number of days (1 to 100000)", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
