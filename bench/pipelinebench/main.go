@@ -83,9 +83,12 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the data dir")
 	nIndicators := flag.Int("indicators", 0, "active threat indicators loaded before the load (shaped like a national feed)")
 	compare := flag.Bool("compare", false, "run the load three times — indicator matching off, on with no indicators, on with -indicators — and print the ratios (no hunt)")
+	rounds := flag.Int("rounds", 1, "with -compare: run the three phases this many times, interleaved, and compare the medians")
 	flag.Parse()
 	p := params{corpusDir: *corpusDir, duration: *duration, senders: *senders, batch: *batch, rate: *rate, probeEvery: *probeEvery,
-		huntEvents: *huntEvents, syncInterval: *syncInterval, keep: *keep, indicators: *nIndicators}
+		huntEvents: *huntEvents, syncInterval: *syncInterval, keep: *keep, indicators: *nIndicators, rounds: max(1, *rounds)}
+	p.secret = make([]byte, 32)
+	rand.Read(p.secret)
 	if !*compare {
 		if _, err := run(p); err != nil {
 			fmt.Fprintln(os.Stderr, "pipelinebench:", err)
@@ -110,6 +113,11 @@ type params struct {
 	keep                 bool
 	indicators           int
 	iocOff               bool // no indicator matching at all (the pipeline before issue 12)
+	rounds               int
+	secret               []byte
+	// template is a database with the indicators stored already, copied
+	// for each run that needs them (storing a million takes a minute).
+	template string
 }
 
 // result is what one run measured.
@@ -127,35 +135,92 @@ type result struct {
 
 // runCompare measures the pipeline without matching, with matching and
 // no indicators, and with matching and p.indicators active ones, in that
-// order, in one process.
+// order, p.rounds times, in one process, and compares the medians.
 func runCompare(p params) error {
 	p.huntEvents = 0
-	var res []result
-	for _, ph := range []struct {
-		name string
-		n    int
-		off  bool
-	}{{"matching off", 0, true}, {"matching on, no indicators", 0, false}, {fmt.Sprintf("matching on, %d indicators", p.indicators), p.indicators, false}} {
-		fmt.Printf("\n=== %s ===\n", ph.name)
-		q := p
-		q.indicators, q.iocOff = ph.n, ph.off
-		r, err := run(q)
+	if p.indicators > 0 {
+		tmpl, err := indicatorTemplate(p)
 		if err != nil {
 			return err
 		}
-		res = append(res, r)
+		defer os.RemoveAll(filepath.Dir(filepath.Dir(tmpl)))
+		p.template = tmpl
 	}
-	fmt.Printf("\n=== comparison (end-to-end = events/s through detection and indicator matching, after the first 10 s) ===\n")
-	fmt.Printf("matching off:               accepted %.0f/s, end-to-end %.0f/s, p50 %v p99 %v\n", res[0].accepted, res[0].endToEnd, res[0].p50, res[0].p99)
-	fmt.Printf("matching on, no indicators: accepted %.0f/s, end-to-end %.0f/s, p50 %v p99 %v\n", res[1].accepted, res[1].endToEnd, res[1].p50, res[1].p99)
-	fmt.Printf("matching on, %d: accepted %.0f/s, end-to-end %.0f/s, p50 %v p99 %v; import %.1f s, load %.1f s\n", p.indicators,
-		res[2].accepted, res[2].endToEnd, res[2].p50, res[2].p99, res[2].importDur.Seconds(), res[2].loadTook.Seconds())
-	fmt.Printf("end-to-end with %d indicators / with none: %.3f (drop %.1f %%); / matching off: %.3f (drop %.1f %%)\n", p.indicators,
-		res[2].endToEnd/res[1].endToEnd, 100*(1-res[2].endToEnd/res[1].endToEnd), res[2].endToEnd/res[0].endToEnd, 100*(1-res[2].endToEnd/res[0].endToEnd))
+	phases := []struct {
+		name string
+		n    int
+		off  bool
+	}{{"matching off", 0, true}, {"matching on, no indicators", 0, false}, {fmt.Sprintf("matching on, %d indicators", p.indicators), p.indicators, false}}
+	res := make([][]result, len(phases))
+	for round := range p.rounds {
+		for i, ph := range phases {
+			fmt.Printf("\n=== round %d: %s ===\n", round+1, ph.name)
+			q := p
+			q.indicators, q.iocOff = ph.n, ph.off
+			r, err := run(q)
+			if err != nil {
+				return err
+			}
+			res[i] = append(res[i], r)
+		}
+	}
+	med := func(rs []result, f func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	e2e := func(r result) float64 { return r.endToEnd }
 	cpu := func(r result) float64 { return float64(r.cpuPerEvent.Nanoseconds()) / 1000 }
-	fmt.Printf("CPU an event: matching off %.1f µs, none %.1f µs, %d indicators %.1f µs: the rate a CPU-bound pipeline sustains drops by %.1f %% against none, %.1f %% against matching off\n",
-		cpu(res[0]), cpu(res[1]), p.indicators, cpu(res[2]), 100*(1-cpu(res[1])/cpu(res[2])), 100*(1-cpu(res[0])/cpu(res[2])))
+	acc := func(r result) float64 { return r.accepted }
+	fmt.Printf("\n=== comparison over %d round(s), medians (end-to-end = events/s through detection and indicator matching, after the first 10 s) ===\n", p.rounds)
+	for i, ph := range phases {
+		var each []string
+		for _, r := range res[i] {
+			each = append(each, fmt.Sprintf("%.0f/s %.1fµs", r.endToEnd, cpu(r)))
+		}
+		fmt.Printf("%-34s accepted %.0f/s, end-to-end %.0f/s, CPU %.1f µs an event   [rounds: %s]\n", ph.name+":", med(res[i], acc), med(res[i], e2e),
+			med(res[i], cpu), strings.Join(each, ", "))
+	}
+	if p.indicators > 0 {
+		last := res[2][len(res[2])-1]
+		fmt.Printf("indicators: stored once in %.1f s; read and indexed in %.1f s (last round)\n", last.importDur.Seconds(), last.loadTook.Seconds())
+	}
+	fmt.Printf("end-to-end rate with %d indicators / with none: %.3f (drop %.1f %%); / matching off: %.3f (drop %.1f %%)\n", p.indicators,
+		med(res[2], e2e)/med(res[1], e2e), 100*(1-med(res[2], e2e)/med(res[1], e2e)), med(res[2], e2e)/med(res[0], e2e), 100*(1-med(res[2], e2e)/med(res[0], e2e)))
+	fmt.Printf("CPU an event, so the rate a CPU-bound pipeline sustains: with %d indicators it drops by %.1f %% against none, %.1f %% against matching off\n",
+		p.indicators, 100*(1-med(res[1], cpu)/med(res[2], cpu)), 100*(1-med(res[0], cpu)/med(res[2], cpu)))
 	return nil
+}
+
+// indicatorTemplate stores p.indicators indicators in a fresh SQLite
+// database once and returns its file, for the runs to copy.
+func indicatorTemplate(p params) (string, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "pipelinebench-tmpl-")
+	if err != nil {
+		return "", err
+	}
+	cfg := &config.Config{DataDir: filepath.Join(dir, "kubu"), Addr: "127.0.0.1:0", SecretKey: p.secret}
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return "", err
+	}
+	inds := feedIndicators(p.indicators)
+	t := time.Now()
+	res, err := a.Intel.ImportIndicators(ctx, operator, "bench-feed", inds)
+	if err != nil {
+		a.Close()
+		return "", err
+	}
+	fmt.Printf("indicators: %d stored in %.1f s (%d skipped), once\n", res.Imported, time.Since(t).Seconds(), len(res.Skipped))
+	if _, err := a.DB.R().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		fmt.Println("checkpoint:", err)
+	}
+	a.Close()
+	return filepath.Join(dir, "kubu", "kubu.db"), nil
 }
 
 func run(p params) (result, error) {
@@ -183,8 +248,12 @@ func run(p params) (result, error) {
 	fmt.Printf("machine: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	fmt.Printf("corpus: %d Windows rule files, %d EVTX records\n", nrules, len(events))
 
-	secret := make([]byte, 32)
-	rand.Read(secret)
+	secret := p.secret
+	if p.template != "" {
+		if err := copyFile(p.template, filepath.Join(data, "kubu", "kubu.db")); err != nil {
+			return out, err
+		}
+	}
 	cfg := &config.Config{DataDir: filepath.Join(data, "kubu"), Addr: "127.0.0.1:0", Rules: []string{rulesDir}, EventStream: "KUBU_EVENTS",
 		EventMaxAge: 24 * time.Hour, EventMaxBytes: 4 << 30, EventSyncInterval: syncInterval, SecretKey: secret,
 		IntakeRate: 0, IntakeMaxBody: 64 << 20, SilenceAfter: 0, AlertGroupWindow: time.Hour}
@@ -204,7 +273,7 @@ func run(p params) (result, error) {
 	if err != nil {
 		return out, err
 	}
-	if p.indicators > 0 {
+	if p.indicators > 0 && p.template == "" {
 		inds := feedIndicators(p.indicators)
 		t := time.Now()
 		res, err := a.Intel.ImportIndicators(ctx, operator, "bench-feed", inds)
@@ -560,4 +629,25 @@ func liveHeap() uint64 {
 	m := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(m)
 	return m[0].Value.Uint64()
+}
+
+// copyFile copies src to dst, making dst's folder.
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
