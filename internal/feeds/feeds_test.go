@@ -150,3 +150,74 @@ func TestListsFollowChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoNodes: two nodes on one database (two connections, two feed
+// services, each with its own zone) both publish a block approved on
+// either, and both drop it when it is revoked, by polling the version.
+func TestTwoNodes(t *testing.T) {
+	for _, e := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			opts := storetest.Options(t, e)
+			open := func() *store.DB {
+				db, err := store.Open(context.Background(), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			db1, db2 := open(), open()
+			ring, _ := keys.New(bytes.Repeat([]byte{3}, 32))
+			var nodes []*feeds.Service
+			var zones []*rpz.Server
+			var services []*contain.Service
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for _, db := range []*store.DB{db1, db2} {
+				al := audit.New(db, ring)
+				c := contain.New(db, al, contain.Options{})
+				zone, err := rpz.New(rpz.Config{Zone: "rpz.kubu.", Addr: "127.0.0.1:0"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := feeds.New(db, al, c, feeds.Options{RPZ: zone, Poll: 50 * time.Millisecond})
+				go f.Run(ctx)
+				nodes, zones, services = append(nodes, f), append(zones, zone), append(services, c)
+			}
+			a, _, err := services[0].Create(context.Background(), analyst1, contain.Request{Type: "domain", Value: "two-nodes.example", TTL: "1h", Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := services[1].Approve(context.Background(), analyst2, a.ID); err != nil {
+				t.Fatal(err)
+			}
+			both := func(want string, names int) func() bool {
+				return func() bool {
+					for i, n := range nodes {
+						b, _ := n.EDL(context.Background(), edl.Domain)
+						if string(b) != want || len(zones[i].Names()) != names {
+							return false
+						}
+					}
+					return true
+				}
+			}
+			waitUntil(t, "both nodes publishing", 5*time.Second, both("two-nodes.example\n*.two-nodes.example\n", 1))
+			if _, err := services[0].Revoke(context.Background(), analyst1, a.ID); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "both nodes dropping it", 5*time.Second, both("", 0))
+		})
+	}
+}
+
+func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
