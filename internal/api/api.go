@@ -19,6 +19,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -36,9 +37,10 @@ type Deps struct {
 	Intake *intake.Service // log intake (nil: its routes are absent)
 	Detect *detect.Service // rules, alerts, hunts
 
-	Contain *contain.Service    // containment (nil: its routes are absent)
-	Feeds   *feeds.Service      // block lists and feed tokens
-	Intel   *indicators.Service // threat intelligence (nil: its routes are absent)
+	Contain  *contain.Service    // containment (nil: its routes are absent)
+	Feeds    *feeds.Service      // block lists and feed tokens
+	Intel    *indicators.Service // threat intelligence (nil: its routes are absent)
+	Scanning *scanning.Service   // external scanning (nil: its routes are absent)
 }
 
 type api struct{ Deps }
@@ -46,15 +48,15 @@ type api struct{ Deps }
 // Register adds the API's routes to rt.
 func Register(rt *web.Router, d Deps) {
 	a := &api{d}
-	rt.Handle(web.API, "GET /healthz", authz.Public, a.healthz)
-	rt.Handle(web.API, "GET /api/v1/openapi.json", authz.Public, a.openapi)
+	rt.Handle(web.Public, "GET /healthz", authz.Public, a.healthz)
+	rt.Handle(web.Public, "GET /api/v1/openapi.json", authz.Public, a.openapi)
 
 	rt.Handle(web.API, "GET /api/v1/me", authz.SignedIn, a.me)
 	rt.Handle(web.API, "GET /api/v1/tokens", authz.SignedIn, a.listTokens)
 	rt.Handle(web.API, "POST /api/v1/tokens", authz.SignedIn, a.createToken)
 	rt.Handle(web.API, "DELETE /api/v1/tokens/{id}", authz.SignedIn, a.revokeToken)
-	rt.Handle(web.API, "POST /api/v1/public/password-reset", authz.Public, a.publicLimit(true, a.requestPasswordReset))
-	rt.Handle(web.API, "POST /api/v1/public/password-reset/confirm", authz.Public, a.publicLimit(true, a.confirmPasswordReset))
+	rt.Handle(web.Public, "POST /api/v1/public/password-reset", authz.Public, a.publicLimit(true, a.requestPasswordReset))
+	rt.Handle(web.Public, "POST /api/v1/public/password-reset/confirm", authz.Public, a.publicLimit(true, a.confirmPasswordReset))
 
 	rt.Handle(web.API, "GET /api/v1/agencies", authz.AgencyRead, a.listAgencies)
 	rt.Handle(web.API, "POST /api/v1/agencies", authz.AgencyCreate, a.createAgency)
@@ -89,6 +91,7 @@ func Register(rt *web.Router, d Deps) {
 	registerMonitoring(rt, a)
 	registerContainment(rt, a)
 	registerIntel(rt, a)
+	registerScanning(rt, a)
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

@@ -30,7 +30,7 @@ func registerContainment(rt *web.Router, a *api) {
 	// Basic with a feed token as the password (any user name), checked by
 	// the handler, as the public VDP routes check a reporter's token.
 	for _, k := range []edl.Kind{edl.IP, edl.Domain, edl.URL} {
-		rt.Handle(web.API, "GET /feeds/edl/"+string(k)+".txt", authz.Public, a.edlList(k))
+		rt.Handle(web.Public, "GET /feeds/edl/"+string(k)+".txt", authz.Public, a.edlList(k))
 	}
 	rt.Handle(web.API, "GET /api/v1/feeds/tokens", authz.FeedRead, a.listFeedTokens)
 	rt.Handle(web.API, "POST /api/v1/feeds/tokens", authz.FeedManage, a.createFeedToken)

@@ -18,7 +18,7 @@ func registerDisclosure(rt *web.Router, a *api) {
 		return
 	}
 	pub := func(pattern string, write bool, h http.HandlerFunc) {
-		rt.Handle(web.API, pattern, authz.Public, a.publicLimit(write, h))
+		rt.Handle(web.Public, pattern, authz.Public, a.publicLimit(write, h))
 	}
 	pub("GET /api/v1/public/programmes", false, a.publicProgrammes)
 	pub("POST /api/v1/public/vdp/reports", true, a.publicSubmit)

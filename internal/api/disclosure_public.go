@@ -224,22 +224,7 @@ func (a *api) publicAttachment(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	serveAttachment(w, at, data)
-}
-
-// serveAttachment answers a file only ever as a download: a generic
-// content type, Content-Disposition attachment with a safe name, nosniff
-// and a sandbox CSP, so no browser renders or runs it.
-func serveAttachment(w http.ResponseWriter, at disclosure.Attachment, data []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Disposition", `attachment; filename="`+disclosure.SafeFilename(at.Filename)+`"`)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(data)
+	web.ServeDownload(w, disclosure.SafeFilename(at.Filename), data)
 }
 
 func (a *api) publicStats(w http.ResponseWriter, r *http.Request) {

@@ -168,7 +168,7 @@ func (a *api) reportAttachment(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	serveAttachment(w, at, data)
+	web.ServeDownload(w, disclosure.SafeFilename(at.Filename), data)
 }
 
 func (a *api) reportDuplicates(w http.ResponseWriter, r *http.Request) {

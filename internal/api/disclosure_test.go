@@ -66,6 +66,7 @@ func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 	for _, u := range []struct{ key, email, role, agency string }{
 		{"admin", "admin@example.gov", "wog-admin", ""}, {"admin2", "admin2@example.gov", "wog-admin", ""},
 		{"triager", "triager@example.gov", "triager", ""}, {"a-member", "m@moh.example.gov", "agency-member", "MOH"},
+		{"a-admin", "admin@moh.example.gov", "agency-admin", "MOH"},
 		{"b-member", "m@moe.example.gov", "agency-member", "MOE"}, {"researcher", "r@example.com", "researcher", ""},
 		{"researcher2", "r2@example.com", "researcher", ""},
 	} {
@@ -81,7 +82,7 @@ func newServer(t *testing.T, db *store.DB, limits *ratelimit.Policy) *server {
 	}
 	rt := web.NewRouter(&web.Authenticator{Accounts: acc}, slog.New(slog.DiscardHandler))
 	api.Register(rt, api.Deps{Registry: reg, Findings: fs, Accounts: acc, Audit: log, Disclosure: svc, Limits: limits})
-	s.Server = httptest.NewServer(web.SecurityHeaders(rt))
+	s.Server = httptest.NewServer(rt)
 	t.Cleanup(s.Close)
 	return s
 }

@@ -35,6 +35,12 @@ func registerMonitoring(rt *web.Router, a *api) {
 		{"POST /{index}/_bulk", in.Bulk},
 		{"PUT /{index}/_bulk", in.Bulk},
 		{"POST /v1/logs", in.OTLPLogs},
+		// Elasticsearch's GET / and HEAD / (the product check of Beats,
+		// Logstash, elasticsearch-py) can be added here as "GET /{$}" and
+		// "HEAD /{$}": the Router sends / to the intake surface when the
+		// request carries intake credentials (web.IntakeCredential), and
+		// browsers keep the home page. A listener of intake's own serves
+		// rt.SurfaceHandler(web.Intake).
 	} {
 		rt.Handle(web.Intake, r.pattern, authz.IntakeSend, r.h)
 	}

@@ -114,9 +114,13 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sc := authz.ScopeOf(actor, authz.AuditRead)
+	view, err := authz.AuditViewOf(actor)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
 	switch {
-	case sc.All:
+	case view.All:
 		f.AllAgencies = true
 		if code := q.Get("agency"); code != "" {
 			ag, err := a.Registry.AgencyByCode(r.Context(), actor, code)
@@ -127,7 +131,8 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) {
 			f.AllAgencies, f.AgencyID = false, ag.ID
 		}
 	default:
-		f.AgencyID = sc.AgencyID
+		// An entry is visible with the visibility of what it is about.
+		f.AgencyID, f.TargetTypes = view.AgencyID, view.TargetTypes
 	}
 	n := f.Limit
 	if n <= 0 {

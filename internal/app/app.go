@@ -29,6 +29,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/ui"
 	"github.com/kubu-gov/kubu/internal/web"
@@ -50,10 +51,11 @@ type App struct {
 	Intake *intake.Service // log intake (tokens, HTTP and syslog handlers)
 	Detect *detect.Service // rules, alerts, correlation, hunts
 
-	Contain *contain.Service    // containment actions (contract §7)
-	Feeds   *feeds.Service      // block lists for firewalls and resolvers
-	Intel   *indicators.Service // threat intelligence, matching at intake
-	rpz     *rpz.Server         // the response policy zone (--rpz-addr)
+	Contain  *contain.Service    // containment actions (contract §7)
+	Feeds    *feeds.Service      // block lists for firewalls and resolvers
+	Intel    *indicators.Service // threat intelligence, matching at intake
+	rpz      *rpz.Server         // the response policy zone (--rpz-addr)
+	Scanning *scanning.Service   // external scanning of registered hostnames
 
 	Disclosure *disclosure.Service // community programmes
 	Mail       mail.Sender
@@ -95,6 +97,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	if err := a.openIntel(cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.openScanning(cfg, log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -150,6 +156,9 @@ func (a *App) Close() error {
 	if q, ok := a.Mail.(*mail.Queue); ok {
 		q.Close()
 	}
+	if a.Scanning != nil {
+		a.Scanning.Close()
+	}
 	return a.DB.Close()
 }
 
@@ -158,12 +167,45 @@ func (a *App) Handler() http.Handler {
 	if a.router == nil {
 		a.router = a.buildRouter()
 	}
-	var h http.Handler = a.router
-	h = a.Sessions.LoadAndSave(h)
-	h = http.NewCrossOriginProtection().Handler(h)
-	h = web.SecurityHeaders(h)
+	// Each surface (browser, API, public, intake) brings its own headers,
+	// sessions, CSRF protection and authentication (web.Router). The calls
+	// Elasticsearch clients make before writing (GET /, /_license, index
+	// templates…) carrying intake credentials are answered as Elasticsearch
+	// before the router: ESInfo authenticates the intake token itself.
+	var h http.Handler = esRoot(a.Intake, a.router)
 	h = a.Metrics.instrument(h)
 	return web.Observe(a.Log, h)
+}
+
+// esRoot sends the requests Elasticsearch clients make before writing
+// (GET /, /_license, index templates…) to intake when they carry intake
+// credentials; intake answers as Elasticsearch. The browser keeps /
+// otherwise.
+func esRoot(in *intake.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if intake.IsESSetup(r) && intake.HasCredential(r) {
+			in.ESInfo(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// IntakeHandler is the handler of --intake-addr: the intake protocols'
+// routes, and / and the other calls Elasticsearch clients make before
+// writing answered as Elasticsearch; any other path is 404.
+func (a *App) IntakeHandler() http.Handler {
+	main := a.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case intake.IsESSetup(r):
+			a.Intake.ESInfo(w, r)
+		case intake.IsIntakePath(r.URL.Path):
+			main.ServeHTTP(w, r)
+		default:
+			intake.NotIntake(w, r)
+		}
+	})
 }
 
 // Router returns the router with every route (for tests that walk them).
@@ -177,13 +219,13 @@ func (a *App) buildRouter() *web.Router {
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
-		Intake: a.Intake, Detect: a.Detect, Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel})
+		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
-		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect},
-		Intel:      &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}})
+		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning,
+		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

@@ -26,6 +26,7 @@ type testApp struct {
 	srv    *httptest.Server
 	tokens map[string]string
 	ids    map[string]string
+	emails map[string]string
 }
 
 var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.WogAdmin}
@@ -33,6 +34,13 @@ var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.Wo
 func newTestApp(t *testing.T, engine store.Engine) *testApp {
 	t.Helper()
 	return newTestAppWith(t, engine, nil)
+}
+
+// newTestAppTOTP is newTestApp with the RequireTOTP setting given (off lets
+// tests sign staff in to the pages with a password alone).
+func newTestAppTOTP(t *testing.T, engine store.Engine, requireTOTP bool) *testApp {
+	t.Helper()
+	return newTestAppWith(t, engine, func(c *config.Config) { c.RequireTOTP = requireTOTP })
 }
 
 // newTestAppWith is newTestApp with the configuration changed by mod first.
@@ -49,7 +57,7 @@ func newTestAppWith(t *testing.T, engine store.Engine, mod func(*config.Config))
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	ta := &testApp{App: a, logs: logs, tokens: map[string]string{}, ids: map[string]string{}}
+	ta := &testApp{App: a, logs: logs, tokens: map[string]string{}, ids: map[string]string{}, emails: map[string]string{}}
 	ta.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(ta.srv.Close)
 	ctx := context.Background()
@@ -80,6 +88,7 @@ func newTestAppWith(t *testing.T, engine store.Engine, mod func(*config.Config))
 		}
 		ta.tokens[u.key] = tok
 		ta.ids[u.key] = created.ID
+		ta.emails[u.key] = u.email
 	}
 	return ta
 }

@@ -33,7 +33,8 @@ func (a *App) openMonitoring(cfg *config.Config, log *slog.Logger) error {
 	if rate == 0 {
 		rate = -1 // unlimited
 	}
-	a.Intake = intake.New(a.DB, a.Audit, a.Registry, log, intake.Options{MaxBody: cfg.IntakeMaxBody, Rate: rate, Sources: sources})
+	a.Intake = intake.New(a.DB, a.Audit, a.Registry, log, intake.Options{MaxBody: cfg.IntakeMaxBody, Rate: rate, Sources: sources,
+		SyslogIdleTimeout: cfg.SyslogIdleTimeout})
 	silence := cfg.SilenceAfter
 	if silence == 0 {
 		silence = -1 // off
@@ -145,6 +146,20 @@ func syslogTLS(cfg *config.Config) (*tls.Config, error) {
 		tc.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	return tc, nil
+}
+
+// BeginDrain starts the drain at SIGTERM: intake answers new HTTP requests
+// with each protocol's retryable busy answer while the listeners stay open,
+// and the syslog listeners stop accepting connections (open ones go on
+// until Stop).
+func (m *Monitoring) BeginDrain() {
+	if m == nil {
+		return
+	}
+	m.a.Intake.BeginDrain()
+	if m.Listeners != nil {
+		m.Listeners.StopAccepting()
+	}
 }
 
 // Stop drains the intake (HTTP requests storing events finish, new ones

@@ -44,7 +44,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	routes := map[string]web.Route{}
 	for _, rt := range ta.Router().Routes() {
-		if rt.Surface != web.API {
+		if rt.Surface != web.API && rt.Surface != web.Public {
 			continue
 		}
 		// A ServeMux "{$}" (this path exactly) is the path itself in OpenAPI.

@@ -1,10 +1,19 @@
 package app_test
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
+	"text/tabwriter"
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/store"
@@ -71,18 +80,71 @@ var publicRoutes = map[string]bool{
 
 var param = regexp.MustCompile(`\{[^}]+\}`)
 
-// TestEveryRouteIsGuarded walks every registered route and proves that
-// none is reachable without the access check: without credentials each
-// answers 401 (API, intake) or a redirect to sign in (UI pages), and every
-// role that holds no grant for a route's action gets 403 from every API
-// route, the same for a real id as for a made-up one.
+// walkers are who walks every route: anonymous and one user of each role
+// (agency roles of MOH).
+var walkers = []string{"", "admin", "analyst", "triager", "a-admin", "a-member", "researcher"}
+
+// answer classes of the walk.
+const (
+	classPass  = "pass"  // the guard let it through: the handler answered (2xx, 3xx, 400, 404, 405, 409, 413, 415, 429…)
+	class401   = "401"   // sign in first (API, intake, a browser form)
+	classLogin = "login" // a browser page redirects to sign in
+	class403   = "403"   // the role holds no grant for the route's action
+	classNo    = "no"    // intake refused the credential (401 or 403, as the protocol answers)
+)
+
+// TestEveryRouteIsGuarded walks every registered route as anonymous and as
+// every role, with made-up ids, and checks each answer's class against
+// the route's surface and action: the public routes are open to all;
+// intake answers 401 to anyone without an intake token; API routes answer
+// 401 without a token and 403 to a role that holds no grant for their
+// action (the same for a real id as for a made-up one); pages redirect to
+// sign in or answer 401 without a session and the 403 page to a role with
+// no grant. Nothing answers 5xx. testdata/routes.golden records the whole
+// table, so a change of access shows in review (-update rewrites it).
 func TestEveryRouteIsGuarded(t *testing.T) {
-	ta := newTestApp(t, store.SQLite)
+	ta := newTestAppTOTP(t, store.SQLite, false)
 	routes := ta.Router().Routes()
-	if len(routes) < 20 {
+	if len(routes) < 100 {
 		t.Fatalf("only %d routes registered", len(routes))
 	}
+	sort.Slice(routes, func(i, j int) bool {
+		if routes[i].Pattern != routes[j].Pattern {
+			return routes[i].Pattern < routes[j].Pattern
+		}
+		return routes[i].Method < routes[j].Method
+	})
+	browsers := map[string]*http.Client{}
+	signIn := func(who string) {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if who != "" {
+			form := url.Values{"email": {ta.emails[who]}, "password": {"correct horse battery staple"}}
+			req, _ := http.NewRequest("POST", ta.srv.URL+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", ta.srv.URL)
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("signing %s in: %d", who, resp.StatusCode)
+			}
+		}
+		browsers[who] = c
+	}
+	for _, who := range walkers {
+		signIn(who)
+	}
 	seenPublic := map[string]bool{}
+	var golden strings.Builder
+	golden.WriteString("# Every route × who asks → the class of the answer (internal/app/routes_test.go).\n")
+	golden.WriteString("# pass: the guard let it through · 401 · login: redirected to sign in · 403: no grant for the action\n")
+	golden.WriteString("# no: intake refused (no intake token) · ids in paths are made up, so pass includes the handler's 404\n")
+	golden.WriteString("# Regenerate after a deliberate change: go test ./internal/app -run TestEveryRouteIsGuarded -update\n\n")
+	tw := tabwriter.NewWriter(&golden, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "route\tsurface\taction\tanonymous\twog-admin\tanalyst\ttriager\tagency-admin\tagency-member\tresearcher")
 	for _, rt := range routes {
 		key := rt.Method + " " + rt.Pattern
 		if rt.Action == authz.Public {
@@ -90,51 +152,132 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 				t.Errorf("%s is public but not in the explicit public list", key)
 			}
 			seenPublic[key] = true
-			continue
-		}
-		if publicRoutes[key] {
+		} else if publicRoutes[key] {
 			t.Errorf("%s is in the public list but requires %s", key, rt.Action)
 		}
 		path := param.ReplaceAllString(strings.TrimSuffix(rt.Pattern, "{$}"), "01m8jhcf27vr9jkzj71yw85x8a")
-		req, _ := http.NewRequest(rt.Method, ta.srv.URL+path, strings.NewReader("{}"))
-		req.Header.Set("Content-Type", "application/json")
-		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		switch rt.Surface {
-		case web.API, web.Intake:
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("%s without credentials answered %d, want 401", key, resp.StatusCode)
-			}
-		case web.UI:
-			want := http.StatusSeeOther
-			if rt.Method != http.MethodGet {
-				want = http.StatusUnauthorized
-			}
-			if resp.StatusCode != want || (want == http.StatusSeeOther && !strings.HasPrefix(resp.Header.Get("Location"), "/login")) {
-				t.Errorf("%s without a session answered %d %s, want %d to /login", key, resp.StatusCode, resp.Header.Get("Location"), want)
-			}
-		}
-		// Every role that holds no grant for the route's action gets the
-		// same 403 from it, whatever the record: it learns nothing.
-		if rt.Surface == web.API {
-			for _, who := range []string{"admin", "analyst", "triager", "a-admin", "a-member", "researcher"} {
-				if authz.Check(ta.actor(t, who), rt.Action, authz.Collection()) == nil {
-					continue
+		row := []string{key, rt.Surface.String(), string(rt.Action)}
+		for _, who := range walkers {
+			req, _ := http.NewRequest(rt.Method, ta.srv.URL+path, strings.NewReader("{}"))
+			var client *http.Client
+			switch rt.Surface {
+			case web.UI:
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", ta.srv.URL)
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				client = browsers[who]
+			default:
+				req.Header.Set("Content-Type", "application/json")
+				if who != "" {
+					req.Header.Set("Authorization", "Bearer "+ta.tokens[who])
 				}
-				code, body := ta.do(t, who, rt.Method, path, "{}")
-				if code != http.StatusForbidden || body["error"].(map[string]any)["code"] != "forbidden" {
-					t.Errorf("%s as %s (no grant for %s) answered %d %v, want 403 forbidden", key, who, rt.Action, code, body)
-				}
+				client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got := classify(resp)
+			switch {
+			case rt.Action == authz.Public:
+				got = classPass // no guard: whatever the handler answers (it may send to /login itself)
+			case rt.Surface == web.Intake && (got == class401 || got == class403):
+				got = classNo
+			}
+			if resp.StatusCode >= 500 {
+				got = fmt.Sprint(resp.StatusCode)
+			}
+			want := expectedClass(t, ta, rt, who)
+			if got != want {
+				t.Errorf("%s as %s answered %d (%s), want %s: %.200s", key, nameOf(who), resp.StatusCode, got, want, body)
+			}
+			if got == class403 && rt.Surface == web.API && !strings.Contains(string(body), `"code":"forbidden"`) {
+				t.Errorf("%s as %s: 403 without the forbidden error: %s", key, nameOf(who), body)
+			}
+			row = append(row, got)
+			if strings.HasPrefix(rt.Pattern, "/login") || rt.Pattern == "/logout" {
+				signIn(who) // those may end or change the session
 			}
 		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
+	tw.Flush()
 	for k := range publicRoutes {
 		if !seenPublic[k] {
 			t.Errorf("public list names %s, which is not registered", k)
 		}
 	}
+	path := filepath.Join("testdata", "routes.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(golden.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != golden.String() {
+		gl, wl := strings.Split(golden.String(), "\n"), strings.Split(string(want), "\n")
+		for i := range max(len(gl), len(wl)) {
+			if i >= len(gl) || i >= len(wl) || gl[i] != wl[i] {
+				var g, w string
+				if i < len(gl) {
+					g = gl[i]
+				}
+				if i < len(wl) {
+					w = wl[i]
+				}
+				t.Errorf("routes.golden line %d:\n got  %s\n want %s", i+1, g, w)
+				break
+			}
+		}
+		t.Error("the route table differs from testdata/routes.golden; if the change is deliberate, run with -update and review the diff")
+	}
+}
+
+func nameOf(who string) string {
+	if who == "" {
+		return "anonymous"
+	}
+	return who
+}
+
+// classify names the class of an answer.
+func classify(resp *http.Response) string {
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return class401
+	case resp.StatusCode == http.StatusForbidden:
+		return class403
+	case resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/login"):
+		return classLogin
+	}
+	return classPass
+}
+
+// expectedClass is what the surface and authz say the answer must be.
+func expectedClass(t *testing.T, ta *testApp, rt web.Route, who string) string {
+	t.Helper()
+	switch {
+	case rt.Surface == web.Intake:
+		return classNo // no intake token (an API token is not one)
+	case rt.Action == authz.Public:
+		return classPass
+	case who == "" && rt.Surface == web.UI && (rt.Method == http.MethodGet || rt.Method == http.MethodHead):
+		return classLogin
+	case who == "":
+		return class401
+	}
+	switch err := authz.Check(ta.actor(t, who), rt.Action, authz.Collection()); {
+	case err == nil:
+		return classPass
+	case errors.Is(err, authz.ErrForbidden):
+		return class403
+	default:
+		t.Fatalf("%s as %s: authz says %v for the collection", rt.Pattern, who, err)
+	}
+	return ""
 }

@@ -10,46 +10,87 @@ import (
 	"time"
 )
 
-// ShutdownGrace is how long SIGTERM waits for requests to finish.
+// ShutdownGrace is how long after SIGTERM requests may run before the
+// server closes them.
 const ShutdownGrace = 8 * time.Second
 
 // MonitoringStop bounds the whole shutdown, intake and detection included.
 const MonitoringStop = 9500 * time.Millisecond
 
-// Serve runs the HTTP server and the background jobs until ctx ends, then
-// shuts down cleanly within ShutdownGrace. ready, when not nil, receives
-// the bound address once the server listens.
+// Serve runs the HTTP server (and the intake listener of --intake-addr)
+// and the background jobs until ctx ends, then shuts down cleanly within
+// MonitoringStop. ready, when not nil, receives the bound address once the
+// server listens.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", a.Cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Cfg.Addr, err)
 	}
+	var iln net.Listener
+	if a.Cfg.IntakeAddr != "" {
+		if iln, err = net.Listen("tcp", a.Cfg.IntakeAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on --intake-addr %s: %w", a.Cfg.IntakeAddr, err)
+		}
+	}
 	mon, err := a.StartMonitoring(ctx)
 	if err != nil {
 		ln.Close()
+		if iln != nil {
+			iln.Close()
+		}
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       2 * time.Minute,
+			WriteTimeout:      5 * time.Minute,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+		}
+	}
+	servers := []*http.Server{newServer(a.Handler())}
+	listeners := []net.Listener{ln}
+	if iln != nil {
+		servers = append(servers, newServer(a.IntakeHandler()))
+		listeners = append(listeners, iln)
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var jobs sync.WaitGroup
 	a.startJobs(jobsCtx, &jobs)
+	// External scanning (--scan) stops at the signal itself, so its scans
+	// wind down (and are handed back) while requests drain.
+	scanCtx, stopScanning := context.WithCancel(ctx)
+	defer stopScanning()
+	if a.Cfg.Scan.On {
+		jobs.Add(1)
+		go func() {
+			defer jobs.Done()
+			if err := a.Scanning.Run(scanCtx); err != nil {
+				a.Log.Error("scanning stopped", "err", err)
+			}
+		}()
+	}
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	a.Log.Info("kubu serving", "addr", ln.Addr().String(), "engine", string(a.DB.Engine))
+	if iln != nil {
+		a.Log.Info("intake listening", "addr", iln.Addr().String())
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	select {
 	case err := <-errc:
+		stopScanning()
+		for _, srv := range servers {
+			srv.Close()
+		}
 		stopJobs()
 		jobs.Wait()
 		mon.Stop(context.Background())
@@ -57,24 +98,40 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	case <-ctx.Done():
 	}
 	a.Log.Info("shutting down")
-	// Everything stops within MonitoringStop of the signal: HTTP requests
-	// (intake answers only once its events are stored) get ShutdownGrace,
-	// then intake, detection and the event log stop in what is left.
-	mctx, mcancel := context.WithTimeout(context.Background(), MonitoringStop)
+	// Everything stops within MonitoringStop of the signal. First intake
+	// drains for --drain-time with its listeners open: new intake requests
+	// get each protocol's retryable busy answer (so shippers retry, on
+	// another node or later) instead of a refused connection, and syslog
+	// stops accepting connections. Then the HTTP servers close, giving
+	// requests until ShutdownGrace (intake answers only once its events are
+	// stored), and intake, detection and the event log stop in what is left.
+	signalled := time.Now()
+	mctx, mcancel := context.WithDeadline(context.Background(), signalled.Add(MonitoringStop))
 	defer mcancel()
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	mon.BeginDrain()
+	drain := time.NewTimer(a.Cfg.DrainTime)
+	<-drain.C
+	sctx, cancel := context.WithDeadline(context.Background(), signalled.Add(ShutdownGrace))
 	defer cancel()
-	err = srv.Shutdown(sctx)
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, srv := range servers {
+		wg.Go(func() {
+			if err := srv.Shutdown(sctx); err != nil {
+				srv.Close()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					errs[i] = err
+				}
+			}
+		})
+	}
+	wg.Wait()
 	if merr := mon.Stop(mctx); merr != nil {
 		a.Log.Warn("monitoring stop", "err", merr)
 	}
 	stopJobs()
 	jobs.Wait()
-	if errors.Is(err, context.DeadlineExceeded) {
-		srv.Close()
-		return nil
-	}
-	return err
+	return errors.Join(errs...)
 }
 
 // startJobs runs the periodic work: signed audit checkpoints, expiring

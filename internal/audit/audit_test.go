@@ -205,3 +205,59 @@ func wantProblem(t *testing.T, l *audit.Log, seq int64) {
 		t.Fatalf("Verify named entry %d (%s), want %d", p.Seq, p.Reason, seq)
 	}
 }
+
+// TestVerifyWhileAppending: `kubu audit verify` runs beside a serving kubu,
+// so it must judge one consistent moment of the log, never entries from one
+// moment and the head from a later one ("the head counts N+1 but only N
+// are stored" was reported against an intact, growing log).
+func TestVerifyWhileAppending(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		l := audit.New(db, ring(t))
+		appendN(t, db, l, 5)
+		stop := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			for i := range 150 {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				err := db.Tx(ctx, func(tx *sql.Tx) error {
+					_, err := l.Append(ctx, tx, audit.Entry{Code: testCode, Actor: audit.System, TargetType: "thing", TargetID: fmt.Sprint("w", i)})
+					return err
+				})
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		verified := 0
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if verified == 0 {
+					t.Fatal("no verification ran while appending")
+				}
+				if s, err := l.Verify(ctx); err != nil || s.Entries != 155 {
+					t.Fatalf("after appending: %+v %v", s, err)
+				}
+				return
+			default:
+			}
+			if _, err := l.Verify(ctx); err != nil {
+				close(stop)
+				<-done
+				t.Fatalf("verify while appending (after %d good runs): %v", verified, err)
+			}
+			verified++
+		}
+	})
+}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/audit/tlog"
+
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // Checkpoint is a signed statement of the tree's size and root hash.
@@ -103,7 +105,11 @@ func (l *Log) Checkpoint(ctx context.Context) (cp Checkpoint, ok bool, err error
 
 // Checkpoints lists all checkpoints, oldest first.
 func (l *Log) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
-	rows, err := l.db.R().QueryContext(ctx, `SELECT tree_size, root_hash, at, signature FROM audit_checkpoints ORDER BY tree_size`)
+	return checkpointsFrom(ctx, l.db.R())
+}
+
+func checkpointsFrom(ctx context.Context, q store.Querier) ([]Checkpoint, error) {
+	rows, err := q.QueryContext(ctx, `SELECT tree_size, root_hash, at, signature FROM audit_checkpoints ORDER BY tree_size`)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ type Filter struct {
 	AgencyID    string
 	Code        string // exact code ID, optional
 	TargetType  string
+	TargetTypes []string // when set, only entries about records of these types
 	TargetID    string
 	ActorID     string
 	BeforeSeq   int64 // keyset cursor: only entries with seq < BeforeSeq (0 = newest)
@@ -31,6 +32,12 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 	}
 	if f.TargetType != "" {
 		wh.And("target_type = " + wh.Arg(f.TargetType))
+	}
+	if f.TargetTypes != nil {
+		if len(f.TargetTypes) == 0 {
+			wh.And("1 = 0")
+		}
+		wh.In("target_type", f.TargetTypes)
 	}
 	if f.TargetID != "" {
 		wh.And("target_id = " + wh.Arg(f.TargetID))

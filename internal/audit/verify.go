@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
 // Problem names the first place where the log is not intact.
@@ -27,7 +29,19 @@ type Summary struct {
 // entry when any entry was altered, re-hashed, reordered or deleted, or
 // when the head or a signed checkpoint does not match the entries.
 func (l *Log) Verify(ctx context.Context) (Summary, error) {
-	cps, err := l.Checkpoints(ctx)
+	var s Summary
+	err := l.db.Snapshot(ctx, func(q store.Querier) error {
+		var err error
+		s, err = l.verify(ctx, q)
+		return err
+	})
+	return s, err
+}
+
+// verify checks the log as q sees it: one snapshot, so that a log growing
+// beside it is judged at one size (entries, head and checkpoints agree).
+func (l *Log) verify(ctx context.Context, q store.Querier) (Summary, error) {
+	cps, err := checkpointsFrom(ctx, q)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -37,7 +51,7 @@ func (l *Log) Verify(ctx context.Context) (Summary, error) {
 			return Summary{}, &Problem{Seq: c.TreeSize, Reason: "the signed checkpoint at this size has a bad signature"}
 		}
 	}
-	rows, err := l.db.R().QueryContext(ctx, `SELECT seq, at, code, actor_id, actor_label, agency_id, target_type, target_id,
+	rows, err := q.QueryContext(ctx, `SELECT seq, at, code, actor_id, actor_label, agency_id, target_type, target_id,
 		before_json, after_json, leaf_hash, mac FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return Summary{}, err
@@ -98,7 +112,7 @@ func (l *Log) Verify(ctx context.Context) (Summary, error) {
 	}
 	var size int64
 	var compactText, headMAC string
-	if err := l.db.R().QueryRowContext(ctx, `SELECT size, compact, mac FROM audit_head WHERE id = 1`).Scan(&size, &compactText, &headMAC); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT size, compact, mac FROM audit_head WHERE id = 1`).Scan(&size, &compactText, &headMAC); err != nil {
 		return Summary{}, fmt.Errorf("audit head: %w", err)
 	}
 	if size > n {

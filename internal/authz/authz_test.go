@@ -280,3 +280,36 @@ func TestRoleShapes(t *testing.T) {
 		t.Error("empty or unknown roles")
 	}
 }
+
+func TestAuditViewOf(t *testing.T) {
+	if v, err := AuditViewOf(admin); err != nil || !v.All {
+		t.Fatalf("wog-admin: %+v %v", v, err)
+	}
+	v, err := AuditViewOf(aAdmin)
+	if err != nil || v.All || v.AgencyID != "A" || v.None() {
+		t.Fatalf("agency admin: %+v %v", v, err)
+	}
+	for _, want := range []string{"agency", "system", "finding", "user", "alert", "incident"} {
+		if !slices.Contains(v.TargetTypes, want) {
+			t.Errorf("agency admin may not read entries about %s", want)
+		}
+	}
+	for _, hidden := range []string{"report", "reward", "programme", "some-new-type"} {
+		if slices.Contains(v.TargetTypes, hidden) {
+			t.Errorf("agency admin reads entries about %s", hidden)
+		}
+	}
+	for _, a := range []Actor{aMember, researcher, analyst, Anonymous} {
+		if _, err := AuditViewOf(a); err == nil {
+			t.Errorf("%s reads the audit log", a.Role)
+		}
+	}
+	if !(AuditView{AgencyID: "A"}).None() || (AuditView{All: true}).None() {
+		t.Error("AuditView.None")
+	}
+	for _, typ := range AuditTargetTypes() {
+		if _, ok := policies[auditTargets[typ]]; !ok {
+			t.Errorf("audit target %s is read by %s, which has no policy", typ, auditTargets[typ])
+		}
+	}
+}

@@ -48,6 +48,7 @@ func commands() []command {
 		{"audit checkpoint", "sign and print a checkpoint of the audit log, to be kept elsewhere", auditCheckpoint},
 		{"verify-bundle", "check a case bundle offline, without a database", verifyBundle},
 		{"hunt", "run Sigma rules over .evtx and JSON log files, offline", runHunt},
+		{"scan", "scan host names from outside and grade them, offline", runScan},
 		{"version", "print the version", version},
 	}
 }

@@ -52,6 +52,9 @@ type Config struct {
 	SilenceAfter      time.Duration // a source silent this long raises an alert (0: never)
 	AlertGroupWindow  time.Duration // matches of a rule within this window join one alert
 	DetectWorkers     int           // detection workers on this node (0: one per core)
+	IntakeAddr        string        // a listener of intake's own, where / answers as Elasticsearch
+	SyslogIdleTimeout time.Duration // a silent syslog TCP/TLS connection is closed after this long
+	DrainTime         time.Duration // on SIGTERM, intake answers "busy" this long before the listeners close
 
 	// SecretKey is the master secret from KUBU_SECRET_KEY or
 	// KUBU_SECRET_KEY_FILE; nil means DATA/secret.key.
@@ -59,6 +62,7 @@ type Config struct {
 
 	Community Community
 	Intel     Intel // containment, feeds, threat intelligence
+	Scan      Scan
 }
 
 // Community configures the community programmes: outgoing mail,
@@ -113,6 +117,9 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	fs.Int64Var(&c.IntakeMaxBody, "intake-max-body", envInt(env, "KUBU_INTAKE_MAX_BODY", 32<<20), "largest intake request body in bytes, after decompression (env KUBU_INTAKE_MAX_BODY)")
 	fs.DurationVar(&c.SilenceAfter, "silence-after", envDuration(env, "KUBU_SILENCE_AFTER", time.Hour), "alert when a log source sends nothing for this long; 0 turns it off (env KUBU_SILENCE_AFTER)")
 	fs.DurationVar(&c.AlertGroupWindow, "alert-group-window", envDuration(env, "KUBU_ALERT_GROUP_WINDOW", time.Hour), "matches of one rule, agency and host within this window join one alert (env KUBU_ALERT_GROUP_WINDOW)")
+	fs.StringVar(&c.IntakeAddr, "intake-addr", envOr(env, "KUBU_INTAKE_ADDR", ""), "a listen address serving only the intake protocols, where / answers as Elasticsearch (env KUBU_INTAKE_ADDR)")
+	fs.DurationVar(&c.SyslogIdleTimeout, "syslog-idle-timeout", envDuration(env, "KUBU_SYSLOG_IDLE_TIMEOUT", 24*time.Hour), "close a syslog TCP/TLS connection silent this long (env KUBU_SYSLOG_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.DrainTime, "drain-time", envDuration(env, "KUBU_DRAIN_TIME", 2*time.Second), "on SIGTERM, keep listening this long answering intake with each protocol's retryable busy answer; at most 5s (env KUBU_DRAIN_TIME)")
 	fs.IntVar(&c.DetectWorkers, "detect-workers", int(envInt(env, "KUBU_DETECT_WORKERS", 0)), "detection workers on this node; 0 means one per core (env KUBU_DETECT_WORKERS)")
 	fs.Func("log-level", "debug, info, warn or error (env KUBU_LOG_LEVEL)", func(s string) error {
 		return c.LogLevel.UnmarshalText([]byte(s))
@@ -122,6 +129,7 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	}
 	communityFlags(fs, &c.Community, env)
 	intelFlags(fs, &c.Intel, env)
+	scanFlags(fs, &c.Scan, env)
 }
 
 func communityFlags(fs *flag.FlagSet, c *Community, env Getenv) {
@@ -219,7 +227,7 @@ func (c *Config) Finish(env Getenv) error {
 			c.SecretKey = k
 		}
 	}
-	for name, addr := range map[string]string{"--addr": c.Addr, "--syslog-udp": c.SyslogUDP, "--syslog-tcp": c.SyslogTCP, "--syslog-tls": c.SyslogTLS} {
+	for name, addr := range map[string]string{"--addr": c.Addr, "--syslog-udp": c.SyslogUDP, "--syslog-tcp": c.SyslogTCP, "--syslog-tls": c.SyslogTLS, "--intake-addr": c.IntakeAddr} {
 		if addr == "" {
 			continue
 		}
@@ -228,6 +236,12 @@ func (c *Config) Finish(env Getenv) error {
 		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 			errs = append(errs, fmt.Errorf("%s %q: bad port", name, addr))
 		}
+	}
+	if c.SyslogIdleTimeout != 0 && c.SyslogIdleTimeout < time.Second {
+		errs = append(errs, errors.New("--syslog-idle-timeout must be at least 1s"))
+	}
+	if c.DrainTime < 0 || c.DrainTime > 5*time.Second {
+		errs = append(errs, errors.New("--drain-time must be between 0s and 5s (SIGTERM exits within 10 s)"))
 	}
 	if c.SyslogTLS != "" && (c.TLSCert == "" || c.TLSKey == "") {
 		errs = append(errs, errors.New("--syslog-tls needs --tls-cert and --tls-key"))
@@ -258,6 +272,7 @@ func (c *Config) Finish(env Getenv) error {
 	}
 	errs = append(errs, c.Community.finish(env)...)
 	errs = append(errs, c.Intel.finish(env)...)
+	errs = append(errs, c.Scan.finish()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func parse(t *testing.T, env map[string]string, args ...string) (*Config, error) {
@@ -25,7 +26,8 @@ func TestDefaultsEnvAndFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || !c.RequireTOTP || c.DatabaseURL != "" || !filepath.IsAbs(c.DataDir) {
+	if c.Addr != "127.0.0.1:8080" || !c.RequireTOTP || c.DatabaseURL != "" || !filepath.IsAbs(c.DataDir) ||
+		c.IntakeAddr != "" || c.DrainTime != 2*time.Second || c.SyslogIdleTimeout != 24*time.Hour {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = parse(t, map[string]string{"KUBU_ADDR": "0.0.0.0:9000", "KUBU_REQUIRE_TOTP": "false"}, "--addr", "127.0.0.1:7000")
@@ -65,6 +67,9 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{[]string{"--public-url", "kubu.example"}, nil, "--public-url"},
 		{[]string{"--rules", "/no/such/rules"}, nil, "--rules"},
 		{nil, map[string]string{"KUBU_SECRET_KEY": "short"}, "KUBU_SECRET_KEY"},
+		{[]string{"--intake-addr", "nonsense"}, nil, "--intake-addr"},
+		{[]string{"--drain-time", "6s"}, nil, "--drain-time"},
+		{nil, map[string]string{"KUBU_SYSLOG_IDLE_TIMEOUT": "10ms"}, "--syslog-idle-timeout"},
 	}
 	for _, tc := range cases {
 		_, err := parse(t, tc.env, tc.args...)

@@ -41,18 +41,28 @@ func Dir() (string, error) {
 	}
 }
 
-// Path returns the corpus path joined with elem, skipping the test or
-// benchmark with a clear message when the corpus (or that part of it) is
-// absent.
+// RequireEnv names the variable that makes a missing corpus a failure
+// instead of a skip (CI sets it, as for every service tests need).
+const RequireEnv = "KUBU_TEST_REQUIRE_SERVICES"
+
+// Path returns the corpus path joined with elem. When the corpus (or that
+// part of it) is absent it skips the test or benchmark with a clear
+// message, or fails it when KUBU_TEST_REQUIRE_SERVICES is set.
 func Path(tb testing.TB, elem ...string) string {
 	tb.Helper()
+	missing := func(format string, args ...any) { tb.Skipf("skipping: "+format, args...) }
+	if os.Getenv(RequireEnv) != "" {
+		missing = func(format string, args ...any) { tb.Fatalf(format+" (and "+RequireEnv+" is set)", args...) }
+	}
 	d, err := Dir()
 	if err != nil {
-		tb.Skipf("skipping: shared corpus absent: %v", err)
+		missing("shared corpus absent: %v", err)
+		return ""
 	}
 	p := filepath.Join(append([]string{d}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("skipping: corpus part %s absent: %v", p, err)
+		missing("corpus part %s absent: %v", p, err)
+		return ""
 	}
 	return p
 }

@@ -79,7 +79,7 @@ func (w *worker) handle(ctx context.Context, msgs []eventlog.Msg) error {
 	for _, m := range msgs {
 		forEachEvent(m, func(eventID string, line []byte) {
 			events++
-			meta, _ := parseMeta(line)
+			matched, meta, err := matchLine(w.m, line)
 			if meta.Agency == "" {
 				meta.Agency = agencyOfSubject(m.Subject)
 			}
@@ -93,7 +93,6 @@ func (w *worker) handle(ctx context.Context, msgs []eventlog.Msg) error {
 			if seen := w.sources[k]; meta.Received.After(seen.at) {
 				w.sources[k] = sourceSeen{meta.Received}
 			}
-			matched, err := w.m.MatchRules(line)
 			if err != nil {
 				return // not a JSON object: nothing can match
 			}

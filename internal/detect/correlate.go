@@ -145,18 +145,17 @@ func (c *correlation) handle(ctx context.Context, msgs []eventlog.Msg) error {
 			continue
 		}
 		forEachEvent(m, func(eventID string, line []byte) {
-			matched, err := c.m.MatchRules(line)
+			matched, meta, err := matchLine(c.m, line)
 			if err != nil || len(matched) == 0 {
 				return
 			}
-			meta, _ := parseMeta(line)
 			if meta.Agency == "" {
 				meta.Agency = agencyOfSubject(m.Subject)
 			}
 			if meta.Time.IsZero() {
 				meta.Time = m.Time
 			}
-			ev, err := sigma.JSONEvent(line)
+			ev, err := eventBody(line)
 			if err != nil {
 				return
 			}

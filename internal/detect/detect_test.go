@@ -154,7 +154,7 @@ func TestRulesHotReload(t *testing.T) {
 	e.start(t)
 	now := time.Now().UTC()
 	e.publish(t, "MOH", ev("MOH", "h1", now, failedLogon("before")))
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "the event to be evaluated", func() bool { return e.s.Evaluated() >= 1 }) // sentinel
 	if n := len(e.alerts(t, AlertFilter{})); n != 0 {
 		t.Fatalf("%d alerts before any rule", n)
 	}
@@ -172,7 +172,7 @@ func TestRulesHotReload(t *testing.T) {
 	}
 	waitFor(t, "the disabled rule to unload", func() bool { return e.s.current().rules == 0 })
 	e.publish(t, "MOH", ev("MOH", "h3", now, failedLogon("disabled")))
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "the event to be evaluated", func() bool { return e.s.Evaluated() >= 3 }) // sentinel
 	if n := len(e.alerts(t, AlertFilter{})); n != 1 {
 		t.Fatalf("a disabled rule alerted: %d alerts", n)
 	}
@@ -247,4 +247,33 @@ func TestRuleFilesAndSigmaHQ(t *testing.T) {
 		al := e.alerts(t, AlertFilter{RuleID: "c248c896-e412-4279-8c15-1c558067b6fa"})
 		return len(al) == 1 && al[0].Level == "medium"
 	})
+}
+
+// TestEnvelopeNotMatched: rules see the event without kubu's "@kubu"
+// envelope (as `kubu hunt` sees an exported event), so a keyword cannot
+// match kubu's own metadata, while the event's own fields still match;
+// a line without an envelope is matched whole.
+func TestEnvelopeNotMatched(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	e := newEnv(t, db, Options{})
+	e.addRule(t, `title: Keyword
+id: 0e1f0000-0000-4000-8000-00000000e001
+level: low
+detection:
+  keywords: [envelope-host-7]
+  condition: keywords
+`)
+	e.start(t)
+	if err := e.s.WaitRules(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	e.publish(t, "MOH", ev("MOH", "envelope-host-7", now, map[string]any{"msg": "nothing here"}))
+	e.publish(t, "MOH", ev("MOH", "h2", now, map[string]any{"msg": "about envelope-host-7"}))
+	e.publish(t, "MOH", []byte(`{"msg":"bare envelope-host-7"}`+"\n"))
+	waitFor(t, "the events to be evaluated", func() bool { return e.s.Evaluated() >= 3 }) // sentinel
+	al := e.alerts(t, AlertFilter{})
+	if len(al) != 2 {
+		t.Fatalf("%d alerts, want 2 (the event naming the keyword, the bare line); the envelope's host matched: %+v", len(al), al)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kubu-gov/kubu/internal/event"
 	"github.com/kubu-gov/kubu/internal/eventlog"
 )
 
@@ -28,7 +29,7 @@ type Event struct {
 // workers read them.
 func EachEvent(m eventlog.Msg, fn func(Event)) {
 	forEachEvent(m, func(eventID string, line []byte) {
-		meta, _ := parseMeta(line)
+		meta, _ := event.ParseMeta(line)
 		if meta.Agency == "" {
 			meta.Agency = agencyOfSubject(m.Subject)
 		}

@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -105,18 +107,10 @@ func (e *env) restart(t *testing.T) {
 	e.start(t)
 }
 
-// ev is one event as intake stores it.
+// ev is one event as intake stores it (event.AppendLine).
 func ev(agency, host string, at time.Time, fields map[string]any) []byte {
-	meta := map[string]any{"agency": agency, "source": "test", "protocol": "hec", "received": at.UTC().Format(time.RFC3339Nano),
-		"time": at.UTC().Format(time.RFC3339Nano), "host": host}
 	b, _ := json.Marshal(fields)
-	m, _ := json.Marshal(meta)
-	out := []byte(`{"@kubu":` + string(m))
-	if len(b) > 2 {
-		out = append(out, ',')
-		out = append(out, b[1:len(b)-1]...)
-	}
-	return append(out, '}', '\n')
+	return event.AppendLine(nil, b, &event.Meta{Agency: agency, Source: "test", Protocol: "hec", Host: host, Received: at, Time: at})
 }
 
 // publish stores one batch of events for agency and returns its sequence.

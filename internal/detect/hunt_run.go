@@ -185,11 +185,10 @@ func (s *Service) huntChunk(ctx context.Context, huntID string, set *sigma.Set, 
 				msg := chunk[i]
 				forEachEvent(msg, func(eventID string, line []byte) {
 					res.events++
-					matched, err := m.MatchRules(line)
+					matched, meta, err := matchLine(m, line)
 					if err != nil || len(matched) == 0 {
 						return
 					}
-					meta, _ := parseMeta(line)
 					if meta.Agency == "" {
 						meta.Agency = agencyOfSubject(msg.Subject)
 					}

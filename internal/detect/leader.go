@@ -139,5 +139,6 @@ func (s *Service) runSilence(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("silent sources alerted", "count", n)
 		}
+		s.silenceChecks.Add(1)
 	}
 }

@@ -73,7 +73,9 @@ func TestSilentSource(t *testing.T) {
 	e.publish(t, "MOH", ev("MOH", "fw01", time.Now(), map[string]any{"msg": "hello"}))
 	silence := func() []Alert { return e.alerts(t, AlertFilter{RuleID: SilenceRuleID}) }
 	waitFor(t, "the silence alert", func() bool { return len(silence()) == 1 })
-	time.Sleep(time.Second)
+	// Sentinel: two more silence checks have run since the alert.
+	checks := e.s.silenceChecks.Load()
+	waitFor(t, "two more silence checks", func() bool { return e.s.silenceChecks.Load() >= checks+2 })
 	if n := len(silence()); n != 1 || silence()[0].EventCount != 1 {
 		t.Fatalf("a silent source alerted %d times", n)
 	}

@@ -107,7 +107,8 @@ type Service struct {
 
 	codes *registry.Codes
 
-	evaluated atomic.Int64 // events matched by this node's workers
+	evaluated     atomic.Int64 // events matched by this node's workers
+	silenceChecks atomic.Int64 // silence checks finished on this node (a test's sentinel)
 }
 
 // New returns detection over db. Run starts it.

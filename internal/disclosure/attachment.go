@@ -19,7 +19,8 @@ import (
 )
 
 // Attachment limits: each file at most MaxAttachment bytes, at most
-// MaxUploads per submission or message and MaxPerReport per report.
+// MaxUploads per submission or message, and at most MaxPerReport from the
+// reporter on one report (staff files do not count, and have no such limit).
 const (
 	MaxAttachment = 10 << 20
 	MaxUploads    = 5
@@ -45,6 +46,7 @@ type Attachment struct {
 	ContentType string    `json:"content_type"`
 	Size        int64     `json:"size"`
 	SHA256      string    `json:"sha256"`
+	MessageID   string    `json:"message_id,omitempty"` // the message it came with; none: the report itself
 	CreatedAt   time.Time `json:"created_at"`
 }
 
@@ -67,13 +69,15 @@ func Sniff(data []byte) string {
 	return mt
 }
 
-// checkUploads validates uploads; existing is how many the report holds.
+// checkUploads validates uploads; existing is how many the reporter has
+// put on the report, or -1 for staff, whose files the reporter's limit does
+// not cover.
 func checkUploads(ups []Upload, existing int) error {
 	var v validate.Errors
 	if len(ups) > MaxUploads {
 		v.Add("attachments", "at most %d files at a time", MaxUploads)
 	}
-	if existing+len(ups) > MaxPerReport {
+	if existing >= 0 && existing+len(ups) > MaxPerReport {
 		v.Add("attachments", "a report holds at most %d files", MaxPerReport)
 	}
 	for _, u := range ups {
@@ -112,12 +116,14 @@ func SafeFilename(name string) string {
 	return out
 }
 
-func prepareUploads(ups []Upload, sealer *keys.Sealer, reportID string, a authz.Actor) ([]preparedFile, error) {
+// prepareUploads seals uploads for the report, and for the message
+// messageID when they come with one.
+func prepareUploads(ups []Upload, sealer *keys.Sealer, reportID, messageID string, a authz.Actor) ([]preparedFile, error) {
 	out := make([]preparedFile, 0, len(ups))
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	for _, u := range ups {
 		f := preparedFile{Attachment: Attachment{ID: id.Random(), Filename: SafeFilename(u.Filename), ContentType: Sniff(u.Data),
-			Size: int64(len(u.Data)), SHA256: sha256Hex(u.Data), CreatedAt: now}, reportID: reportID, by: a.AuditActor().ID}
+			Size: int64(len(u.Data)), SHA256: sha256Hex(u.Data), MessageID: messageID, CreatedAt: now}, reportID: reportID, by: a.AuditActor().ID}
 		if f.ContentType == "" {
 			return nil, validate.Errors{{Field: "attachments", Message: f.Filename + " is not an allowed type"}}
 		}
@@ -128,8 +134,8 @@ func prepareUploads(ups []Upload, sealer *keys.Sealer, reportID string, a authz.
 }
 
 func insertAttachment(ctx context.Context, tx *sql.Tx, f preparedFile) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO report_attachments (id, report_id, filename, content_type, size, sha256, sealed, uploaded_by, created_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`, f.ID, f.reportID, f.Filename, f.ContentType, f.Size, f.SHA256, f.sealed, f.by, f.CreatedAt.UnixMilli())
+	_, err := tx.ExecContext(ctx, `INSERT INTO report_attachments (id, report_id, message_id, filename, content_type, size, sha256, sealed, uploaded_by, created_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, f.ID, f.reportID, nullable(f.MessageID), f.Filename, f.ContentType, f.Size, f.SHA256, f.sealed, f.by, f.CreatedAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("insert attachment: %w", err)
 	}
@@ -144,9 +150,21 @@ func attachmentsOf(fs []preparedFile) []Attachment {
 	return out
 }
 
-func (s *Service) attachments(ctx context.Context, reportID string) ([]Attachment, error) {
-	rows, err := s.db.R().QueryContext(ctx, `SELECT id, filename, content_type, size, sha256, created_at FROM report_attachments
-		WHERE report_id = $1 ORDER BY created_at, id`, reportID)
+// visibleAttachment is the condition an attachment a (joined to its
+// message m) must meet for a viewer who is not staff: it came with the
+// report, or with a message that is not an internal note.
+const visibleAttachment = ` AND (m.kind IS NULL OR m.kind <> 'note')`
+
+const attachmentFrom = ` FROM report_attachments a LEFT JOIN report_messages m ON m.id = a.message_id`
+
+// attachments lists a report's attachments as the viewer may see them:
+// staff all, the reporter none of an internal note's.
+func (s *Service) attachments(ctx context.Context, reportID string, staffView bool) ([]Attachment, error) {
+	q := `SELECT a.id, a.filename, a.content_type, a.size, a.sha256, COALESCE(a.message_id, ''), a.created_at` + attachmentFrom + ` WHERE a.report_id = $1`
+	if !staffView {
+		q += visibleAttachment
+	}
+	rows, err := s.db.R().QueryContext(ctx, q+` ORDER BY a.created_at, a.id`, reportID)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +173,7 @@ func (s *Service) attachments(ctx context.Context, reportID string) ([]Attachmen
 	for rows.Next() {
 		var at Attachment
 		var created int64
-		if err := rows.Scan(&at.ID, &at.Filename, &at.ContentType, &at.Size, &at.SHA256, &created); err != nil {
+		if err := rows.Scan(&at.ID, &at.Filename, &at.ContentType, &at.Size, &at.SHA256, &at.MessageID, &created); err != nil {
 			return nil, err
 		}
 		at.CreatedAt = time.UnixMilli(created).UTC()
@@ -164,12 +182,22 @@ func (s *Service) attachments(ctx context.Context, reportID string) ([]Attachmen
 	return out, rows.Err()
 }
 
-func (s *Service) openAttachment(ctx context.Context, reportID, attachmentID string) (Attachment, []byte, error) {
+// openAttachment is kubu's one attachment server: it returns a file of a
+// report to a viewer who may see the report, when the viewer may also see
+// the message it came with (an internal note's files are staff's only; to
+// anyone else they answer ErrNotFound, like a missing file). Attachment
+// (signed-in callers) and PublicAttachment (a reporter's token) differ only
+// in how they find the report and the viewer.
+func (s *Service) openAttachment(ctx context.Context, reportID, attachmentID string, staffView bool) (Attachment, []byte, error) {
 	var at Attachment
 	var created int64
 	var sealed []byte
-	err := s.db.R().QueryRowContext(ctx, `SELECT id, filename, content_type, size, sha256, created_at, sealed FROM report_attachments
-		WHERE id = $1 AND report_id = $2`, attachmentID, reportID).Scan(&at.ID, &at.Filename, &at.ContentType, &at.Size, &at.SHA256, &created, &sealed)
+	q := `SELECT a.id, a.filename, a.content_type, a.size, a.sha256, COALESCE(a.message_id, ''), a.created_at, a.sealed` + attachmentFrom +
+		` WHERE a.id = $1 AND a.report_id = $2`
+	if !staffView {
+		q += visibleAttachment
+	}
+	err := s.db.R().QueryRowContext(ctx, q, attachmentID, reportID).Scan(&at.ID, &at.Filename, &at.ContentType, &at.Size, &at.SHA256, &at.MessageID, &created, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Attachment{}, nil, authz.ErrNotFound
 	}
@@ -184,12 +212,14 @@ func (s *Service) openAttachment(ctx context.Context, reportID, attachmentID str
 	return at, data, nil
 }
 
-// Attachment returns an attachment of a report the caller may see.
+// Attachment returns an attachment of a report the caller may see, if the
+// caller may see the message it came with.
 func (s *Service) Attachment(ctx context.Context, a authz.Actor, reportID, attachmentID string) (Attachment, []byte, error) {
-	if _, err := s.Report(ctx, a, reportID); err != nil {
+	r, err := s.Report(ctx, a, reportID)
+	if err != nil {
 		return Attachment{}, nil, err
 	}
-	return s.openAttachment(ctx, reportID, attachmentID)
+	return s.openAttachment(ctx, r.ID, attachmentID, staffView(a, &r))
 }
 
 // AddAttachments stores files on a report the caller may comment on.

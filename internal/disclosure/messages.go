@@ -79,7 +79,25 @@ func (s *Service) messages(ctx context.Context, reportID string, staffView bool)
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Each message carries the files it came with (those of notes only for
+	// staff, as the notes themselves).
+	atts, err := s.attachments(ctx, reportID, staffView)
+	if err != nil {
+		return nil, err
+	}
+	byMessage := map[string][]Attachment{}
+	for _, at := range atts {
+		if at.MessageID != "" {
+			byMessage[at.MessageID] = append(byMessage[at.MessageID], at)
+		}
+	}
+	for i := range out {
+		out[i].Attachments = byMessage[out[i].ID]
+	}
+	return out, nil
 }
 
 // AddMessage adds a message (or, for staff, an internal note when
@@ -107,9 +125,13 @@ func (s *Service) addMessage(ctx context.Context, r Report, a authz.Actor, body 
 		v.Add("body", "is required")
 	}
 	v.MaxLen("body", body, MaxBody)
-	var existing int
-	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM report_attachments WHERE report_id = $1`, r.ID).Scan(&existing); err != nil {
-		return Message{}, err
+	// The reporter's files count against their limit; staff's do not.
+	existing := -1
+	if !staffView(a, &r) {
+		if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM report_attachments WHERE report_id = $1 AND uploaded_by = $2`,
+			r.ID, a.AuditActor().ID).Scan(&existing); err != nil {
+			return Message{}, err
+		}
 	}
 	if err := checkUploads(ups, existing); err != nil {
 		fe, _ := validate.As(err)
@@ -123,7 +145,8 @@ func (s *Service) addMessage(ctx context.Context, r Report, a authz.Actor, body 
 			return Message{}, validate.Errors{{Field: "body", Message: "this report is closed"}}
 		}
 	}
-	files, err := prepareUploads(ups, s.files, r.ID, a)
+	msgID := id.New()
+	files, err := prepareUploads(ups, s.files, r.ID, msgID, a)
 	if err != nil {
 		return Message{}, err
 	}
@@ -132,7 +155,7 @@ func (s *Service) addMessage(ctx context.Context, r Report, a authz.Actor, body 
 		kind = KindNote
 	}
 	now := s.stamp()
-	m := Message{ID: id.New(), Kind: kind, Body: body, CreatedAt: now, FromStaff: staffView(a, &r), Attachments: attachmentsOf(files)}
+	m := Message{ID: msgID, Kind: kind, Body: body, CreatedAt: now, FromStaff: staffView(a, &r), Attachments: attachmentsOf(files)}
 	actor := a.AuditActor()
 	if len(files) > 0 {
 		names := make([]string, len(files))

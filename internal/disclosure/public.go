@@ -102,5 +102,5 @@ func (s *Service) PublicAttachment(ctx context.Context, reportID, token, attachm
 	if err != nil {
 		return Attachment{}, nil, err
 	}
-	return s.openAttachment(ctx, r.ID, attachmentID)
+	return s.openAttachment(ctx, r.ID, attachmentID, false)
 }

@@ -168,7 +168,7 @@ func (s *Service) Report(ctx context.Context, a authz.Actor, reportID string) (R
 // finish fills the computed parts of a report for its viewer.
 func (s *Service) finish(ctx context.Context, r Report, staffView bool) (Report, error) {
 	r.Clocks = Clocks(r, r.targets, s.now())
-	atts, err := s.attachments(ctx, r.ID)
+	atts, err := s.attachments(ctx, r.ID, staffView)
 	if err != nil {
 		return Report{}, err
 	}

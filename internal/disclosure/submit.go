@@ -60,6 +60,7 @@ func (in *NewReport) validate(anonymous bool) (CVSS, error) {
 	if in.CWE != nil && (*in.CWE < 1 || *in.CWE > 100000) {
 		v.Add("cwe", "must be a CWE number")
 	}
+	v.MaxLen("system_id", in.SystemID, 64)
 	if in.ReporterEmail != "" {
 		if !anonymous {
 			v.Add("reporter_email", "researchers are reached through their account")
@@ -161,16 +162,23 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Rece
 	if in.CVSSVector != "" {
 		r.CVSSVector, r.CVSSScore, r.Severity = c.Vector, &c.Score, c.Severity
 	}
+	// A system the reporter names is taken when it is in the programme's
+	// scope. A made-up or out-of-scope one is ignored — the report is
+	// placed by its URL, or by triage — and the answer is the same as for a
+	// real one, so that the public form tells no one which ids exist.
 	if in.SystemID != "" {
-		sys, err := s.registry.System(ctx, authz.Actor{UserID: "system", Role: authz.Triager}, in.SystemID)
-		if err != nil || !p.inScope(sys) {
-			return Receipt{}, validate.Errors{{Field: "system_id", Message: "no such system in this programme's scope"}}
+		sys, err := s.registry.LookupSystem(ctx, in.SystemID)
+		switch {
+		case err == nil && p.inScope(sys):
+			r.SystemID, r.AgencyID = sys.ID, sys.AgencyID
+			if r.AssetType == "" {
+				r.AssetType = sys.AssetType
+			}
+		case err != nil && !errors.Is(err, authz.ErrNotFound):
+			return Receipt{}, err
 		}
-		r.SystemID, r.AgencyID = sys.ID, sys.AgencyID
-		if r.AssetType == "" {
-			r.AssetType = sys.AssetType
-		}
-	} else if ep.Host != "" {
+	}
+	if r.SystemID == "" && ep.Host != "" {
 		if hs, ok := s.hosts.lookup(ctx, ep.Host); ok && (len(p.SystemIDs) == 0 || slices.Contains(p.SystemIDs, hs.SystemID)) {
 			r.SystemID, r.AgencyID = hs.SystemID, hs.AgencyID
 			if r.AssetType == "" && slices.Contains(AssetTypes, hs.AssetType) {
@@ -181,7 +189,7 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, in NewReport) (Rece
 	if !anonymous {
 		r.ResearcherID = a.UserID
 	}
-	files, err := prepareUploads(in.Uploads, s.files, r.ID, a)
+	files, err := prepareUploads(in.Uploads, s.files, r.ID, "", a)
 	if err != nil {
 		return Receipt{}, err
 	}

@@ -77,7 +77,7 @@ func (p Policy) validate() error {
 
 // Policy returns an agency's SLA policy (the default when it set none).
 func (s *Service) Policy(ctx context.Context, a authz.Actor, agencyID string) (Policy, error) {
-	if err := authz.Check(a, authz.AgencyRead, authz.Record(agencyID)); err != nil {
+	if _, err := s.registry.Agency(ctx, a, agencyID); err != nil { // checks agency.read; a missing agency is 404
 		return Policy{}, err
 	}
 	return s.policy(ctx, s.db.R(), agencyID)
@@ -99,6 +99,12 @@ func (s *Service) policy(ctx context.Context, q interface {
 // stay as they were promised; new findings and severity changes use the new
 // policy.
 func (s *Service) SetPolicy(ctx context.Context, a authz.Actor, agencyID string, p Policy) error {
+	if err := authz.Check(a, authz.SLAManage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return err
+	}
+	if _, err := s.registry.Agency(ctx, a, agencyID); err != nil { // a missing agency is 404, not a failed insert
+		return err
+	}
 	if err := authz.Check(a, authz.SLAManage, authz.Record(agencyID)); err != nil {
 		return err
 	}

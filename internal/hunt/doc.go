@@ -22,10 +22,11 @@
 //
 // Run discovers the inputs (folders recursively, by extension), reads
 // each file in its own goroutine into batches of flat JSON records (EVTX
-// through internal/evtx; JSON documents in the nested evtx_dump shape are
-// flattened with evtx.FlattenJSON) and matches the batches on one
+// through internal/evtx; JSON documents take live detection's shape through
+// event.Normaliser: evtx_dump and Winlogbeat/ECS Windows events become the
+// flat EVTX form) and matches the batches on one
 // goroutine per core, each with its own sigma.Matcher. Only detections are
-// kept: they are sorted into a timeline by event time (ties: file, record,
+// kept: they are sorted into a timeline by event time (event.Time; ties: file, record,
 // rule), correlation rules run over that timeline in time order, and the
 // result is written by the caller. A file that cannot be read is reported
 // in Result.Files and the other files are still processed.

@@ -1,6 +1,12 @@
 package hunt
 
 import (
+	"bytes"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/kubu-gov/kubu/internal/event"
+
 	"context"
 	"runtime"
 	"sync"
@@ -76,6 +82,7 @@ type recMeta struct {
 	no       uint64
 	off, end int
 	when     time.Time // the reader's time for the record (EVTX); zero for JSON
+	flat     bool      // already the flat form (an EVTX record)
 }
 
 type batch struct {
@@ -189,10 +196,10 @@ type matchWorker struct {
 	m       *sigma.Matcher
 	keepAll bool
 	cnt     *Counters
-	scratch []byte
 	hits    []*sigma.Rule
 	onHit   func(*sigma.Rule)
-	times   timeReader
+	norm    event.Normaliser
+	times   fastjson.Parser
 	found   []Detection
 }
 
@@ -210,14 +217,15 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 	var records, failed int64
 	for _, rm := range b.recs {
 		raw := b.buf[rm.off:rm.end]
-		if isNested(raw) {
-			flat, err := flattenNested(raw, w.scratch[:0])
-			if err != nil {
+		if !rm.flat {
+			// JSON documents take the shape live detection matches on
+			// (evtx_dump and Winlogbeat/ECS Windows events become flat).
+			obj, _, _, ok := w.norm.Document(raw)
+			if !ok {
 				failed++
 				continue
 			}
-			w.scratch = flat
-			raw = flat
+			raw = obj
 		}
 		w.hits = w.hits[:0]
 		if err := w.m.MatchJSON(raw, w.onHit); err != nil {
@@ -228,10 +236,12 @@ func (w *matchWorker) match(b *batch, path string, st *fileState) {
 		if len(w.hits) == 0 {
 			continue
 		}
-		ev := compactCopy(raw)
-		t := w.times.eventTime(ev)
-		if t.IsZero() {
-			t = rm.when
+		ev := bytes.Clone(raw)
+		t := rm.when
+		if v, err := w.times.ParseBytes(ev); err == nil {
+			if et := event.Time(v); !et.IsZero() {
+				t = et
+			}
 		}
 		for _, r := range w.hits {
 			w.found = append(w.found, Detection{Rule: r, Time: t, File: path, Record: rm.no, Event: ev})

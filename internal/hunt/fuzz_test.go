@@ -10,7 +10,6 @@ import (
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/valyala/fastjson"
 )
 
 // FuzzDocReader checks that splitting JSON documents does not depend on
@@ -73,22 +72,6 @@ func FuzzLineReader(f *testing.F) {
 		b := read(t, iotest.OneByteReader(strings.NewReader(in)))
 		if diff := cmp.Diff(a, b); diff != "" {
 			t.Fatalf("lines depend on read sizes:\n%s", diff)
-		}
-	})
-}
-
-// FuzzEventTime checks that reading an event's time never panics and gives
-// UTC times.
-func FuzzEventTime(f *testing.F) {
-	for _, s := range []string{`{"TimeCreated":"2026-03-01T10:00:05.123456Z"}`, `{"ts":1700000000.5}`, `{"@timestamp":"1700000000000"}`,
-		`{"UtcTime":"2026-03-01 10:00:05.123"}`, `{"time":"Mon, 02 Jan 2006 15:04:05 -0700"}`, `{"ts":-1}`, `[]`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		var p fastjson.Parser
-		tm := eventTime(&p, []byte(in))
-		if !tm.IsZero() && tm.Location().String() != "UTC" {
-			t.Fatalf("time %v of %q is not UTC", tm, in)
 		}
 	})
 }

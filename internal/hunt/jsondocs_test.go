@@ -125,21 +125,3 @@ func TestLineReader(t *testing.T) {
 		})
 	}
 }
-
-func TestIsNested(t *testing.T) {
-	cases := map[string]bool{
-		`{"Event":{"System":{}}}`:  true,
-		" {\n \"Event\" : \n {}}":  true,
-		`{"Event":"x"}`:            false,
-		`{"EventID":1,"Event":{}}`: false,
-		`{"System":{},"Event":{}}`: false,
-		`[{"Event":{}}]`:           false,
-		``:                         false,
-		`{"Event"`:                 false,
-	}
-	for in, want := range cases {
-		if got := isNested([]byte(in)); got != want {
-			t.Errorf("isNested(%q) = %v, want %v", in, got, want)
-		}
-	}
-}

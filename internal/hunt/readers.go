@@ -1,17 +1,12 @@
 package hunt
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/kubu-gov/kubu/internal/evtx"
-	"github.com/valyala/fastjson"
 )
 
 // maxFileWarnings caps the reader warnings kept per file.
@@ -67,7 +62,7 @@ func (r *fileReader) readEVTX(fr *FileResult) error {
 		b := r.batch()
 		off := len(b.buf)
 		b.buf = rec.AppendFlatJSON(b.buf)
-		b.recs = append(b.recs, recMeta{no: rec.ID, off: off, end: len(b.buf), when: rec.Time})
+		b.recs = append(b.recs, recMeta{no: rec.ID, off: off, end: len(b.buf), when: rec.Time, flat: true})
 		if b.full() {
 			r.progress(rec.Offset)
 			if err := r.flush(); err != nil {
@@ -185,55 +180,3 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
-
-// isNested reports whether a JSON object is in the nested evtx_dump shape:
-// its first member is "Event" holding an object.
-func isNested(raw []byte) bool {
-	i := skipWS(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return false
-	}
-	i = skipWS(raw, i+1)
-	if !bytes.HasPrefix(raw[i:], []byte(`"Event"`)) {
-		return false
-	}
-	i = skipWS(raw, i+len(`"Event"`))
-	if i >= len(raw) || raw[i] != ':' {
-		return false
-	}
-	i = skipWS(raw, i+1)
-	return i < len(raw) && raw[i] == '{'
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// flattenNested turns an evtx_dump-shaped document into the flat form.
-func flattenNested(raw, dst []byte) ([]byte, error) {
-	out, err := evtx.FlattenJSON(raw, dst)
-	if err != nil {
-		return dst, fmt.Errorf("flatten: %w", err)
-	}
-	return out, nil
-}
-
-// compactCopy copies an event for keeping, on one line.
-func compactCopy(raw []byte) []byte {
-	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 {
-		return bytes.Clone(raw)
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return bytes.Clone(raw)
-	}
-	return b.Bytes()
-}
-
-// timeReader finds event times with a reusable parser.
-type timeReader struct{ p fastjson.Parser }
-
-func (t *timeReader) eventTime(raw []byte) time.Time { return eventTime(&t.p, raw) }

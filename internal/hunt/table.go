@@ -1,6 +1,8 @@
 package hunt
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
 	"bufio"
 	"fmt"
 	"io"
@@ -166,7 +168,7 @@ func leafSummary(v *fastjson.Value, prefix string, parts []string) []string {
 		case fastjson.TypeObject:
 			parts = leafSummary(x, name+".", parts)
 		case fastjson.TypeString:
-			if s := string(x.GetStringBytes()); s != "" && !isTimeField(name) {
+			if s := string(x.GetStringBytes()); s != "" && !event.IsTimeField(name) {
 				parts = append(parts, name+"="+s)
 			}
 		case fastjson.TypeArray:
@@ -175,16 +177,6 @@ func leafSummary(v *fastjson.Value, prefix string, parts []string) []string {
 		}
 	})
 	return parts
-}
-
-// isTimeField reports whether name is one of the fields eventTime reads.
-func isTimeField(name string) bool {
-	for _, f := range timeFields {
-		if len(f) == 1 && f[0] == name {
-			return true
-		}
-	}
-	return false
 }
 
 // cell makes s safe for a terminal (control characters become spaces,

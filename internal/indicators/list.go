@@ -197,7 +197,7 @@ func (s *Service) Retire(ctx context.Context, a authz.Actor, id string) (Indicat
 		if err := bumpVersion(ctx, tx); err != nil {
 			return err
 		}
-		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: Retired, Actor: a.AuditActor(), TargetType: "intel_indicator", TargetID: id,
+		_, err := s.audit.Append(ctx, tx, audit.Entry{Code: Retired, Actor: a.AuditActor(), TargetType: "indicator", TargetID: id,
 			Before: map[string]any{"stix_id": in.STIXID, "type": in.Type, "value": in.Value, "valid_until": in.ValidUntil},
 			After:  map[string]any{"valid_until": now}})
 		return err

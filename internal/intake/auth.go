@@ -73,7 +73,10 @@ func credential(r *http.Request, protocol string) (secret string, malformed bool
 // answers refusals in the protocol's own words. It returns the token's
 // agency id.
 func (s *Service) Authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
-	protocol := protocolOf(r.URL.Path)
+	return s.authenticate(w, r, protocolOf(r.URL.Path))
+}
+
+func (s *Service) authenticate(w http.ResponseWriter, r *http.Request, protocol string) (string, bool) {
 	idn, ok := s.identify(w, r, protocol)
 	if !ok {
 		return "", false

@@ -25,6 +25,8 @@ func bulkError(w http.ResponseWriter, status int, reason string) {
 		typ = "content_too_long_exception"
 	case http.StatusUnsupportedMediaType:
 		typ = "media_type_header_exception"
+	case http.StatusNotFound:
+		typ = "resource_not_found_exception"
 	}
 	cause := bulk.ErrorCause{Type: typ, Reason: reason}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
@@ -87,7 +89,7 @@ func (s *Service) Bulk(w http.ResponseWriter, r *http.Request) {
 		var t time.Time
 		ok := len(src) > 0 && src[0] == '{'
 		if ok {
-			obj, host, t, ok = n.document(src)
+			obj, host, t, ok = n.Document(src)
 		}
 		if !ok {
 			rejected++

@@ -10,9 +10,10 @@
 // Events travel in batches: one event-log message holds many events as
 // NDJSON, one flat JSON object per line, on subject "<prefix>.<agency>".
 // Each object carries the original fields — Windows events on the flat
-// EVTX field names the Sigma mapping uses (Winlogbeat/ECS documents through
-// intake/ecs, evtx_dump-style nested documents through evtx.FlattenJSON),
-// everything else as sent — plus one reserved key written first:
+// EVTX field names the Sigma mapping uses (event.Normaliser: Winlogbeat/ECS
+// documents through event/ecs, evtx_dump-style nested documents through
+// evtx.FlattenJSON), everything else as sent — plus one reserved key
+// written first (event.AppendLine):
 //
 //	"@kubu":{"agency":"MOH","source":"…","protocol":"hec","received":"…","time":"…","host":"…"}
 //

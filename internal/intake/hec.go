@@ -1,10 +1,15 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
+	"github.com/kubu-gov/kubu/internal/jsonw"
+
 	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/valyala/fastjson"
 
@@ -136,7 +141,7 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 		doc = []byte(ev.Text)
 	}
 	if doc != nil {
-		o, host, t, ok := n.document(doc)
+		o, host, t, ok := n.Document(doc)
 		if !ok {
 			return nil
 		}
@@ -149,7 +154,7 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 		}
 	} else {
 		n.tmp = append(n.tmp[:0], `{"message":`...)
-		n.tmp = appendString(n.tmp, ev.Text)
+		n.tmp = jsonw.AppendString(n.tmp, ev.Text)
 		n.tmp = append(n.tmp, '}')
 		obj = n.tmp
 	}
@@ -158,44 +163,50 @@ func (n *normaliser) hecObject(ev *hec.Event, m *Meta) []byte {
 		return obj
 	}
 	v, err := n.p.ParseBytes(obj)
-	if err != nil {
+	if err != nil || v.Type() != fastjson.TypeObject {
 		return nil
 	}
-	out := append(n.flat[:0:0], bytes.TrimRight(obj, "} \t\r\n")...)
-	first := len(bytes.TrimSpace(out)) == 1 // "{" only
+	// Open the object again: drop exactly its own closing brace (a nested
+	// object's braces before it are the event's data), then add members.
+	body := bytes.TrimSpace(obj)
+	out := append(n.flat[:0], body[:len(body)-1]...) // obj is never n.flat
+	first := v.GetObject().Len() == 0
+	var added []string
 	addMember := func(name string, value func([]byte) []byte) {
-		if name == "" || v.Get(name) != nil {
+		if name == "" || name == event.MetaKey || v.Get(name) != nil || slices.Contains(added, name) {
 			return
 		}
+		added = append(added, name)
 		if !first {
 			out = append(out, ',')
 		}
 		first = false
-		out = appendString(out, name)
+		out = jsonw.AppendString(out, name)
 		out = append(out, ':')
 		out = value(out)
 	}
 	for _, kv := range extra {
 		if kv[1] != "" {
-			addMember(kv[0], func(b []byte) []byte { return appendString(b, kv[1]) })
+			addMember(kv[0], func(b []byte) []byte { return jsonw.AppendString(b, kv[1]) })
 		}
 	}
 	for _, f := range ev.Fields {
 		addMember(f.Name, func(b []byte) []byte {
 			if len(f.Values) == 1 {
-				return appendString(b, f.Values[0])
+				return jsonw.AppendString(b, f.Values[0])
 			}
 			b = append(b, '[')
 			for i, x := range f.Values {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, x)
+				b = jsonw.AppendString(b, x)
 			}
 			return append(b, ']')
 		})
 	}
-	return append(out, '}')
+	n.flat = append(out, '}')
+	return n.flat
 }
 
 // HECHealth serves GET /services/collector/health: healthy while the event

@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/jsonw"
+
 	"bytes"
 	"encoding/json"
 	"mime"
@@ -141,9 +143,9 @@ func (n *normaliser) otlpObject(rec *otlp.Record) []byte {
 			return
 		}
 		sep()
-		b = appendString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
-		b = appendString(b, v)
+		b = jsonw.AppendString(b, v)
 	}
 	if rec.BodyJSON {
 		sep()

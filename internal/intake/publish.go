@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -44,7 +46,7 @@ func (p *pending) add(obj []byte, m *Meta) {
 			obj = bytes.ReplaceAll(bytes.ReplaceAll(obj, []byte("\n"), []byte(" ")), []byte("\r"), []byte(" "))
 		}
 	}
-	p.buf = appendEvent(p.buf, obj, m)
+	p.buf = event.AppendLine(p.buf, obj, m)
 	p.ends = append(p.ends, len(p.buf))
 }
 
@@ -96,8 +98,23 @@ func msgID() string {
 
 // commit stores p's events durably and counts them. It returns only once
 // the event log has acknowledged every batch (retrying a failed batch once
-// with the same id), or with an error wrapping ErrUnavailable.
+// with the same id) and the count is committed to the database, or with an
+// error wrapping ErrUnavailable: the caller then answers "retry".
 func (s *Service) commit(ctx context.Context, p *pending, agencyID, protocol string) error {
+	if err := s.publish(ctx, p, agencyID, protocol); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if err := s.stats.commitAccepted(ctx, agencyID, protocol, int64(p.len()), int64(len(p.buf))); err != nil {
+		s.log.Error("intake: events stored but not counted; answering retry", "agency", p.agency, "protocol", protocol, "events", p.len(), "err", err)
+		return fmt.Errorf("%w: count: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// publish stores p's events durably in the event log.
+func (s *Service) publish(ctx context.Context, p *pending, agencyID, protocol string) error {
 	if p.len() == 0 {
 		return nil
 	}
@@ -132,6 +149,5 @@ func (s *Service) commit(ctx context.Context, p *pending, agencyID, protocol str
 			return fmt.Errorf("%w: %w", ErrUnavailable, err2)
 		}
 	}
-	s.stats.add(agencyID, protocol, int64(p.len()), 0, int64(len(p.buf)))
 	return nil
 }

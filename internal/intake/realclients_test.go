@@ -175,9 +175,11 @@ func TestRsyslog(t *testing.T) {
 	}
 }
 
-// TestSyslogNG has a real syslog-ng forward to kubu with its syslog()
-// destination (RFC 5424 with octet counting over TCP).
-func TestSyslogNG(t *testing.T) {
+// syslogNG runs a real syslog-ng that reads RFC 3164 lines on a TCP port of
+// its own and forwards them to kubu through destination (a syslog-ng
+// destination driver). It returns its input port and its output.
+func syslogNG(t *testing.T, destination string) (string, *syncBuffer) {
+	t.Helper()
 	root := os.Getenv("KUBU_SYSLOG_NG_ROOT") // an unpacked syslog-ng-core .deb, when not installed
 	if root == "" {
 		root = "/opt/syslog-ng"
@@ -191,6 +193,24 @@ func TestSyslogNG(t *testing.T) {
 		}
 		env = append(env, "LD_LIBRARY_PATH="+filepath.Join(root, "usr/lib/syslog-ng"))
 	}
+	in := freePort(t)
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`@version: 3.35
+options { keep-hostname(yes); stats_freq(0); };
+source s_in { network(ip("127.0.0.1") port(%s) transport("tcp")); };
+destination d_kubu { %s };
+log { source(s_in); destination(d_kubu); };
+`, in, destination)
+	cf := filepath.Join(dir, "syslog-ng.conf")
+	os.WriteFile(cf, []byte(conf), 0o600)
+	args = append(args, "--foreground", "--stderr", "--no-caps", "--cfgfile="+cf, "--persist-file="+filepath.Join(dir, "persist"),
+		"--pidfile="+filepath.Join(dir, "pid"), "--control="+filepath.Join(dir, "ctl"))
+	return in, startDaemon(t, in, env, bin, args...)
+}
+
+// TestSyslogNG has a real syslog-ng forward to kubu with its syslog()
+// destination (RFC 5424 with octet counting over TCP).
+func TestSyslogNG(t *testing.T) {
 	r := newRig(t, Options{Sources: mustTable(t, "127.0.0.1 MOE\n")})
 	l, err := r.s.ListenSyslog(ListenerConfig{TCP: "127.0.0.1:0"})
 	if err != nil {
@@ -198,19 +218,7 @@ func TestSyslogNG(t *testing.T) {
 	}
 	defer l.Close(context.Background())
 	_, kport, _ := net.SplitHostPort(l.Addr(ProtoSyslogTCP))
-	in := freePort(t)
-	dir := t.TempDir()
-	conf := fmt.Sprintf(`@version: 3.35
-options { keep-hostname(yes); stats_freq(0); };
-source s_in { network(ip("127.0.0.1") port(%s) transport("tcp")); };
-destination d_kubu { syslog("127.0.0.1" port(%s) transport("tcp")); };
-log { source(s_in); destination(d_kubu); };
-`, in, kport)
-	cf := filepath.Join(dir, "syslog-ng.conf")
-	os.WriteFile(cf, []byte(conf), 0o600)
-	args = append(args, "--foreground", "--stderr", "--no-caps", "--cfgfile="+cf, "--persist-file="+filepath.Join(dir, "persist"),
-		"--pidfile="+filepath.Join(dir, "pid"), "--control="+filepath.Join(dir, "ctl"))
-	out := startDaemon(t, in, env, bin, args...)
+	in, out := syslogNG(t, fmt.Sprintf(`syslog("127.0.0.1" port(%s) transport("tcp"));`, kport))
 	feed(t, in, "syslog-ng-tcp", 20)
 	evs := r.waitMarked(t, "syslog-ng-tcp", 20, out)
 	for _, ev := range evs {
@@ -218,6 +226,64 @@ log { source(s_in); destination(d_kubu); };
 			t.Fatalf("event from syslog-ng: %s", ev.Line)
 		}
 	}
+}
+
+// TestSyslogNGTLSIdle is the acceptance test of syslog-ng over TLS: it
+// connects at start and handshakes only with its first message. After 15 s
+// of silence (past the old 10 s handshake limit, after which kubu dropped
+// the connection and syslog-ng waited a minute to reconnect) a message must
+// be delivered at once.
+func TestSyslogNGTLSIdle(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, Options{Sources: mustTable(t, "127.0.0.1 MOE\n")})
+	ca := newTestCA(t, "")
+	l, err := r.s.ListenSyslog(ListenerConfig{TLS: "127.0.0.1:0", TLSConfig: ca.serverConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.Background())
+	_, kport, _ := net.SplitHostPort(l.Addr(ProtoSyslogTLS))
+	in, out := syslogNG(t, fmt.Sprintf(`syslog("127.0.0.1" port(%s) transport("tls") tls(ca-file("%s") peer-verify(required-trusted)));`, kport, ca.caFile))
+	// Sentinel: syslog-ng has connected (without a message yet).
+	deadline := time.Now().Add(15 * time.Second)
+	for l.openConns() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("syslog-ng did not connect at start; its output:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(15 * time.Second) // the idle time under test
+	if l.openConns() != 1 {
+		t.Fatalf("kubu closed syslog-ng's idle connection (%d open)", l.openConns())
+	}
+	start := time.Now()
+	feed(t, in, "syslog-ng-tls-idle", 1)
+	for {
+		var got []storedEvent
+		for _, ev := range r.stored(t) {
+			if m, _ := ev.Fields["message"].(string); strings.Contains(m, "syslog-ng-tls-idle") {
+				got = append(got, ev)
+			}
+		}
+		if len(got) == 1 {
+			if got[0].meta("protocol") != ProtoSyslogTLS || got[0].meta("agency") != "MOE" {
+				t.Fatalf("event from syslog-ng: %s", got[0].Line)
+			}
+			t.Logf("delivered %v after the message was sent", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("message not delivered within 5 s after 15 s idle; syslog-ng output:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// openConns counts the open syslog TCP and TLS connections.
+func (l *Listeners) openConns() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.conns)
 }
 
 func mustTable(t *testing.T, s string) *SourceTable {

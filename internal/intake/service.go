@@ -23,6 +23,14 @@ const (
 	DefaultMaxBatchEvents = 5000
 	DefaultRate           = 1000 // requests per second per token
 	DefaultMaxSyslogFrame = 64 << 10
+	DefaultMaxSyslogConns = 2000 // per TCP or TLS listener
+	// DefaultSyslogIdleTimeout closes a silent syslog TCP/TLS connection.
+	// It is long: senders such as syslog-ng keep one connection open for
+	// their lifetime and learn that it was closed only when they next
+	// write, then wait a minute or more to reconnect.
+	DefaultSyslogIdleTimeout = 24 * time.Hour
+	// DefaultSyslogHandshakeTimeout bounds a TLS handshake from its first byte.
+	DefaultSyslogHandshakeTimeout = 10 * time.Second
 )
 
 // Options tune the intake. Zero fields take the defaults.
@@ -43,6 +51,16 @@ type Options struct {
 	Sources *SourceTable
 	// MaxSyslogFrame bounds one syslog message over TCP or TLS.
 	MaxSyslogFrame int
+	// MaxSyslogConns bounds the open connections of each syslog TCP or TLS
+	// listener; when full, a TLS connection still waiting for its first
+	// byte is closed to make room.
+	MaxSyslogConns int
+	// SyslogIdleTimeout closes a TCP or TLS connection that sends nothing
+	// for this long (a TLS connection's wait for its handshake included).
+	SyslogIdleTimeout time.Duration
+	// SyslogHandshakeTimeout bounds a TLS handshake, counted from the
+	// connection's first byte.
+	SyslogHandshakeTimeout time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -65,6 +83,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSyslogFrame <= 0 {
 		o.MaxSyslogFrame = DefaultMaxSyslogFrame
+	}
+	if o.MaxSyslogConns <= 0 {
+		o.MaxSyslogConns = DefaultMaxSyslogConns
+	}
+	if o.SyslogIdleTimeout <= 0 {
+		o.SyslogIdleTimeout = DefaultSyslogIdleTimeout
+	}
+	if o.SyslogHandshakeTimeout <= 0 {
+		o.SyslogHandshakeTimeout = DefaultSyslogHandshakeTimeout
 	}
 	if o.Sources == nil {
 		o.Sources = &SourceTable{}
@@ -141,8 +168,13 @@ func (s *Service) agencyID(ctx context.Context, code string) string {
 	return s.codes.ID(ctx, code)
 }
 
-// Drain makes the HTTP handlers refuse new requests (503, "retry") and
-// waits up to ctx for requests already storing events to finish.
+// BeginDrain makes the HTTP handlers answer new requests with each
+// protocol's retryable busy answer (HEC code 9, Elasticsearch
+// es_rejected_execution_exception, OTLP UNAVAILABLE; 503 with Retry-After).
+func (s *Service) BeginDrain() { s.draining.Store(true) }
+
+// Drain begins the drain and waits up to ctx for requests already storing
+// events to finish.
 func (s *Service) Drain(ctx context.Context) {
 	s.draining.Store(true)
 	done := make(chan struct{})

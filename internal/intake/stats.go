@@ -11,20 +11,38 @@ import (
 	"github.com/kubu-gov/kubu/internal/store"
 )
 
-// StatsFlushInterval is how often counters reach the database.
+// StatsFlushInterval is how often the counts of refused events reach the
+// database. Accepted events are counted in the database before they are
+// acknowledged (commitAccepted).
 const StatsFlushInterval = time.Second
 
 type statKey struct{ agencyID, protocol string }
 
 type counts struct{ accepted, rejected, bytes int64 }
 
-// stats keeps this node's counters since the last flush; the database
-// holds the totals since the data dir (or database) was created.
+// stats counts events. The database holds the totals since the data dir
+// (or database) was created. Accepted events are added to it before their
+// request is answered, so the count is as durable as the acknowledgement
+// (a crash right after a 200 loses no count); refused events are kept here
+// and flushed every StatsFlushInterval.
 type stats struct {
 	mu      sync.Mutex
 	pending map[statKey]counts
 	db      *store.DB
 	now     func() time.Time
+
+	// group commit of accepted counts: requests queue their counts and
+	// one writer adds everything queued in one transaction.
+	amu     sync.Mutex
+	queue   []*acceptance
+	writing bool
+}
+
+// acceptance is one request's accepted events waiting to be counted.
+type acceptance struct {
+	k    statKey
+	c    counts
+	done chan error
 }
 
 func newStats(db *store.DB, now func() time.Time) *stats {
@@ -42,6 +60,76 @@ func (st *stats) add(agencyID, protocol string, accepted, rejected, bytes int64)
 	c.bytes += bytes
 	st.pending[statKey{agencyID, protocol}] = c
 	st.mu.Unlock()
+}
+
+// commitAccepted adds accepted events to the database and returns once
+// they are committed (or failed). Concurrent calls share transactions.
+func (st *stats) commitAccepted(ctx context.Context, agencyID, protocol string, events, bytes int64) error {
+	if events == 0 {
+		return nil
+	}
+	a := &acceptance{k: statKey{agencyID, protocol}, c: counts{accepted: events, bytes: bytes}, done: make(chan error, 1)}
+	st.amu.Lock()
+	st.queue = append(st.queue, a)
+	if !st.writing {
+		st.writing = true
+		go st.writeAccepted()
+	}
+	st.amu.Unlock()
+	select {
+	case err := <-a.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writeAccepted commits the queued acceptances, a transaction for all
+// those queued at once, until the queue is empty.
+func (st *stats) writeAccepted() {
+	for {
+		st.amu.Lock()
+		batch := st.queue
+		st.queue = nil
+		if len(batch) == 0 {
+			st.writing = false
+			st.amu.Unlock()
+			return
+		}
+		st.amu.Unlock()
+		sum := map[statKey]counts{}
+		for _, a := range batch {
+			c := sum[a.k]
+			c.accepted += a.c.accepted
+			c.bytes += a.c.bytes
+			sum[a.k] = c
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+		err := st.write(ctx, sum)
+		cancel()
+		for _, a := range batch {
+			a.done <- err
+		}
+	}
+}
+
+// write adds counts to the database in one transaction.
+func (st *stats) write(ctx context.Context, batch map[statKey]counts) error {
+	now := st.now().UnixMilli()
+	return st.db.Tx(ctx, func(tx *sql.Tx) error {
+		for k, c := range batch {
+			_, err := tx.ExecContext(ctx, `INSERT INTO intake_stats (agency_id, protocol, accepted, rejected, bytes, updated_at)
+				VALUES ($1,$2,$3,$4,$5,$6)
+				ON CONFLICT (agency_id, protocol) DO UPDATE SET accepted = intake_stats.accepted + excluded.accepted,
+					rejected = intake_stats.rejected + excluded.rejected, bytes = intake_stats.bytes + excluded.bytes,
+					updated_at = excluded.updated_at`,
+				k.agencyID, k.protocol, c.accepted, c.rejected, c.bytes, now)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // snapshot copies the unflushed counters.
@@ -65,21 +153,7 @@ func (st *stats) flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	now := st.now().UnixMilli()
-	err := st.db.Tx(ctx, func(tx *sql.Tx) error {
-		for k, c := range batch {
-			_, err := tx.ExecContext(ctx, `INSERT INTO intake_stats (agency_id, protocol, accepted, rejected, bytes, updated_at)
-				VALUES ($1,$2,$3,$4,$5,$6)
-				ON CONFLICT (agency_id, protocol) DO UPDATE SET accepted = intake_stats.accepted + excluded.accepted,
-					rejected = intake_stats.rejected + excluded.rejected, bytes = intake_stats.bytes + excluded.bytes,
-					updated_at = excluded.updated_at`,
-				k.agencyID, k.protocol, c.accepted, c.rejected, c.bytes, now)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := st.write(ctx, batch)
 	if err != nil {
 		st.mu.Lock()
 		for k, c := range batch {

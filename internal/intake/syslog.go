@@ -1,6 +1,9 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/event"
+
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,12 +19,9 @@ import (
 
 // Syslog tuning.
 const (
-	syslogFlushDelay  = 20 * time.Millisecond // longest an event waits for its batch
-	syslogIdleTimeout = 10 * time.Minute      // a silent TCP/TLS connection is closed
-	syslogHandshake   = 10 * time.Second
-	syslogMaxConns    = 2000
-	syslogQueue       = 8192
-	maxUDPDatagram    = 64 << 10
+	syslogFlushDelay = 20 * time.Millisecond // longest an event waits for its batch
+	syslogQueue      = 8192
+	maxUDPDatagram   = 64 << 10
 )
 
 // Listeners are the running syslog listeners.
@@ -37,12 +37,14 @@ type Listeners struct {
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
+	silent map[net.Conn]time.Time // TLS connections waiting for their first byte, since
 	closed bool
 }
 
 type listener struct {
 	net.Listener
 	proto string
+	tls   *tls.Config // for ProtoSyslogTLS: each connection's handshake
 }
 
 // syslogItem is one normalised event on its way to a batch.
@@ -53,7 +55,7 @@ type syslogItem struct {
 
 // ListenSyslog starts the listeners cfg names. Close stops them.
 func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
-	l := &Listeners{s: s, addrs: map[string]string{}, queue: make(chan syslogItem, syslogQueue), conns: map[net.Conn]struct{}{}}
+	l := &Listeners{s: s, addrs: map[string]string{}, queue: make(chan syslogItem, syslogQueue), conns: map[net.Conn]struct{}{}, silent: map[net.Conn]time.Time{}}
 	fail := func(err error) (*Listeners, error) {
 		l.closeListeners()
 		return nil, err
@@ -76,7 +78,7 @@ func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
 		if err != nil {
 			return fail(fmt.Errorf("syslog tcp: %w", err))
 		}
-		l.lns = append(l.lns, listener{ln, ProtoSyslogTCP})
+		l.lns = append(l.lns, listener{Listener: ln, proto: ProtoSyslogTCP})
 		l.addrs[ProtoSyslogTCP] = ln.Addr().String()
 	}
 	if cfg.TLS != "" {
@@ -87,7 +89,7 @@ func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
 		if err != nil {
 			return fail(fmt.Errorf("syslog tls: %w", err))
 		}
-		l.lns = append(l.lns, listener{tls.NewListener(ln, cfg.TLSConfig), ProtoSyslogTLS})
+		l.lns = append(l.lns, listener{ln, ProtoSyslogTLS, cfg.TLSConfig})
 		l.addrs[ProtoSyslogTLS] = ln.Addr().String()
 	}
 	l.flusher.Add(1)
@@ -98,7 +100,7 @@ func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
 	}
 	for _, ln := range l.lns {
 		l.readers.Add(1)
-		go l.accept(ln, ln.proto)
+		go l.accept(ln)
 	}
 	return l, nil
 }
@@ -110,6 +112,16 @@ func (l *Listeners) closeListeners() {
 	if l.udp != nil {
 		l.udp.Close()
 	}
+	for _, ln := range l.lns {
+		ln.Close()
+	}
+}
+
+// StopAccepting closes the TCP and TLS listening sockets: new connections
+// are refused; open ones, and UDP, go on until Close.
+func (l *Listeners) StopAccepting() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for _, ln := range l.lns {
 		ln.Close()
 	}
@@ -144,9 +156,9 @@ func (l *Listeners) Close(ctx context.Context) error {
 	}
 }
 
-func (l *Listeners) accept(ln net.Listener, proto string) {
+func (l *Listeners) accept(ln listener) {
 	defer l.readers.Done()
-	sem := make(chan struct{}, syslogMaxConns)
+	sem := make(chan struct{}, l.s.opts.MaxSyslogConns)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -157,10 +169,8 @@ func (l *Listeners) accept(ln net.Listener, proto string) {
 			}
 			return
 		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			c.Close() // too many connections
+		if !l.acquire(sem) {
+			c.Close() // too many connections, none of them silent
 			continue
 		}
 		l.mu.Lock()
@@ -175,8 +185,43 @@ func (l *Listeners) accept(ln net.Listener, proto string) {
 		l.mu.Unlock()
 		go func() {
 			defer func() { <-sem }()
-			l.serveConn(c, proto)
+			l.serveConn(c, ln.proto, ln.tls)
 		}()
+	}
+}
+
+// acquire takes a connection slot. When every slot is taken it makes room
+// by closing the TLS connection that has waited longest for its first byte:
+// such a connection may stay silent up to the idle limit (senders handshake
+// with their first message), and must not let anyone who can connect hold
+// every slot for that long.
+func (l *Listeners) acquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	l.mu.Lock()
+	var oldest net.Conn
+	var since time.Time
+	for c, t := range l.silent {
+		if oldest == nil || t.Before(since) {
+			oldest, since = c, t
+		}
+	}
+	if oldest != nil {
+		delete(l.silent, oldest)
+		oldest.Close() // its reader returns and frees the slot
+	}
+	l.mu.Unlock()
+	if oldest == nil {
+		return false
+	}
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-time.After(time.Second):
+		return false
 	}
 }
 
@@ -190,13 +235,13 @@ type idleReader struct {
 func (r idleReader) Read(p []byte) (int, error) {
 	r.l.mu.Lock()
 	if !r.l.closed {
-		r.c.SetReadDeadline(time.Now().Add(syslogIdleTimeout))
+		r.c.SetReadDeadline(time.Now().Add(r.l.s.opts.SyslogIdleTimeout))
 	}
 	r.l.mu.Unlock()
 	return r.c.Read(p)
 }
 
-func (l *Listeners) serveConn(c net.Conn, proto string) {
+func (l *Listeners) serveConn(c net.Conn, proto string, tc *tls.Config) {
 	defer l.readers.Done()
 	defer func() {
 		l.mu.Lock()
@@ -207,14 +252,14 @@ func (l *Listeners) serveConn(c net.Conn, proto string) {
 	s := l.s
 	peer := peerAddr(c.RemoteAddr())
 	agency, mapped := s.opts.Sources.Lookup(peer)
-	if tc, ok := c.(*tls.Conn); ok {
-		c.SetDeadline(time.Now().Add(syslogHandshake))
-		if err := tc.Handshake(); err != nil {
-			s.log.Debug("syslog tls handshake failed", "peer", peer.String(), "err", err)
+	var in io.Reader = idleReader{c, l}
+	if tc != nil {
+		conn, ok := l.handshake(c, tc)
+		if !ok {
 			return
 		}
-		c.SetDeadline(time.Time{})
-		if st := tc.ConnectionState(); len(st.VerifiedChains) > 0 {
+		in = idleReader{conn, l}
+		if st := conn.ConnectionState(); len(st.VerifiedChains) > 0 {
 			cert := st.PeerCertificates[0]
 			for _, name := range append([]string{cert.Subject.CommonName}, cert.DNSNames...) {
 				if a, ok := s.opts.Sources.LookupCert(name); ok {
@@ -225,7 +270,7 @@ func (l *Listeners) serveConn(c net.Conn, proto string) {
 		}
 	}
 	src := l.source(peer, agency, mapped)
-	fr := syslog.NewFrameReader(idleReader{c, l}, s.opts.MaxSyslogFrame)
+	fr := syslog.NewFrameReader(in, s.opts.MaxSyslogFrame)
 	n := s.norms.Get().(*normaliser)
 	defer s.norms.Put(n)
 	var p syslog.Parser
@@ -245,6 +290,56 @@ func (l *Listeners) serveConn(c net.Conn, proto string) {
 		l.enqueue(n, &p, frame, proto, src)
 	}
 }
+
+// handshake runs the TLS handshake of a syslog connection. Senders such as
+// syslog-ng connect at start and send their ClientHello only with their
+// first message, so the connection may stay silent up to the idle limit;
+// the handshake timeout runs from its first byte.
+func (l *Listeners) handshake(c net.Conn, cfg *tls.Config) (*tls.Conn, bool) {
+	s := l.s
+	br := bufio.NewReaderSize(c, 512)
+	l.mu.Lock()
+	closing := l.closed
+	if !closing {
+		c.SetReadDeadline(time.Now().Add(s.opts.SyslogIdleTimeout))
+		l.silent[c] = time.Now()
+	}
+	l.mu.Unlock()
+	if closing {
+		return nil, false
+	}
+	_, err := br.Peek(1)
+	l.mu.Lock()
+	delete(l.silent, c)
+	l.mu.Unlock()
+	if err != nil {
+		return nil, false // closed, idle past the limit, evicted, or the listeners are closing
+	}
+	l.mu.Lock()
+	closing = l.closed
+	if !closing {
+		c.SetDeadline(time.Now().Add(s.opts.SyslogHandshakeTimeout))
+	}
+	l.mu.Unlock()
+	if closing {
+		return nil, false
+	}
+	conn := tls.Server(bufferedConn{c, br}, cfg)
+	if err := conn.Handshake(); err != nil {
+		s.log.Debug("syslog tls handshake failed", "peer", c.RemoteAddr().String(), "err", err)
+		return nil, false
+	}
+	c.SetDeadline(time.Time{})
+	return conn, true
+}
+
+// bufferedConn is a connection whose first bytes were read ahead.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // syslogSource is who a connection or datagram is from.
 type syslogSource struct {
@@ -292,7 +387,7 @@ func (l *Listeners) enqueue(n *normaliser, p *syslog.Parser, frame []byte, proto
 	if m.Host == "" {
 		m.Host = src.addr
 	}
-	line := appendEvent(nil, obj, &m)
+	line := event.AppendLine(nil, obj, &m)
 	if len(line) > s.opts.MaxEvent {
 		s.stats.add(src.agencyID, proto, 0, 1, 0)
 		return
@@ -316,9 +411,16 @@ func (l *Listeners) flush() {
 			if p.len() == 0 {
 				continue
 			}
+			// The log or the database is down: hold the senders until it
+			// is back (a stored batch is counted, never published again).
 			ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
-			for l.s.commit(ctx, p, ids[k], k.protocol) != nil && ctx.Err() == nil {
-				time.Sleep(200 * time.Millisecond) // the log is down: hold the senders until it is back
+			for l.s.publish(ctx, p, ids[k], k.protocol) != nil && ctx.Err() == nil {
+				time.Sleep(200 * time.Millisecond)
+			}
+			if ctx.Err() == nil {
+				for l.s.stats.commitAccepted(ctx, ids[k], k.protocol, int64(p.len()), int64(len(p.buf))) != nil && ctx.Err() == nil {
+					time.Sleep(200 * time.Millisecond)
+				}
 			}
 			cancel()
 			p.reset(k.agency)

@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"github.com/kubu-gov/kubu/internal/jsonw"
+
 	"strconv"
 
 	"github.com/kubu-gov/kubu/internal/syslog"
@@ -18,9 +20,9 @@ func (n *normaliser) syslogObject(frame []byte, msg *syslog.Message, perr error)
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
-		b = appendString(b, v)
+		b = jsonw.AppendString(b, v)
 	}
 	if perr != nil {
 		str("message", string(frame))
@@ -46,15 +48,15 @@ func (n *normaliser) syslogObject(frame []byte, msg *syslog.Message, perr error)
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, el.ID)
+			b = jsonw.AppendString(b, el.ID)
 			b = append(b, ":{"...)
 			for j, p := range el.Params {
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, p.Name)
+				b = jsonw.AppendString(b, p.Name)
 				b = append(b, ':')
-				b = appendString(b, p.Value)
+				b = jsonw.AppendString(b, p.Value)
 			}
 			b = append(b, '}')
 		}

@@ -136,6 +136,24 @@ func (db *DB) R() Querier { return db.r }
 // Ping checks the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 
+// Snapshot runs fn in one read-only transaction, so that every query fn
+// makes sees the database as of one moment while other transactions commit
+// beside it: a WAL read transaction on SQLite, REPEATABLE READ on
+// PostgreSQL. Use it when several reads must agree with each other (the
+// audit log's entries and its head, say).
+func (db *DB) Snapshot(ctx context.Context, fn func(q Querier) error) error {
+	var opts *sql.TxOptions
+	if db.Engine == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := db.r.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin snapshot: %w", err)
+	}
+	defer tx.Rollback() // read only: nothing to commit
+	return fn(tx)
+}
+
 // Tx runs fn in one write transaction, committing when it returns nil.
 // SQLite write transactions begin IMMEDIATE on the single writer connection,
 // so they never deadlock on lock upgrades.

@@ -61,14 +61,18 @@ func (u *ui) auditList(w http.ResponseWriter, r *http.Request) {
 		d.Before = n
 	}
 	f := audit.Filter{Code: d.Code, TargetType: d.TargetType, TargetID: d.TargetID, BeforeSeq: d.Before, Limit: pageSize + 1}
-	sc := authz.ScopeOf(a, authz.AuditRead)
+	view, err := authz.AuditViewOf(a)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
 	codes, err := u.Registry.AgencyCodes(ctx, a)
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
 	switch {
-	case sc.All:
+	case view.All:
 		f.AllAgencies = true
 		var unknown bool
 		if d.Agencies, f.AgencyID, unknown, err = agencyFilter(ctx, u.Registry, a, authz.AuditRead, d.Agency); err != nil {
@@ -89,8 +93,9 @@ func (u *ui) auditList(w http.ResponseWriter, r *http.Request) {
 		if len(cps) > 0 {
 			d.Checkpoint = &cps[len(cps)-1]
 		}
-	case sc.AgencyID != "":
-		f.AgencyID = sc.AgencyID
+	case !view.None():
+		// An entry is visible with the visibility of what it is about.
+		f.AgencyID, f.TargetTypes = view.AgencyID, view.TargetTypes
 	default:
 		web.NotFoundPage(w, r)
 		return

@@ -108,8 +108,7 @@ func (c *community) userLimit(h http.HandlerFunc) http.HandlerFunc {
 
 func (c *community) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
 	w.Header().Set("Retry-After", ratelimit.RetryAfter(wait))
-	c.render(w, r, http.StatusTooManyRequests, "error.html", page{Title: "Too many requests",
-		Error: "You have sent too many requests. Please wait a minute and try again."})
+	c.errorPage(w, r, http.StatusTooManyRequests)
 }
 
 func (c *community) securityTxt(w http.ResponseWriter, r *http.Request) {

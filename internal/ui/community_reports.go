@@ -217,7 +217,7 @@ func (c *community) reportAttachment(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	serveAttachment(w, at, data)
+	web.ServeDownload(w, disclosure.SafeFilename(at.Filename), data)
 }
 
 func (c *community) reportTransition(w http.ResponseWriter, r *http.Request) {

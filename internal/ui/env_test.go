@@ -44,8 +44,17 @@ type env struct {
 // newEnv starts kubu. requireTOTP is the RequireTOTP setting.
 func newEnv(t testing.TB, requireTOTP bool) *env {
 	t.Helper()
+	return newEnvWith(t, requireTOTP, nil)
+}
+
+// newEnvWith is newEnv with more settings (mod changes the configuration).
+func newEnvWith(t testing.TB, requireTOTP bool, mod func(*config.Config)) *env {
+	t.Helper()
 	opts := storetest.Options(t, store.SQLite)
 	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: opts.URL, Addr: "127.0.0.1:0", RequireTOTP: requireTOTP}
+	if mod != nil {
+		mod(cfg)
+	}
 	logs := &logBuffer{}
 	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {

@@ -63,6 +63,7 @@ func nav(a authz.Actor, current string) []navItem {
 	add("/agencies", "Agencies", authz.AgencyRead)
 	add("/systems", "Systems", authz.SystemRead)
 	add("/findings", "Findings", authz.FindingRead)
+	add("/scans", "Scans", authz.ScanRead) // Readiness
 	add("/alerts", "Alerts", authz.AlertRead)
 	add("/rules", "Rules", authz.RuleRead)
 	add("/hunts", "Hunts", authz.HuntRead)
@@ -122,7 +123,9 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 	p.Actor = web.ActorFrom(r.Context())
 	p.Nonce = web.Nonce(r.Context())
 	p.Path = r.URL.Path
-	p.Nav = nav(p.Actor, r.URL.Path)
+	if p.Nav == nil {
+		p.Nav = nav(p.Actor, r.URL.Path)
+	}
 	if p.Actor.Authenticated() && u.Auth != nil && u.Auth.Sessions != nil {
 		if msg := u.Auth.Sessions.PopString(r.Context(), flashNotice); msg != "" && p.Notice == "" {
 			p.Notice = msg
@@ -148,11 +151,12 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 func (u *ui) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, d := web.Status(err)
 	switch status {
-	case http.StatusNotFound:
-		web.NotFoundPage(w, r)
-		return
 	case http.StatusInternalServerError:
 		u.Log.Error("ui request failed", "path", r.URL.Path, "err", err)
+		fallthrough
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		u.errorPage(w, r, status)
+		return
 	}
 	u.render(w, r, status, "error.html", page{Title: http.StatusText(status), Error: capitalise(d.Message) + "."})
 }

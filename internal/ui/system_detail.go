@@ -15,6 +15,7 @@ type systemData struct {
 	Findings  store.Page[findings.Finding]
 	CanEdit   bool
 	CanReport bool
+	CanScan   bool // external scan pages exist and the caller may read them
 }
 
 func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
@@ -31,6 +32,7 @@ func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
 	}
 	d := systemData{System: s, Findings: open,
 		CanEdit:   authz.Check(a, authz.SystemUpdate, authz.Record(s.AgencyID)) == nil,
-		CanReport: authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil}
+		CanReport: authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil,
+		CanScan:   u.Scanning != nil && authz.Check(a, authz.ScanRead, authz.Record(s.AgencyID)) == nil}
 	u.render(w, r, http.StatusOK, "system.html", page{Title: s.Name, Data: d})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/markdown"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
+	"github.com/kubu-gov/kubu/internal/scanning"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -46,9 +47,10 @@ type Deps struct {
 	// ratelimit.ClientAddr), for sign-in throttling.
 	TrustProxy bool
 
-	Community  *CommunityDeps  // the community programmes' pages (nil: absent)
-	Monitoring *MonitoringDeps // alerts, rules, hunts and intake pages (nil: absent)
-	Intel      *IntelDeps      // containment queue and threat intelligence (nil: absent)
+	Community  *CommunityDeps    // the community programmes' pages (nil: absent)
+	Monitoring *MonitoringDeps   // alerts, rules, hunts and intake pages (nil: absent)
+	Scanning   *scanning.Service // external scanning pages (nil: absent)
+	Intel      *IntelDeps        // containment queue and threat intelligence (nil: absent)
 }
 
 type ui struct {
@@ -61,6 +63,7 @@ type ui struct {
 func Register(rt *web.Router, d Deps) {
 	u := &ui{Deps: d, md: markdown.New()}
 	u.pages = mustParsePages(u.funcs())
+	rt.SetErrorPages(u.errorPage)
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
 	rt.Handle(web.UI, "GET /static/{file...}", authz.Public, func(w http.ResponseWriter, r *http.Request) {
@@ -83,4 +86,5 @@ func Register(rt *web.Router, d Deps) {
 	u.registerCommunity(rt)
 	u.registerMonitoring(rt)
 	u.registerIntel(rt)
+	u.registerScans(rt)
 }

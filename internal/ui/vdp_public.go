@@ -237,20 +237,7 @@ func (c *community) vdpAttachment(w http.ResponseWriter, r *http.Request) {
 		web.NotFoundPage(w, r)
 		return
 	}
-	serveAttachment(w, at, data)
-}
-
-// serveAttachment answers a file only as a download that no browser will
-// render: generic type, attachment disposition, nosniff, sandbox CSP.
-func serveAttachment(w http.ResponseWriter, at disclosure.Attachment, data []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Disposition", `attachment; filename="`+disclosure.SafeFilename(at.Filename)+`"`)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(data)
+	web.ServeDownload(w, disclosure.SafeFilename(at.Filename), data)
 }
 
 func (c *community) vdpStats(w http.ResponseWriter, r *http.Request) {

@@ -2,9 +2,9 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/alexedwards/scs/v2"
@@ -36,11 +36,33 @@ type Authenticator struct {
 	EnrolPath string
 }
 
-// BearerToken returns the request's bearer token, if any.
-func BearerToken(r *http.Request) (string, bool) { return bearer(r) }
+// intakeTokenPrefix starts every intake token (intake.TokenPrefix; web
+// cannot import intake, and only recognises the shape here).
+const intakeTokenPrefix = "kubu_in_"
 
-// bearer extracts a bearer token.
-func bearer(r *http.Request) (string, bool) {
+// IntakeCredential reports whether r carries an intake token the way log
+// shippers send one: "Splunk T", "ApiKey …", "Bearer kubu_in_…", or Basic
+// with a kubu_in_ password. It reads headers only (no lookup); the intake
+// surface checks the token itself.
+func IntakeCredential(r *http.Request) bool {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	scheme, rest, _ := strings.Cut(h, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(scheme) {
+	case "splunk", "apikey":
+		return rest != ""
+	case "bearer":
+		return strings.HasPrefix(rest, intakeTokenPrefix)
+	case "basic":
+		raw, err := base64.StdEncoding.DecodeString(rest)
+		_, pw, ok := strings.Cut(string(raw), ":")
+		return err == nil && ok && strings.HasPrefix(pw, intakeTokenPrefix)
+	}
+	return false
+}
+
+// BearerToken returns the request's bearer token, if any.
+func BearerToken(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:]), true
@@ -48,17 +70,12 @@ func bearer(r *http.Request) (string, bool) {
 	return "", false
 }
 
-func (au *Authenticator) api(act authz.Action, h http.HandlerFunc) http.Handler {
+// bearer authenticates API requests by their bearer token: a request
+// without one goes on as anonymous, a bad one is refused with 401.
+func (au *Authenticator) bearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor := authz.Anonymous
-		if act == authz.Public {
-			// Public routes act for anonymous callers only. A bearer token
-			// there is the route's own credential (e.g. a VDP reporter's
-			// follow-up token, read with BearerToken), never an API token.
-			h(w, r.WithContext(WithActor(r.Context(), actor)))
-			return
-		}
-		if tok, ok := bearer(r); ok {
+		if tok, ok := BearerToken(r); ok {
 			u, err := au.Accounts.Authenticate(r.Context(), tok)
 			if err != nil {
 				if !errors.Is(err, accounts.ErrBadToken) {
@@ -75,60 +92,83 @@ func (au *Authenticator) api(act authz.Action, h http.HandlerFunc) http.Handler 
 			WriteError(w, r, authz.ErrUnauthenticated)
 			return
 		}
-		if err := authz.Check(actor, act, authz.Collection()); err != nil {
+		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
+	})
+}
+
+// apiRoute checks an API route's action for the caller the surface
+// authenticated.
+func (au *Authenticator) apiRoute(act authz.Action, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := authz.Check(ActorFrom(r.Context()), act, authz.Collection()); err != nil {
 			if errors.Is(err, authz.ErrUnauthenticated) {
 				w.Header().Set("WWW-Authenticate", `Bearer`)
 			}
 			WriteError(w, r, err)
 			return
 		}
-		h(w, r.WithContext(WithActor(r.Context(), actor)))
+		h(w, r)
 	})
 }
 
-func (au *Authenticator) ui(act authz.Action, h http.HandlerFunc) http.Handler {
+// browserActor identifies the signed-in user of a browser request from its
+// session (anonymous without one).
+func (au *Authenticator) browserActor(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		actor := authz.Anonymous
-		needsEnrol := false
-		if uid := au.Sessions.GetString(r.Context(), sessUserID); uid != "" {
-			u, err := au.Accounts.ActiveUser(r.Context(), uid)
-			if err == nil && u.SessionEpoch != au.Sessions.GetInt64(r.Context(), sessEpoch) {
-				err = authz.ErrNotFound // ended by a password change or reset elsewhere
-			}
-			if err == nil {
-				actor = u.Actor()
-				needsEnrol = au.Sessions.GetBool(r.Context(), sessNeedsEnrol)
-			} else {
-				au.Sessions.Destroy(r.Context())
+		actor, needsEnrol := authz.Anonymous, false
+		if au != nil && au.Sessions != nil {
+			if uid := au.Sessions.GetString(r.Context(), sessUserID); uid != "" {
+				u, err := au.Accounts.ActiveUser(r.Context(), uid)
+				if err == nil && u.SessionEpoch != au.Sessions.GetInt64(r.Context(), sessEpoch) {
+					err = authz.ErrNotFound // ended by a password change or reset elsewhere
+				}
+				if err == nil {
+					actor = u.Actor()
+					needsEnrol = au.Sessions.GetBool(r.Context(), sessNeedsEnrol)
+				} else {
+					au.Sessions.Destroy(r.Context())
+				}
 			}
 		}
+		ctx := WithActor(r.Context(), actor)
+		if needsEnrol {
+			ctx = context.WithValue(ctx, enrolKey, true)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// uiRoute checks a page's action: anonymous callers are sent to sign in,
+// staff who must enrol a second factor to enrolment, and refusals answer
+// the browser's error pages.
+func (au *Authenticator) uiRoute(act authz.Action, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		needsEnrol, _ := r.Context().Value(enrolKey).(bool)
 		if needsEnrol && act != authz.Public && !strings.HasPrefix(r.URL.Path, au.EnrolPath) && r.URL.Path != "/logout" {
 			http.Redirect(w, r, au.EnrolPath, http.StatusSeeOther)
 			return
 		}
-		if err := authz.Check(actor, act, authz.Collection()); err != nil {
-			if errors.Is(err, authz.ErrUnauthenticated) {
-				if r.Method == http.MethodGet || r.Method == http.MethodHead {
-					http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-					return
-				}
-				http.Error(w, "Please sign in.", http.StatusUnauthorized)
-				return
+		if err := authz.Check(ActorFrom(r.Context()), act, authz.Collection()); err != nil {
+			switch {
+			case errors.Is(err, authz.ErrUnauthenticated) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+				http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+			case errors.Is(err, authz.ErrUnauthenticated):
+				ErrorPage(w, r, http.StatusUnauthorized)
+			case errors.Is(err, authz.ErrForbidden):
+				ErrorPage(w, r, http.StatusForbidden)
+			default:
+				ErrorPage(w, r, http.StatusNotFound)
 			}
-			if errors.Is(err, authz.ErrForbidden) {
-				ForbiddenPage(w, r)
-				return
-			}
-			NotFoundPage(w, r)
 			return
 		}
-		h(w, r.WithContext(WithActor(r.Context(), actor)))
+		h(w, r)
 	})
 }
 
-func (au *Authenticator) intake(h http.HandlerFunc) http.Handler {
+// intakeRoute authenticates a shipper's request by its intake token.
+func (au *Authenticator) intakeRoute(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if au.Intake == nil {
+		if au == nil || au.Intake == nil {
 			http.Error(w, "intake is not configured", http.StatusServiceUnavailable)
 			return
 		}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 )
 
@@ -17,7 +16,7 @@ func Nonce(ctx context.Context) string {
 	return s
 }
 
-// SecurityHeaders sets the headers every answer carries: a strict CSP with a
+// SecurityHeaders sets the browser surface's headers: a strict CSP with a
 // fresh nonce (no inline script or style is ever allowed), nosniff, a
 // no-referrer policy, framing denied.
 func SecurityHeaders(next http.Handler) http.Handler {
@@ -26,20 +25,32 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		rand.Read(b[:])
 		nonce := base64.RawStdEncoding.EncodeToString(b[:])
 		h := w.Header()
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
-		} else {
-			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"' 'strict-dynamic'; "+
-				"style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; "+
-				"frame-ancestors 'none'; base-uri 'none'")
-		}
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"' 'strict-dynamic'; "+
+			"style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; "+
+			"frame-ancestors 'none'; base-uri 'none'")
+		commonHeaders(h)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), nonceKey, nonce)))
 	})
+}
+
+// APIHeaders sets the headers of the machine surfaces (API, public,
+// intake): a CSP that lets nothing run or load, should an answer ever be
+// opened in a browser, and the same hardening as the browser's.
+func APIHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
+		commonHeaders(h)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func commonHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 }
 
 // statusWriter remembers the status for the access log.
@@ -87,19 +98,4 @@ func Observe(log *slog.Logger, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
-}
-
-// ForbiddenPage answers a plain 403 page: the caller's role may not use this
-// part of kubu at all (it says nothing about any record).
-func ForbiddenPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusForbidden)
-	w.Write([]byte(`<!doctype html><html lang="en"><meta charset="utf-8"><title>Not allowed · kubu</title><link rel="stylesheet" href="/static/kubu.css"><main class="page"><h1>Not allowed</h1><p>Your role may not use this page.</p><p><a href="/">Go to the home page</a></p></main></html>`))
-}
-
-// NotFoundPage answers a plain 404 page.
-func NotFoundPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusNotFound)
-	w.Write([]byte(`<!doctype html><html lang="en"><meta charset="utf-8"><title>Not found · kubu</title><link rel="stylesheet" href="/static/kubu.css"><main class="page"><h1>Page not found</h1><p>There is nothing here, or you may not see it.</p><p><a href="/">Go to the home page</a></p></main></html>`))
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
+	"github.com/kubu-gov/kubu/internal/jsonw"
 )
 
 // Action is a bulk operation.

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
+	"github.com/kubu-gov/kubu/internal/jsonw"
 )
 
 // Result is one entry of the response's "items": the outcome of one action.

@@ -7,7 +7,7 @@ import (
 
 	commonv1 "go.opentelemetry.io/proto/otlp/common/v1"
 
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
+	"github.com/kubu-gov/kubu/internal/jsonw"
 )
 
 // appendAttributes writes key/value pairs as one JSON object. Keys repeat

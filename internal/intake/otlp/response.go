@@ -5,7 +5,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/kubu-gov/kubu/internal/intake/jsonw"
+	"github.com/kubu-gov/kubu/internal/jsonw"
 )
 
 // Response is an ExportLogsServiceResponse. The zero value is full success
