@@ -28,10 +28,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/app"
@@ -79,18 +81,168 @@ func main() {
 	huntEvents := flag.Int("hunt-events", 1_000_000, "retained events the retro-hunt scans (0: no hunt)")
 	syncInterval := flag.Duration("sync-interval", 0, "embedded log fsync interval (0: fsync before every acknowledgement)")
 	keep := flag.Bool("keep", false, "keep the data dir")
+	nIndicators := flag.Int("indicators", 0, "active threat indicators loaded before the load (shaped like a national feed)")
+	compare := flag.Bool("compare", false, "run the load three times — indicator matching off, on with no indicators, on with -indicators — and print the ratios (no hunt)")
+	rounds := flag.Int("rounds", 1, "with -compare: run the three phases this many times, interleaved, and compare the medians")
 	flag.Parse()
-	if err := run(*corpusDir, *duration, *senders, *batch, *rate, *probeEvery, *huntEvents, *syncInterval, *keep); err != nil {
+	p := params{corpusDir: *corpusDir, duration: *duration, senders: *senders, batch: *batch, rate: *rate, probeEvery: *probeEvery,
+		huntEvents: *huntEvents, syncInterval: *syncInterval, keep: *keep, indicators: *nIndicators, rounds: max(1, *rounds)}
+	p.secret = make([]byte, 32)
+	rand.Read(p.secret)
+	if !*compare {
+		if _, err := run(p); err != nil {
+			fmt.Fprintln(os.Stderr, "pipelinebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := runCompare(p); err != nil {
 		fmt.Fprintln(os.Stderr, "pipelinebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(corpusDir string, duration time.Duration, senders, batch, rate int, probeEvery time.Duration, huntEvents int, syncInterval time.Duration, keep bool) error {
+// params are one run's settings.
+type params struct {
+	corpusDir            string
+	duration             time.Duration
+	senders, batch, rate int
+	probeEvery           time.Duration
+	huntEvents           int
+	syncInterval         time.Duration
+	keep                 bool
+	indicators           int
+	iocOff               bool // no indicator matching at all (the pipeline before issue 12)
+	rounds               int
+	secret               []byte
+	// template is a database with the indicators stored already, copied
+	// for each run that needs them (storing a million takes a minute).
+	template string
+}
+
+// result is what one run measured.
+type result struct {
+	accepted float64 // events/s accepted
+	endToEnd float64 // events/s through every consumer, after the first 10 s
+	p50, p99 time.Duration
+	loadTook time.Duration // reading and indexing the indicators
+	// cpuPerEvent is the process's CPU time (user+system, senders
+	// included) per event through every consumer, after the first 10 s:
+	// on a shared machine it varies far less than the rate.
+	cpuPerEvent time.Duration
+	importDur   time.Duration // storing them
+}
+
+// runCompare measures the pipeline without matching, with matching and
+// no indicators, and with matching and p.indicators active ones, in that
+// order, p.rounds times, in one process, and compares the medians.
+func runCompare(p params) error {
+	p.huntEvents = 0
+	if p.indicators > 0 {
+		tmpl, err := indicatorTemplate(p)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(filepath.Dir(filepath.Dir(tmpl)))
+		p.template = tmpl
+	}
+	phases := []struct {
+		name string
+		n    int
+		off  bool
+	}{{"matching off", 0, true}, {"matching on, no indicators", 0, false}, {fmt.Sprintf("matching on, %d indicators", p.indicators), p.indicators, false}}
+	res := make([][]result, len(phases))
+	for round := range p.rounds {
+		for i, ph := range phases {
+			fmt.Printf("\n=== round %d: %s ===\n", round+1, ph.name)
+			q := p
+			q.indicators, q.iocOff = ph.n, ph.off
+			if ph.n == 0 {
+				q.template = ""
+			}
+			r, err := run(q)
+			if err != nil {
+				return err
+			}
+			res[i] = append(res[i], r)
+		}
+	}
+	med := func(rs []result, f func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	e2e := func(r result) float64 { return r.endToEnd }
+	cpu := func(r result) float64 { return float64(r.cpuPerEvent.Nanoseconds()) / 1000 }
+	acc := func(r result) float64 { return r.accepted }
+	fmt.Printf("\n=== comparison over %d round(s), medians (end-to-end = events/s through detection and indicator matching, after the first 10 s) ===\n", p.rounds)
+	for i, ph := range phases {
+		var each []string
+		for _, r := range res[i] {
+			each = append(each, fmt.Sprintf("%.0f/s %.1fµs", r.endToEnd, cpu(r)))
+		}
+		fmt.Printf("%-34s accepted %.0f/s, end-to-end %.0f/s, CPU %.1f µs an event   [rounds: %s]\n", ph.name+":", med(res[i], acc), med(res[i], e2e),
+			med(res[i], cpu), strings.Join(each, ", "))
+	}
+	if p.indicators > 0 {
+		last := res[2][len(res[2])-1]
+		fmt.Printf("indicators: stored once in %.1f s; read and indexed in %.1f s (last round)\n", last.importDur.Seconds(), last.loadTook.Seconds())
+	}
+	fmt.Printf("end-to-end rate with %d indicators / with none: %.3f (drop %.1f %%); / matching off: %.3f (drop %.1f %%)\n", p.indicators,
+		med(res[2], e2e)/med(res[1], e2e), 100*(1-med(res[2], e2e)/med(res[1], e2e)), med(res[2], e2e)/med(res[0], e2e), 100*(1-med(res[2], e2e)/med(res[0], e2e)))
+	fmt.Printf("CPU an event, so the rate a CPU-bound pipeline sustains: with %d indicators it drops by %.1f %% against none, %.1f %% against matching off\n",
+		p.indicators, 100*(1-med(res[1], cpu)/med(res[2], cpu)), 100*(1-med(res[0], cpu)/med(res[2], cpu)))
+	return nil
+}
+
+// indicatorTemplate stores p.indicators indicators in a fresh SQLite
+// database once and returns its file, for the runs to copy.
+func indicatorTemplate(p params) (string, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "pipelinebench-tmpl-")
+	if err != nil {
+		return "", err
+	}
+	cfg := &config.Config{DataDir: filepath.Join(dir, "kubu"), Addr: "127.0.0.1:0", SecretKey: p.secret}
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return "", err
+	}
+	inds := feedIndicators(p.indicators)
+	t := time.Now()
+	res, err := a.Intel.ImportIndicators(ctx, operator, "bench-feed", inds)
+	if err != nil {
+		a.Close()
+		return "", err
+	}
+	fmt.Printf("indicators: %d stored in %.1f s (%d skipped), once\n", res.Imported, time.Since(t).Seconds(), len(res.Skipped))
+	// The load on its own, with nothing else running in the process.
+	c0, t0 := processCPU(), time.Now()
+	st, err := a.Intel.Load(ctx)
+	if err != nil {
+		a.Close()
+		return "", err
+	}
+	fmt.Printf("indicators: %d active read and indexed in %.1f s (%.1f s of CPU) with nothing else running\n", st.Indicators,
+		time.Since(t0).Seconds(), (processCPU() - c0).Seconds())
+	if _, err := a.DB.R().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		fmt.Println("checkpoint:", err)
+	}
+	a.Close()
+	return filepath.Join(dir, "kubu", "kubu.db"), nil
+}
+
+func run(p params) (result, error) {
+	corpusDir, duration, senders, batch, rate, probeEvery, huntEvents, syncInterval, keep :=
+		p.corpusDir, p.duration, p.senders, p.batch, p.rate, p.probeEvery, p.huntEvents, p.syncInterval, p.keep
+	var out result
 	ctx := context.Background()
 	data, err := os.MkdirTemp("", "pipelinebench-")
 	if err != nil {
-		return err
+		return out, err
 	}
 	if !keep {
 		defer os.RemoveAll(data)
@@ -98,51 +250,78 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	rulesDir := filepath.Join(data, "rules")
 	nrules, err := windowsRules(filepath.Join(corpusDir, "sigma"), rulesDir)
 	if err != nil {
-		return err
+		return out, err
 	}
 	os.WriteFile(filepath.Join(rulesDir, "probe.yml"), []byte(probeRule), 0o600)
 	events, err := flatEvents(filepath.Join(corpusDir, "evtx"))
 	if err != nil {
-		return err
+		return out, err
 	}
 	fmt.Printf("machine: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	fmt.Printf("corpus: %d Windows rule files, %d EVTX records\n", nrules, len(events))
 
-	secret := make([]byte, 32)
-	rand.Read(secret)
+	secret := p.secret
+	if p.template != "" {
+		if err := copyFile(p.template, filepath.Join(data, "kubu", "kubu.db")); err != nil {
+			return out, err
+		}
+	}
 	cfg := &config.Config{DataDir: filepath.Join(data, "kubu"), Addr: "127.0.0.1:0", Rules: []string{rulesDir}, EventStream: "KUBU_EVENTS",
 		EventMaxAge: 24 * time.Hour, EventMaxBytes: 4 << 30, EventSyncInterval: syncInterval, SecretKey: secret,
 		IntakeRate: 0, IntakeMaxBody: 64 << 20, SilenceAfter: 0, AlertGroupWindow: time.Hour}
+	if p.iocOff {
+		cfg.Intel.IOCWorkers = -1
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
-		return err
+		return out, err
 	}
 	defer a.Close()
 	if _, err := a.Registry.CreateAgency(ctx, operator, registry.NewAgency{Code: "MOH", Name: "Ministry of Health"}); err != nil {
-		return err
+		return out, err
 	}
 	token, _, err := a.Intake.CreateToken(ctx, operator, "MOH", "bench")
 	if err != nil {
-		return err
+		return out, err
+	}
+	if p.indicators > 0 && p.template == "" {
+		inds := feedIndicators(p.indicators)
+		t := time.Now()
+		res, err := a.Intel.ImportIndicators(ctx, operator, "bench-feed", inds)
+		if err != nil {
+			return out, err
+		}
+		out.importDur = time.Since(t)
+		fmt.Printf("indicators: %d stored in %.1f s (%d skipped)\n", res.Imported, out.importDur.Seconds(), len(res.Skipped))
 	}
 	t0 := time.Now()
 	mon, err := a.StartMonitoring(ctx)
 	if err != nil {
-		return err
+		return out, err
 	}
 	defer mon.Stop(context.Background())
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	err = a.Detect.WaitRules(wctx)
 	cancel()
 	if err != nil {
-		return err
+		return out, err
 	}
 	fmt.Printf("rules stored and compiled in %.1f s\n", time.Since(t0).Seconds())
+	if !p.iocOff {
+		for {
+			if st, ok := a.Intel.Loaded(); ok {
+				out.loadTook = st.Took
+				fmt.Printf("indicators: %d active read and indexed in %.1f s\n", st.Indicators, st.Took.Seconds())
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return out, err
 	}
 	srv := &http.Server{Handler: a.Handler()}
 	go srv.Serve(ln)
@@ -223,31 +402,50 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 			}
 		}
 	}()
+	// Events through every consumer: detection, and indicator matching
+	// when it runs.
+	through := func() int64 {
+		n := a.Detect.Evaluated()
+		if !p.iocOff {
+			n = min(n, a.Intel.Matched())
+		}
+		return n
+	}
 	var evalAt []int64
+	var cpuAt, gcAt []time.Duration
 	tick := time.NewTicker(time.Second)
 	for range int(duration / time.Second) {
 		<-tick.C
-		evalAt = append(evalAt, a.Detect.Evaluated())
+		evalAt = append(evalAt, through())
+		cpuAt = append(cpuAt, processCPU())
+		gcAt = append(gcAt, gcCPU())
 	}
 	tick.Stop()
 	close(stop)
 	wg.Wait()
 	loadTime := time.Since(startLoad)
 	sentEvents := accepted.Load()
-	evaluatedAtEnd := a.Detect.Evaluated()
-	// Let detection finish what was accepted.
+	evaluatedAtEnd := through()
+	// Let detection (and matching) finish what was accepted.
 	drainStart := time.Now()
-	for a.Detect.Evaluated() < sentEvents+int64(len(probes)) && time.Since(drainStart) < 5*time.Minute {
+	for through() < sentEvents+int64(len(probes)) && time.Since(drainStart) < 5*time.Minute {
 		time.Sleep(50 * time.Millisecond)
 	}
 	drain := time.Since(drainStart)
 	fmt.Printf("\naccepted (2xx after durable): %d events in %.1f s = %.0f events/s (%d requests, %d failed)\n",
 		sentEvents, loadTime.Seconds(), float64(sentEvents)/loadTime.Seconds(), requests.Load(), failures.Load())
-	fmt.Printf("evaluated during the load: %d events = %.0f events/s; backlog at the end %d events, drained in %.1f s\n",
-		evaluatedAtEnd, float64(evaluatedAtEnd)/loadTime.Seconds(), sentEvents-evaluatedAtEnd, drain.Seconds())
+	out.accepted = float64(sentEvents) / loadTime.Seconds()
+	fmt.Printf("evaluated (by detection%s) during the load: %d events = %.0f events/s; backlog at the end %d events, drained in %.1f s\n",
+		map[bool]string{false: " and indicator matching", true: ""}[p.iocOff], evaluatedAtEnd, float64(evaluatedAtEnd)/loadTime.Seconds(),
+		sentEvents-evaluatedAtEnd, drain.Seconds())
 	if len(evalAt) > 10 {
 		steady := float64(evalAt[len(evalAt)-1]-evalAt[9]) / float64(len(evalAt)-10)
-		fmt.Printf("evaluated per second after the first 10 s: %.0f events/s\n", steady)
+		out.endToEnd = steady
+		n := len(evalAt) - 1
+		out.cpuPerEvent = (cpuAt[n] - cpuAt[9]) / time.Duration(max(1, evalAt[n]-evalAt[9]))
+		gc := (gcAt[n] - gcAt[9]) / time.Duration(max(1, evalAt[n]-evalAt[9]))
+		fmt.Printf("evaluated per second after the first 10 s: %.0f events/s; CPU of the whole process (load generator included) %.1f µs an event, of which GC %.1f µs; live heap %d MB\n",
+			steady, float64(out.cpuPerEvent.Nanoseconds())/1000, float64(gc.Nanoseconds())/1000, liveHeap()>>20)
 	}
 
 	// Event-to-alert latency of the probes.
@@ -255,7 +453,7 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	alerted := map[string]time.Time{}
 	rows, err := a.DB.R().QueryContext(ctx, `SELECT group_fields, created_at FROM alerts WHERE rule_id = $1`, probeRuleID)
 	if err != nil {
-		return err
+		return out, err
 	}
 	for rows.Next() {
 		var g string
@@ -283,14 +481,17 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 		}
 		return lat[min(len(lat)-1, int(q*float64(len(lat))))]
 	}
+	out.p50, out.p99 = pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond)
 	fmt.Printf("event-to-alert latency over %d probes (%d without alert): p50 %v, p99 %v, max %v\n",
 		len(lat), missing, pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), pct(1).Round(time.Millisecond))
 	var nAlerts, nAlertEvents int64
 	a.DB.R().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(event_count),0) FROM alerts`).Scan(&nAlerts, &nAlertEvents)
-	fmt.Printf("alerts: %d, holding %d matches\n", nAlerts, nAlertEvents)
+	var nIOC int64
+	a.DB.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE kind = 'ioc'`).Scan(&nIOC)
+	fmt.Printf("alerts: %d (%d of kind ioc), holding %d matches\n", nAlerts, nIOC, nAlertEvents)
 
 	if huntEvents <= 0 {
-		return nil
+		return out, nil
 	}
 	huntMu.Lock()
 	to := huntTo
@@ -301,12 +502,12 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	start := time.Now()
 	h, err := a.Detect.CreateHunt(ctx, operator, detect.NewHunt{Rule: huntRule, From: huntFrom, To: to})
 	if err != nil {
-		return err
+		return out, err
 	}
 	for {
 		h, err = a.Detect.HuntByID(ctx, operator, h.ID)
 		if err != nil {
-			return err
+			return out, err
 		}
 		if h.Status != detect.HuntRunning {
 			break
@@ -316,7 +517,7 @@ func run(corpusDir string, duration time.Duration, senders, batch, rate int, pro
 	took := time.Since(start)
 	fmt.Printf("\nretro-hunt (1 new rule): %s, %d events scanned, %d matches in %.2f s = %.0f events/s\n",
 		h.Status, h.EventsScanned, h.Matches, took.Seconds(), float64(h.EventsScanned)/took.Seconds())
-	return nil
+	return out, nil
 }
 
 func rateText(r int) string {
@@ -418,4 +619,47 @@ func hecBodies(events [][]byte, batch int) [][]byte {
 		bodies = append(bodies, b)
 	}
 	return bodies
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// gcCPU is the CPU time the Go runtime has spent collecting garbage (an
+// estimate the runtime keeps).
+func gcCPU() time.Duration {
+	m := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(m)
+	return time.Duration(m[0].Value.Float64() * float64(time.Second))
+}
+
+// liveHeap is the heap the last collection found live.
+func liveHeap() uint64 {
+	m := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(m)
+	return m[0].Value.Uint64()
+}
+
+// copyFile copies src to dst, making dst's folder.
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

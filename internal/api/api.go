@@ -10,11 +10,14 @@ import (
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/contain"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/evidence"
+	"github.com/kubu-gov/kubu/internal/feeds"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
+	"github.com/kubu-gov/kubu/internal/indicators"
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -40,6 +43,10 @@ type Deps struct {
 
 	Incidents *incident.Service // incident response (nil: its routes are absent)
 	Evidence  *evidence.Service // the evidence locker of incidents (nil: its routes are absent)
+
+	Contain *contain.Service    // containment (nil: its routes are absent)
+	Feeds   *feeds.Service      // block lists and feed tokens
+	Intel   *indicators.Service // threat intelligence (nil: its routes are absent)
 }
 
 type api struct{ Deps }
@@ -90,6 +97,8 @@ func Register(rt *web.Router, d Deps) {
 	registerDisclosure(rt, a)
 	registerMonitoring(rt, a)
 	registerIncidents(rt, a)
+	registerContainment(rt, a)
+	registerIntel(rt, a)
 	registerScanning(rt, a)
 }
 

@@ -17,12 +17,16 @@ import (
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/config"
+	"github.com/kubu-gov/kubu/internal/contain"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/evidence"
+	"github.com/kubu-gov/kubu/internal/feeds"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
+	"github.com/kubu-gov/kubu/internal/indicators"
 	"github.com/kubu-gov/kubu/internal/intake"
+	"github.com/kubu-gov/kubu/internal/intel/rpz"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
@@ -49,7 +53,11 @@ type App struct {
 	Intake *intake.Service // log intake (tokens, HTTP and syslog handlers)
 	Detect *detect.Service // rules, alerts, correlation, hunts
 
-	Scanning *scanning.Service // external scanning of registered hostnames
+	Contain  *contain.Service    // containment actions (contract §7)
+	Feeds    *feeds.Service      // block lists for firewalls and resolvers
+	Intel    *indicators.Service // threat intelligence, matching at intake
+	rpz      *rpz.Server         // the response policy zone (--rpz-addr)
+	Scanning *scanning.Service   // external scanning of registered hostnames
 
 	Disclosure *disclosure.Service // community programmes
 	Incidents  *incident.Service   // incident response and on-call
@@ -89,6 +97,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.Metrics = newMetrics()
 	a.openCommunity(cfg, log)
 	if err := a.openMonitoring(cfg, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.openIntel(cfg, log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -238,12 +250,14 @@ func (a *App) buildRouter() *web.Router {
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
-		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence})
+		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
+		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
-		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence})
+		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
+		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

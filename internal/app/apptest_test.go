@@ -33,15 +33,24 @@ var root = authz.Actor{UserID: "cli", Email: "kubu command line", Role: authz.Wo
 
 func newTestApp(t *testing.T, engine store.Engine) *testApp {
 	t.Helper()
-	return newTestAppTOTP(t, engine, true)
+	return newTestAppWith(t, engine, nil)
 }
 
 // newTestAppTOTP is newTestApp with the RequireTOTP setting given (off lets
 // tests sign staff in to the pages with a password alone).
 func newTestAppTOTP(t *testing.T, engine store.Engine, requireTOTP bool) *testApp {
 	t.Helper()
+	return newTestAppWith(t, engine, func(c *config.Config) { c.RequireTOTP = requireTOTP })
+}
+
+// newTestAppWith is newTestApp with the configuration changed by mod first.
+func newTestAppWith(t *testing.T, engine store.Engine, mod func(*config.Config)) *testApp {
+	t.Helper()
 	opts := storetest.Options(t, engine)
-	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: opts.URL, Addr: "127.0.0.1:0", RequireTOTP: requireTOTP}
+	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: opts.URL, Addr: "127.0.0.1:0", RequireTOTP: true}
+	if mod != nil {
+		mod(cfg)
+	}
 	logs := &syncBuffer{}
 	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {

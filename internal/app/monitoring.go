@@ -60,6 +60,7 @@ type Monitoring struct {
 	cancel  context.CancelFunc
 	stats   sync.WaitGroup
 	detect  sync.WaitGroup
+	intel   sync.WaitGroup // containment, feeds, threat intelligence
 	stopped bool
 }
 
@@ -97,6 +98,10 @@ func (a *App) StartMonitoring(ctx context.Context) (*Monitoring, error) {
 			a.Log.Error("detection stopped", "err", err)
 		}
 	}()
+	if err := a.startIntel(runCtx, elog, &m.intel); err != nil {
+		m.Stop(context.Background())
+		return nil, err
+	}
 	lc := intake.ListenerConfig{UDP: cfg.SyslogUDP, TCP: cfg.SyslogTCP, TLS: cfg.SyslogTLS}
 	if cfg.SyslogTLS != "" {
 		tc, err := syslogTLS(cfg)
@@ -175,6 +180,10 @@ func (m *Monitoring) Stop(ctx context.Context) error {
 	}
 	m.cancel()
 	wait(ctx, &m.detect)
+	wait(ctx, &m.intel)
+	if m.a.rpz != nil {
+		m.a.rpz.Close()
+	}
 	wait(ctx, &m.stats)
 	if err := m.Log.Close(); err != nil {
 		errs = append(errs, err)

@@ -70,6 +70,12 @@ var publicRoutes = map[string]bool{
 	"POST /password/reset":                                                     true,
 	"POST /api/v1/public/password-reset":                                       true,
 	"POST /api/v1/public/password-reset/confirm":                               true,
+
+	// Firewalls' block lists: their own credential (HTTP Basic with a feed
+	// token), checked by the handler; without one they answer 401.
+	"GET /feeds/edl/ip.txt":     true,
+	"GET /feeds/edl/domain.txt": true,
+	"GET /feeds/edl/url.txt":    true,
 }
 
 var param = regexp.MustCompile(`\{[^}]+\}`)

@@ -42,6 +42,8 @@ func commands() []command {
 		{"user add", "create a user and print its id", userAdd},
 		{"token create", "create an API token for a user and print it", tokenCreate},
 		{"intake-token create", "create an intake token for an agency's log shippers and print it", intakeTokenCreate},
+		{"feed-token create", "create a feed token for a firewall reading the block lists and print it", feedTokenCreate},
+		{"intel import", "import threat indicators from a STIX bundle, a MISP event or feed folder, or a CSV/freetext list", intelImport},
 		{"audit verify", "check the whole tamper-evident audit log (--checkpoint FILE: and that it extends a checkpoint kept elsewhere)", auditVerify},
 		{"audit checkpoint", "sign and print a checkpoint of the audit log, to be kept elsewhere", auditCheckpoint},
 		{"verify-bundle", "check a case bundle offline, without a database", verifyBundle},

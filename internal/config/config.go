@@ -62,6 +62,7 @@ type Config struct {
 	SecretKey []byte
 
 	Community Community
+	Intel     Intel // containment, feeds, threat intelligence
 	Scan      Scan
 
 	// Incident response.
@@ -136,6 +137,7 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	fs.StringVar(&c.IncidentTargetsSpec, "incident-targets", envOr(env, "KUBU_INCIDENT_TARGETS", ""),
 		"incident SLA targets per severity, SEVERITY=ACK/CONTAIN/RECOVER,… e.g. critical=15m/4h/24h (env KUBU_INCIDENT_TARGETS)")
 	fs.StringVar(&c.Chromium, "chromium", envOr(env, "KUBU_CHROMIUM", ""), "Chromium binary that prints PDF reports; empty looks for chromium on $PATH (env KUBU_CHROMIUM)")
+	intelFlags(fs, &c.Intel, env)
 	scanFlags(fs, &c.Scan, env)
 }
 
@@ -283,6 +285,7 @@ func (c *Config) Finish(env Getenv) error {
 	} else {
 		c.IncidentTargets = t
 	}
+	errs = append(errs, c.Intel.finish(env)...)
 	errs = append(errs, c.Scan.finish()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))

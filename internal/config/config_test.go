@@ -91,3 +91,34 @@ func TestIncidentTargets(t *testing.T) {
 		t.Fatalf("bad targets: %v", err)
 	}
 }
+
+func TestIntelFlags(t *testing.T) {
+	c, err := parse(t, nil)
+	if err != nil || c.Intel.OnePerson || c.Intel.RPZZone != "rpz.kubu." {
+		t.Fatalf("defaults: %+v %v", c.Intel, err)
+	}
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "scim")
+	os.WriteFile(tok, []byte("scim-token\n"), 0o600)
+	c, err = parse(t, map[string]string{"KUBU_SCIM_TOKEN_FILE": tok, "KUBU_CONTAINMENT_PROTECT": "192.0.2.1,gov.example"},
+		"--containment-two-person=false", "--scim-url", "https://idp.example/scim/v2", "--rpz-addr", "127.0.0.1:5353",
+		"--rpz-zone", "rpz.gov", "--rpz-notify", "127.0.0.1:53", "--containment-protect", "198.51.100.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Intel.OnePerson || c.Intel.SCIMToken != "scim-token" || c.Intel.RPZZone != "rpz.gov." || len(c.Intel.Protect) != 3 || len(c.Intel.RPZNotify) != 1 {
+		t.Fatalf("%+v", c.Intel)
+	}
+	for _, bad := range [][]string{
+		{"--scim-url", "https://idp.example/scim/v2"}, // no token
+		{"--containment-webhook-url", "https://soar.example/hook"},
+		{"--rpz-addr", "53"},
+		{"--containment-protect", "not an address"},
+		{"--rpz-allow-transfer", "10.0.0.1"},
+		{"--containment-two-person=maybe"},
+	} {
+		if _, err := parse(t, nil, bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}

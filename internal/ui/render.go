@@ -70,6 +70,8 @@ func nav(a authz.Actor, current string) []navItem {
 	add("/rules", "Rules", authz.RuleRead)
 	add("/hunts", "Hunts", authz.HuntRead)
 	add("/intake", "Intake", authz.IntakeRead)
+	add("/containment", "Containment", authz.ContainmentRead) // Operations
+	add("/intel", "Intel", authz.IntelRead)
 	add("/reports", "Reports", authz.ReportRead)
 	add("/programmes", "Programmes", authz.ProgrammeRead)
 	add("/rewards", "Rewards", authz.RewardRead)

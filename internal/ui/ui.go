@@ -55,6 +55,7 @@ type Deps struct {
 
 	Incidents *incident.Service // incident response and on-call pages (nil: absent)
 	Evidence  *evidence.Service // the evidence tab of incidents
+	Intel     *IntelDeps        // containment queue and threat intelligence (nil: absent)
 }
 
 type ui struct {
@@ -90,5 +91,6 @@ func Register(rt *web.Router, d Deps) {
 	u.registerCommunity(rt)
 	u.registerMonitoring(rt)
 	u.registerIncidents(rt)
+	u.registerIntel(rt)
 	u.registerScans(rt)
 }

@@ -233,7 +233,7 @@ func TestMillionHitsOnePerType(t *testing.T) {
 		ev := []byte(`{"v":"` + in.Value + `"}`)
 		found := false
 		for _, h := range s.Match(ev) {
-			found = found || h.Indicator == in
+			found = found || h.Indicator.ID == in.ID
 		}
 		if !found {
 			t.Errorf("%s %s not found", in.Type, in.Value)

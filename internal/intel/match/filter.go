@@ -76,3 +76,15 @@ func domainHash(name string) uint64 {
 	}
 	return mix(h)
 }
+
+// strHash is domainHash of bytes (the key of the URL and email tables).
+func strHash(b string) uint64 { return domainHash(b) }
+
+// bytesHash is strHash of a byte slice, without copying it.
+func bytesHash(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for i := len(b) - 1; i >= 0; i-- {
+		h = (h ^ uint64(b[i])) * 1099511628211
+	}
+	return mix(h)
+}

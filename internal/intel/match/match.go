@@ -3,6 +3,7 @@ package match
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -38,13 +39,14 @@ func (m *Matcher) Match(raw []byte) []Hit { return m.cur.Load().Match(raw) }
 
 // scratch is the per-call state, pooled.
 type scratch struct {
-	set   *Set
-	path  [][]byte
-	unesc []byte // an unescaped value
-	depth int
-	name  [256]byte // a lower-cased name
-	buf   []byte    // a normalised URL
-	hits  []Hit
+	set    *Set
+	path   [][]byte
+	unesc  []byte // an unescaped value
+	depth  int
+	name   [256]byte // a lower-cased name
+	buf    []byte    // a normalised URL
+	hits   []Hit
+	hitIdx []int32 // the indicators of hits
 
 	visit func(k []byte, v *fastjson.Value)
 	token func(intel.Kind, []byte) bool
@@ -118,6 +120,7 @@ func (sc *scratch) release() {
 	sc.depth = 0
 	clear(sc.hits)
 	sc.hits = sc.hits[:0]
+	sc.hitIdx = sc.hitIdx[:0]
 	scratchPool.Put(sc)
 }
 
@@ -301,8 +304,8 @@ func (sc *scratch) domainLower(b []byte) {
 		if !s.domainFilter.has(h) {
 			return
 		}
-		if idx, ok := s.domains[string(b[i:])]; ok {
-			sc.hit(idx, func() string { return string(b) })
+		if idx, ok := s.domains[h]; ok {
+			sc.hitKey(idx, b[i:], func() string { return string(b) })
 		}
 	})
 }
@@ -366,8 +369,8 @@ func (sc *scratch) email(tok []byte) {
 		b = append(b, c)
 	}
 	if len(s.emails) > 0 {
-		if i, ok := s.emails[string(b)]; ok {
-			sc.hit(i, func() string { return string(b) })
+		if i, ok := s.emails[bytesHash(b)]; ok {
+			sc.hitKey(i, b, func() string { return string(b) })
 		}
 	}
 	if len(s.domains) > 0 {
@@ -384,13 +387,13 @@ func (sc *scratch) url(tok []byte) {
 	}
 	sc.buf = out
 	if len(s.urls) > 0 {
-		if i, ok := s.urls[string(out)]; ok {
-			sc.hit(i, func() string { return string(out) })
+		if i, ok := s.urls[bytesHash(out)]; ok {
+			sc.hitKey(i, out, func() string { return string(out) })
 		}
 		// Without its query, the URL may match an indicator of the page.
 		if q := indexByte(out[he:], '?'); q >= 0 {
-			if i, ok := s.urls[string(out[:he+q])]; ok {
-				sc.hit(i, func() string { return string(out) })
+			if i, ok := s.urls[bytesHash(out[:he+q])]; ok {
+				sc.hitKey(i, out[:he+q], func() string { return string(out) })
 			}
 		}
 	}
@@ -415,21 +418,21 @@ func (sc *scratch) url(tok []byte) {
 }
 
 // hit records every indicator chained from index i, once per event.
-func (sc *scratch) hit(i int32, observed func() string) {
+func (sc *scratch) hit(i int32, observed func() string) { sc.hitKey(i, nil, observed) }
+
+// hitKey is hit for the hashed tables: only indicators whose normal form
+// is key count (another key may share the hash).
+func (sc *scratch) hitKey(i int32, key []byte, observed func() string) {
 	s := sc.set
 	for ; i >= 0; i = s.next[i] {
-		in := &s.inds[i]
-		dup := false
-		for j := range sc.hits {
-			if sc.hits[j].Indicator == in {
-				dup = true
-				break
-			}
-		}
-		if dup {
+		if key != nil && !s.keyIs(i, key) {
 			continue
 		}
-		sc.hits = append(sc.hits, Hit{Indicator: in, Observed: observed(), Field: sc.field()})
+		if slices.Contains(sc.hitIdx, i) {
+			continue
+		}
+		sc.hitIdx = append(sc.hitIdx, i)
+		sc.hits = append(sc.hits, Hit{Indicator: s.records.indicator(i), Observed: observed(), Field: sc.field()})
 	}
 }
 

@@ -21,7 +21,7 @@ type Options struct {
 // Set is an immutable index of active indicators. It is safe for
 // concurrent use.
 type Set struct {
-	inds []intel.Indicator
+	records
 	// next chains indicators that share a key: the tables hold the index
 	// of the last one added, next[i] the one added before it (-1 ends).
 	next []int32
@@ -31,10 +31,13 @@ type Set struct {
 	v6     [129]map[[16]byte]int32
 	v6lens []uint8
 
-	domains map[string]int32
+	// The string tables are keyed by a 64-bit hash of the normal form
+	// (strHash; for domains the hash suffixHashes gives), so they hold no
+	// pointers either; a hit is checked against the stored normal form.
+	domains map[uint64]int32
 	tlds    labelFilter // last labels of the domain indicators
-	urls    map[string]int32
-	emails  map[string]int32
+	urls    map[uint64]int32
+	emails  map[uint64]int32
 	md5     map[[16]byte]int32
 	sha1    map[[20]byte]int32
 	sha256  map[[32]byte]int32
@@ -57,39 +60,68 @@ type Rejected struct {
 	Reason string
 }
 
-// Build indexes the indicators active at opts.Now. The set keeps a
-// reference to inds, which must not change afterwards. Indicators whose
-// value does not normalise are left out and listed by Rejected.
+// Build indexes the indicators active at opts.Now. It copies what it
+// needs: inds may be reused afterwards. Indicators whose value does not
+// normalise are left out and listed by Rejected.
 func Build(inds []intel.Indicator, opts Options) *Set {
+	b := NewBuilder(len(inds), opts)
+	for i := range inds {
+		b.Add(&inds[i])
+	}
+	return b.Set()
+}
+
+// Builder makes a Set one indicator at a time, so a caller reading
+// indicators from storage need not hold them all first.
+type Builder struct {
+	s   *Set
+	now time.Time
+}
+
+// NewBuilder starts a set; n is how many indicators to expect (a hint).
+func NewBuilder(n int, opts Options) *Builder {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	s := &Set{
-		inds:    inds,
-		next:    make([]int32, len(inds)),
-		domains: make(map[string]int32),
-		urls:    make(map[string]int32),
-		emails:  make(map[string]int32),
+		next:    make([]int32, 0, n),
+		domains: make(map[uint64]int32),
+		urls:    make(map[uint64]int32),
+		emails:  make(map[uint64]int32),
 		md5:     make(map[[16]byte]int32),
 		sha1:    make(map[[20]byte]int32),
 		sha256:  make(map[[32]byte]int32),
 		sha512:  make(map[[64]byte]int32),
 	}
+	s.recs = make([]record, 0, n)
 	s.skip = append([]string(nil), opts.SkipFields...)
-	for i := range inds {
-		in := &inds[i]
-		s.next[i] = -1
-		s.noteChange(in, now)
-		if !in.Active(now) {
-			continue
-		}
-		if err := s.add(int32(i), in); err != "" {
+	return &Builder{s: s, now: now}
+}
+
+// Add adds the next indicator (index Len-of-added-so-far, as Build
+// numbers them). It copies what it keeps: in may change after it returns.
+func (b *Builder) Add(in *intel.Indicator) {
+	s := b.s
+	i := len(s.recs)
+	s.next = append(s.next, -1)
+	s.noteChange(in, b.now)
+	key := ""
+	if in.Active(b.now) {
+		var err string
+		if key, err = s.add(int32(i), in); err != "" {
 			s.rejected = append(s.rejected, Rejected{Index: i, Reason: err})
-			continue
+		} else {
+			s.active++
 		}
-		s.active++
 	}
+	s.records.add(in, key)
+}
+
+// Set finishes the set; the builder must not be used afterwards.
+func (b *Builder) Set() *Set {
+	s := b.s
+	b.s = nil
 	for l := 32; l >= 0; l-- {
 		if s.v4[l] != nil {
 			s.v4lens = append(s.v4lens, uint8(l))
@@ -114,16 +146,18 @@ func (s *Set) noteChange(in *intel.Indicator, now time.Time) {
 	}
 }
 
-func (s *Set) add(i int32, in *intel.Indicator) string {
+// add indexes in as indicator i; it returns the key of the string
+// tables (the normal form) or why in cannot be indexed.
+func (s *Set) add(i int32, in *intel.Indicator) (key, reason string) {
 	v, err := intel.Normalise(in.Type, in.Value)
 	if err != nil {
-		return err.Error()
+		return "", err.Error()
 	}
 	switch in.Type {
 	case intel.IP:
 		p, err := intel.ParseIP(v)
 		if err != nil {
-			return err.Error()
+			return "", err.Error()
 		}
 		if p.Addr().Is4() {
 			l := p.Bits()
@@ -143,15 +177,21 @@ func (s *Set) add(i int32, in *intel.Indicator) string {
 			s.v6[l][k] = i
 		}
 	case intel.Domain:
-		s.next[i] = lookup(s.domains, v)
-		s.domains[v] = i
+		k := domainHash(v)
+		s.next[i] = lookup(s.domains, k)
+		s.domains[k] = i
 		s.tlds.add([]byte(v[strings.LastIndexByte(v, '.')+1:]))
+		return v, ""
 	case intel.URL:
-		s.next[i] = lookup(s.urls, v)
-		s.urls[v] = i
+		k := strHash(v)
+		s.next[i] = lookup(s.urls, k)
+		s.urls[k] = i
+		return v, ""
 	case intel.Email:
-		s.next[i] = lookup(s.emails, v)
-		s.emails[v] = i
+		k := strHash(v)
+		s.next[i] = lookup(s.emails, k)
+		s.emails[k] = i
+		return v, ""
 	case intel.MD5:
 		var k [16]byte
 		decodeHex(k[:], []byte(v))
@@ -173,9 +213,9 @@ func (s *Set) add(i int32, in *intel.Indicator) string {
 		s.next[i] = lookup(s.sha512, k)
 		s.sha512[k] = i
 	default:
-		return "unknown observable type " + string(in.Type)
+		return "", "unknown observable type " + string(in.Type)
 	}
-	return ""
+	return "", ""
 }
 
 func lookup[K comparable](m map[K]int32, k K) int32 {
@@ -227,8 +267,9 @@ func (s *Set) Rejected() []Rejected { return s.rejected }
 // build a new set then.
 func (s *Set) NextChange() time.Time { return s.nextChange }
 
-// Indicator returns the i-th indicator given to Build.
-func (s *Set) Indicator(i int) *intel.Indicator { return &s.inds[i] }
+// Indicator returns (a copy of) the i-th indicator given to Build, its
+// times in UTC.
+func (s *Set) Indicator(i int) *intel.Indicator { return s.records.indicator(int32(i)) }
 
 // Stats counts the indexed entries by table, for logs and the UI.
 func (s *Set) Stats() map[string]int {
@@ -318,8 +359,8 @@ func (s *Set) buildFilters() {
 		s.hashFilter.add(mix(prefix64(k[:])))
 	}
 	s.domainFilter = newBitFilter(len(s.domains))
-	for d := range s.domains {
-		s.domainFilter.add(domainHash(d))
+	for h := range s.domains {
+		s.domainFilter.add(h)
 	}
 }
 
