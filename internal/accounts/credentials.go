@@ -28,6 +28,9 @@ func (s *Service) ChangePassword(ctx context.Context, a authz.Actor, in Password
 	if err != nil {
 		return User{}, err
 	}
+	if !s.passwordAllowed(u) {
+		return User{}, validate.Errors{{Field: "current_password", Message: "staff sign in with single sign-on and have no kubu password"}}
+	}
 	if !CheckPassword(hash, in.Current) {
 		return User{}, validate.Errors{{Field: "current_password", Message: "is not your current password"}}
 	}

@@ -24,6 +24,9 @@ import (
 const (
 	PurposeVerify = "verify"
 	PurposeReset  = "reset"
+	// purposeSSO marks a request for a staff account while staff passwords
+	// are off: recorded and answered, but no link is made.
+	purposeSSO = "sso"
 )
 
 // Link lifetimes.
@@ -171,7 +174,7 @@ func (s *Service) UseLink(ctx context.Context, in LinkUse) (User, error) {
 		if err != nil {
 			return err
 		}
-		if u.Disabled {
+		if u.Disabled || !s.passwordAllowed(u) {
 			return ErrBadLink
 		}
 		if newHash == "" && hash == "" {

@@ -55,6 +55,9 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (Us
 	if err := s.release(ctx, attempt); err != nil {
 		return User{}, err
 	}
+	if !s.passwordAllowed(u) {
+		return User{}, ErrUseSSO // said only to whoever knows the password
+	}
 	return u, nil
 }
 

@@ -124,12 +124,14 @@ func (s *Service) requestLink(ctx context.Context, email string, u *User, via st
 			target, agency, name = u.ID, u.AgencyID, u.Name
 			switch {
 			case u.Disabled:
+			case !s.passwordAllowed(*u):
+				purpose = purposeSSO
 			case u.Pending():
 				purpose = PurposeVerify
 			default:
 				purpose = PurposeReset
 			}
-			if purpose != "none" {
+			if purpose != "none" && purpose != purposeSSO {
 				var err error
 				if link, err = s.issueLinkTx(ctx, tx, u.ID, purpose); err != nil {
 					return err
@@ -172,6 +174,10 @@ func linkMessage(email, name, purpose, via, link, login string) mail.Message {
 		m.Subject = "Choose a new kubu password"
 		m.Body = "Someone (perhaps you) asked to reset the password of your kubu account. To choose a new one, open this link within an hour:\n\n" +
 			link + "\n\nIf it was not you, ignore this message: your password has not changed.\n"
+	case purpose == purposeSSO:
+		m.Subject = "About your kubu account"
+		m.Body = "Someone (perhaps you) asked kubu for a password link for this address. Staff accounts sign in with your " +
+			"organisation's single sign-on, not a kubu password, so no link was made.\n\nSign in at " + login + " with single sign-on.\n"
 	default:
 		m.Subject = "About your kubu account"
 		m.Body = "Someone (perhaps you) asked kubu for a sign-in link for this address, but it has no active account, so no link was made.\n" +

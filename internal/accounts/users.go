@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/id"
@@ -68,6 +70,12 @@ type Service struct {
 	onCreate    func(ctx context.Context, tx *sql.Tx, u User) error
 	limits      Throttle
 	now         func() time.Time
+	// noStaffPasswords switches local passwords off for staff (they sign
+	// in with single sign-on).
+	noStaffPasswords bool
+	// webauthn is the passkey relying party (nil: passkeys off, see
+	// PasskeyRP).
+	webauthn *webauthn.WebAuthn
 }
 
 // Options configure the service.
@@ -84,12 +92,17 @@ type Options struct {
 	PublicURL string
 	// Throttle sizes sign-in throttling; zero fields take the defaults.
 	Throttle Throttle
+	// NoStaffPasswords switches local passwords off for staff roles: they
+	// sign in with single sign-on only; Login answers their right password
+	// with ErrUseSSO, and no password link is sent to them.
+	NoStaffPasswords bool
 }
 
 // New returns the accounts service.
 func New(db *store.DB, log *audit.Log, reg *registry.Registry, ring *keys.Ring, o Options) *Service {
 	s := &Service{db: db, audit: log, registry: reg, totpSealer: ring.Sealer("totp"), requireTOTP: o.RequireTOTP,
-		mail: o.Mail, log: o.Log, publicURL: strings.TrimRight(o.PublicURL, "/"), limits: o.Throttle.withDefaults(), now: time.Now}
+		mail: o.Mail, log: o.Log, publicURL: strings.TrimRight(o.PublicURL, "/"), limits: o.Throttle.withDefaults(), now: time.Now,
+		noStaffPasswords: o.NoStaffPasswords, webauthn: newWebAuthn(o.PublicURL)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -64,8 +65,10 @@ type App struct {
 	Evidence   *evidence.Service   // the evidence locker of incidents
 	Mail       mail.Sender
 	Limits     *ratelimit.Policy // rate limits of the community routes
+	SSO        *ui.OIDCDeps      // staff single sign-on (nil: off)
 
-	router *web.Router
+	router   *web.Router
+	tlsBound atomic.Value // the HTTPS listener's address (string)
 }
 
 // Open opens the database (migrating it) and the services. It does not
@@ -80,12 +83,16 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Log: log, DB: db, Ring: ring}
+	if a.SSO, err = openSSO(cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Audit = audit.New(db, ring)
 	a.Registry = registry.New(db, a.Audit)
 	a.Findings = findings.New(db, a.Audit, a.Registry)
 	a.openMail(cfg, log)
 	a.Accounts = accounts.New(db, a.Audit, a.Registry, ring, accounts.Options{RequireTOTP: cfg.RequireTOTP,
-		Mail: a.Mail, Log: log, PublicURL: cfg.BaseURL()})
+		Mail: a.Mail, Log: log, PublicURL: cfg.BaseURL(), NoStaffPasswords: cfg.SSO.NoStaffPasswords})
 	a.Sessions = scs.New()
 	a.Sessions.Store = accounts.NewSessionStore(db)
 	a.Sessions.Lifetime = 12 * time.Hour
@@ -108,6 +115,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		db.Close()
 		return nil, err
 	}
+	a.Metrics.registerOps(a)
 	if _, err := a.Disclosure.EnsureVDP(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("community programmes: %w", err)
@@ -257,7 +265,7 @@ func (a *App) buildRouter() *web.Router {
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
 		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
-		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}})
+		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}, OIDC: a.SSO})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

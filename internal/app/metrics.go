@@ -17,6 +17,9 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	ops         *opsCollector // intake, alerts, detection lag, event log (metrics_ops.go)
+	jobFailures *prometheus.CounterVec
 }
 
 func newMetrics() *Metrics {

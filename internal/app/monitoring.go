@@ -128,11 +128,10 @@ func (a *App) StartMonitoring(ctx context.Context) (*Monitoring, error) {
 // when given (optional for senders; a verified one may map the sender to an
 // agency).
 func syslogTLS(cfg *config.Config) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	tc, err := serverTLS(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		return nil, err
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if cfg.SyslogClientCA != "" {
 		pem, err := os.ReadFile(cfg.SyslogClientCA)
 		if err != nil {

@@ -31,6 +31,13 @@ var publicRoutes = map[string]bool{
 	"GET /login/totp":          true,
 	"POST /login/totp":         true,
 	"POST /logout":             true,
+	// Passkeys: sign-in with one, and the second step after a password
+	// (the ceremony's challenge lives in the session).
+	"POST /login/passkey/options": true,
+	"POST /login/passkey":         true,
+	"GET /login/second":           true,
+	"POST /login/second/options":  true,
+	"POST /login/second":          true,
 
 	// Community programmes: security.txt, the public VDP pages and API
 	// (all rate-limited), researcher self-registration.

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -18,6 +20,13 @@ const ShutdownGrace = 8 * time.Second
 
 // MonitoringStop bounds the whole shutdown, intake and detection included.
 const MonitoringStop = 9500 * time.Millisecond
+
+// TLSListenAddr is the bound address of the HTTPS listener (--tls-addr),
+// once Serve listens ("" without one).
+func (a *App) TLSListenAddr() string {
+	s, _ := a.tlsBound.Load().(string)
+	return s
+}
 
 // Serve runs the HTTP server (and the intake listener of --intake-addr)
 // and the background jobs until ctx ends, then shuts down cleanly within
@@ -35,14 +44,35 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 			return fmt.Errorf("listen on --intake-addr %s: %w", a.Cfg.IntakeAddr, err)
 		}
 	}
+	var tln net.Listener
+	if a.Cfg.TLSAddr != "" {
+		tc, err := serverTLS(a.Cfg)
+		if err == nil {
+			tln, err = net.Listen("tcp", a.Cfg.TLSAddr)
+		}
+		if err != nil {
+			ln.Close()
+			if iln != nil {
+				iln.Close()
+			}
+			return fmt.Errorf("--tls-addr %s: %w", a.Cfg.TLSAddr, err)
+		}
+		a.tlsBound.Store(tln.Addr().String())
+		tc.NextProtos = []string{"h2", "http/1.1"}
+		tln = tls.NewListener(tln, tc)
+	}
 	mon, err := a.StartMonitoring(ctx)
 	if err != nil {
 		ln.Close()
-		if iln != nil {
-			iln.Close()
+		for _, l := range []net.Listener{iln, tln} {
+			if l != nil {
+				l.Close()
+			}
 		}
 		return err
 	}
+	a.Metrics.ops.log.Store(mon.Log)
+	defer a.Metrics.ops.log.Store(nil)
 	newServer := func(h http.Handler) *http.Server {
 		return &http.Server{
 			Handler:           h,
@@ -51,10 +81,20 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 			WriteTimeout:      5 * time.Minute,
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    64 << 10,
+			// Failed TLS handshakes (scanners, old clients) at debug level.
+			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelDebug),
 		}
 	}
-	servers := []*http.Server{newServer(a.Handler())}
+	main := a.Handler()
+	if tln != nil {
+		main = a.httpsRedirect(main)
+	}
+	servers := []*http.Server{newServer(main)}
 	listeners := []net.Listener{ln}
+	if tln != nil {
+		servers = append(servers, newServer(withHSTS(a.Handler())))
+		listeners = append(listeners, tln)
+	}
 	if iln != nil {
 		servers = append(servers, newServer(a.IntakeHandler()))
 		listeners = append(listeners, iln)
@@ -87,6 +127,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if n, err := registry.NewHosts(a.DB).Conflicts(ctx); err == nil && n > 0 {
 		a.Log.Warn("hostnames listed by several systems before hostnames became records were kept by the system registered first; review them",
 			"dropped_claims", n, "list", "GET /api/v1/hostnames/conflicts")
+	}
+	if tln != nil {
+		a.Log.Info("kubu serving HTTPS", "addr", tln.Addr().String())
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -146,7 +189,10 @@ func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.Audit.RunCheckpoints(ctx, time.Minute, func(err error) { a.Log.Error("audit checkpoint", "err", err) })
+		a.Audit.RunCheckpoints(ctx, time.Minute, func(err error) {
+			a.Metrics.jobFailed("audit checkpoint")
+			a.Log.Error("audit checkpoint", "err", err)
+		})
 	}()
 	every := func(d time.Duration, name string, fn func(context.Context) error) {
 		wg.Add(1)
@@ -156,6 +202,7 @@ func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 			defer t.Stop()
 			for {
 				if err := fn(ctx); err != nil && ctx.Err() == nil {
+					a.Metrics.jobFailed(name)
 					a.Log.Error(name, "err", err)
 				}
 				select {

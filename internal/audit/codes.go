@@ -52,6 +52,10 @@ var (
 	UserPasswordReset   = Define("U1012I", "user.password_reset")
 	UserSessionsEnded   = Define("U1013I", "user.sessions_ended")
 	UserLoginThrottled  = Define("U1014W", "user.login_throttled")
+	UserIdentityLinked  = Define("U1015I", "user.identity_linked")
+	UserPasskeyAdded    = Define("U1016I", "user.passkey_added")
+	UserPasskeyRemoved  = Define("U1017W", "user.passkey_removed")
+	UserPasskeyCloned   = Define("U1018W", "user.passkey_cloned")
 
 	TokenCreated = Define("T1000I", "api_token.created")
 	TokenRevoked = Define("T1001I", "api_token.revoked")

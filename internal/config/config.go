@@ -35,6 +35,7 @@ type Config struct {
 	SyslogTLS   string
 	TLSCert     string
 	TLSKey      string
+	TLSAddr     string // HTTPS listener (with TLSCert/TLSKey); --addr then redirects browsers to it
 	PublicURL   string
 	RequireTOTP bool
 	TrustProxy  bool // trust X-Forwarded-For / X-Forwarded-Proto from the direct peer
@@ -63,6 +64,7 @@ type Config struct {
 
 	Community Community
 	Intel     Intel // containment, feeds, threat intelligence
+	SSO       SSO
 	Scan      Scan
 
 	// Incident response.
@@ -108,8 +110,8 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	fs.StringVar(&c.SyslogUDP, "syslog-udp", envOr(env, "KUBU_SYSLOG_UDP", ""), "syslog UDP listen address (env KUBU_SYSLOG_UDP)")
 	fs.StringVar(&c.SyslogTCP, "syslog-tcp", envOr(env, "KUBU_SYSLOG_TCP", ""), "syslog TCP listen address (env KUBU_SYSLOG_TCP)")
 	fs.StringVar(&c.SyslogTLS, "syslog-tls", envOr(env, "KUBU_SYSLOG_TLS", ""), "syslog TLS listen address (env KUBU_SYSLOG_TLS)")
-	fs.StringVar(&c.TLSCert, "tls-cert", envOr(env, "KUBU_TLS_CERT", ""), "TLS certificate file for --syslog-tls (env KUBU_TLS_CERT)")
-	fs.StringVar(&c.TLSKey, "tls-key", envOr(env, "KUBU_TLS_KEY", ""), "TLS key file for --syslog-tls (env KUBU_TLS_KEY)")
+	fs.StringVar(&c.TLSCert, "tls-cert", envOr(env, "KUBU_TLS_CERT", ""), "TLS certificate file (chain, PEM) for --tls-addr and --syslog-tls (env KUBU_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", envOr(env, "KUBU_TLS_KEY", ""), "TLS key file for --tls-addr and --syslog-tls (env KUBU_TLS_KEY)")
 	fs.StringVar(&c.PublicURL, "public-url", envOr(env, "KUBU_PUBLIC_URL", ""), "public base URL, used in security.txt and links (env KUBU_PUBLIC_URL)")
 	fs.BoolVar(&c.RequireTOTP, "require-totp", envBool(env, "KUBU_REQUIRE_TOTP", true), "require a TOTP second factor for staff roles (env KUBU_REQUIRE_TOTP)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool(env, "KUBU_TRUST_PROXY", false), "trust X-Forwarded-For from a reverse proxy (env KUBU_TRUST_PROXY)")
@@ -138,6 +140,8 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 		"incident SLA targets per severity, SEVERITY=ACK/CONTAIN/RECOVER,… e.g. critical=15m/4h/24h (env KUBU_INCIDENT_TARGETS)")
 	fs.StringVar(&c.Chromium, "chromium", envOr(env, "KUBU_CHROMIUM", ""), "Chromium binary that prints PDF reports; empty looks for chromium on $PATH (env KUBU_CHROMIUM)")
 	intelFlags(fs, &c.Intel, env)
+	ssoFlags(fs, &c.SSO, env)
+	httpsFlags(fs, c, env)
 	scanFlags(fs, &c.Scan, env)
 }
 
@@ -236,7 +240,7 @@ func (c *Config) Finish(env Getenv) error {
 			c.SecretKey = k
 		}
 	}
-	for name, addr := range map[string]string{"--addr": c.Addr, "--syslog-udp": c.SyslogUDP, "--syslog-tcp": c.SyslogTCP, "--syslog-tls": c.SyslogTLS, "--intake-addr": c.IntakeAddr} {
+	for name, addr := range map[string]string{"--addr": c.Addr, "--syslog-udp": c.SyslogUDP, "--syslog-tcp": c.SyslogTCP, "--syslog-tls": c.SyslogTLS, "--intake-addr": c.IntakeAddr, "--tls-addr": c.TLSAddr} {
 		if addr == "" {
 			continue
 		}
@@ -286,6 +290,8 @@ func (c *Config) Finish(env Getenv) error {
 		c.IncidentTargets = t
 	}
 	errs = append(errs, c.Intel.finish(env)...)
+	errs = append(errs, c.SSO.finish(env)...)
+	errs = append(errs, c.finishHTTPS()...)
 	errs = append(errs, c.Scan.finish()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))

@@ -10,8 +10,10 @@ import (
 )
 
 type loginData struct {
-	Email string
-	Next  string
+	Email    string
+	Next     string
+	SSOName  string // "Sign in with …" when single sign-on is on
+	Passkeys bool   // offer "Sign in with a passkey"
 }
 
 func (u *ui) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -19,7 +21,7 @@ func (u *ui) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	u.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in", Data: loginData{Next: r.URL.Query().Get("next")}})
+	u.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in", Data: loginData{Next: r.URL.Query().Get("next"), SSOName: u.ssoName(), Passkeys: u.Accounts.PasskeysOn()}})
 }
 
 func (u *ui) login(w http.ResponseWriter, r *http.Request) {
@@ -29,20 +31,29 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	user, err := u.Accounts.Login(r.Context(), email, password, client)
 	if err != nil {
 		msg := "Sign-in failed. Try again later."
-		if errors.Is(err, accounts.ErrBadCredentials) || errors.Is(err, accounts.ErrLocked) {
+		if errors.Is(err, accounts.ErrBadCredentials) || errors.Is(err, accounts.ErrLocked) || errors.Is(err, accounts.ErrUseSSO) {
 			msg = capitalise(err.Error()) + "."
 		} else {
 			u.Log.Error("login", "err", err)
 		}
-		u.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in", Error: msg, Data: loginData{Email: email, Next: next}})
+		u.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in", Error: msg, Data: loginData{Email: email, Next: next, SSOName: u.ssoName(), Passkeys: u.Accounts.PasskeysOn()}})
 		return
 	}
-	if user.TOTPEnabled {
+	hasPasskeys, err := u.Accounts.HasPasskeys(r.Context(), user.ID)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if user.TOTPEnabled || hasPasskeys {
 		if err := u.Auth.SetPending(r.Context(), user); err != nil {
 			u.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/login/totp?next="+urlQueryEscape(next), http.StatusSeeOther)
+		second := "/login/totp"
+		if hasPasskeys {
+			second = secondFactorPath // a passkey, or the TOTP code from there
+		}
+		http.Redirect(w, r, second+"?next="+urlQueryEscape(next), http.StatusSeeOther)
 		return
 	}
 	needsEnrol := u.Accounts.TOTPRequired(user)
@@ -108,7 +119,14 @@ func (u *ui) totpLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) logout(w http.ResponseWriter, r *http.Request) {
+	sso := u.oidcLogoutURL(r) // signed in by the identity provider: offer to sign out there too
 	u.Auth.SignOut(r.Context())
+	if sso != "" {
+		// A page with a link rather than a redirect: the CSP's form-action
+		// 'self' rightly stops a form's redirect to another origin.
+		u.render(w, r, http.StatusOK, "signed_out.html", page{Title: "Signed out", Data: signedOutData{Name: u.OIDC.Name, URL: sso}})
+		return
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -170,4 +188,9 @@ func (u *ui) enrolQR(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(png)
+}
+
+type signedOutData struct {
+	Name string
+	URL  string
 }

@@ -56,6 +56,7 @@ type Deps struct {
 	Incidents *incident.Service // incident response and on-call pages (nil: absent)
 	Evidence  *evidence.Service // the evidence tab of incidents
 	Intel     *IntelDeps        // containment queue and threat intelligence (nil: absent)
+	OIDC      *OIDCDeps         // staff single sign-on (nil: off)
 }
 
 type ui struct {
@@ -85,6 +86,9 @@ func Register(rt *web.Router, d Deps) {
 	rt.Handle(web.UI, "POST "+EnrolPath, authz.SignedIn, u.enrol)
 	rt.Handle(web.UI, "GET "+EnrolPath+"/qr.png", authz.SignedIn, u.enrolQR)
 	u.registerPasswordReset(rt)
+	u.registerOIDC(rt)
+	u.registerPasskeys(rt)
+	u.registerPasskeySecond(rt)
 
 	rt.Handle(web.UI, "GET /{$}", authz.SignedIn, u.home)
 	u.registerPages(rt)
