@@ -41,7 +41,15 @@ func (u *ui) findingFormOptions(r *http.Request, f *findingForm) error {
 }
 
 func (u *ui) findingNewForm(w http.ResponseWriter, r *http.Request) {
-	f := findingForm{SystemID: r.URL.Query().Get("system"), Severity: "medium"}
+	// The form may come filled from an alert or report (title, severity,
+	// source and description in the query); nothing is stored until it is
+	// sent.
+	q := r.URL.Query()
+	f := findingForm{SystemID: q.Get("system"), Severity: "medium", Title: q.Get("title"), Description: q.Get("description"),
+		Source: q.Get("source"), SourceRef: q.Get("source_ref")}
+	if v := q.Get("severity"); v != "" {
+		f.Severity = v
+	}
 	if err := u.findingFormOptions(r, &f); err != nil {
 		u.fail(w, r, err)
 		return

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"time"
 
+	"github.com/kubu-gov/kubu/internal/attack"
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/detect"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -107,12 +110,22 @@ type alertDetailData struct {
 	// Incidents: the one it is in, or may one be opened from it.
 	IncidentID, IncidentTitle string
 	CanIncident               bool
+
+	Attack     []attack.Ref      // the ATT&CK tags, named and linked
+	Assignees  []detect.Assignee // who it may be given to (when CanUpdate)
+	FindingURL string            // the finding form filled from the alert ("" when no finding may be made)
+	SameRule   []detect.Alert    // other alerts of the rule
+	SameSystem []detect.Alert    // other alerts of the system
 }
 
-// shownEvent is a matched event, pretty-printed.
+// shownEvent is a matched event, pretty-printed, with its summary line.
 type shownEvent struct {
 	ID, Time, JSON string
+	Summary        eventSummary
 }
+
+// similarMax is how many similar alerts of each kind the alert page lists.
+const similarMax = 5
 
 func (m *monitoring) alertPage(r *http.Request, id string) (*alertDetailData, error) {
 	ctx, a := r.Context(), web.ActorFrom(r.Context())
@@ -134,10 +147,32 @@ func (m *monitoring) alertPage(r *http.Request, id string) (*alertDetailData, er
 		}
 		d.CanIncident = !in && authz.Check(a, authz.IncidentCreate, authz.Record(al.AgencyID)) == nil
 	}
+	d.Attack = attack.Refs(append(slices.Clone(al.Attack), al.Tags...))
+	if d.CanUpdate {
+		if d.Assignees, err = m.Detect.Assignees(ctx, a, al.ID); err != nil {
+			return nil, err
+		}
+	}
+	if al.SystemID != "" && authz.Check(a, authz.FindingCreate, authz.Record(al.AgencyID)) == nil {
+		d.FindingURL = findingFromAlertURL(al)
+	}
+	if d.SameRule, err = m.similar(r, al, detect.AlertFilter{RuleID: al.RuleID}); err != nil {
+		return nil, err
+	}
+	if al.SystemID != "" {
+		if d.SameSystem, err = m.similar(r, al, detect.AlertFilter{SystemID: al.SystemID}); err != nil {
+			return nil, err
+		}
+	}
 	if al.AssigneeID != "" {
 		d.Assignee = al.AssigneeID
 		if u, err := m.Accounts.User(ctx, a, al.AssigneeID); err == nil {
 			d.Assignee = u.Email
+		}
+		for _, p := range d.Assignees { // the team's addresses, for those who may not read people
+			if p.ID == al.AssigneeID {
+				d.Assignee = p.Email
+			}
 		}
 	}
 	for _, e := range evs {
@@ -147,6 +182,7 @@ func (m *monitoring) alertPage(r *http.Request, id string) (*alertDetailData, er
 			if json.Indent(&b, e.Event, "", "  ") == nil {
 				se.JSON = b.String()
 			}
+			se.Summary = summarise(e.Event)
 		}
 		d.Events = append(d.Events, se)
 	}
@@ -177,6 +213,12 @@ func (m *monitoring) alertAction(w http.ResponseWriter, r *http.Request) {
 		ch, notice = detect.AlertChange{Status: detect.StatusAcknowledged}, "Alert acknowledged."
 	case "assign-me":
 		ch, notice = detect.AlertChange{Assignee: a.UserID}, "Alert assigned to you."
+	case "assign":
+		who := r.PostFormValue("assignee")
+		if who == "" {
+			who = "-"
+		}
+		ch, notice = detect.AlertChange{Assignee: who}, "Alert assignee changed."
 	case "unassign":
 		ch, notice = detect.AlertChange{Assignee: "-"}, "Alert unassigned."
 	case "close":
@@ -196,7 +238,11 @@ func (m *monitoring) alertAction(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Reason = ch.Reason
 		p := page{Title: d.Alert.RuleTitle, Data: d}
-		p.Problems, _ = problemsOf(err, "close-", "")
+		prefix := "close-"
+		if r.PostFormValue("action") == "assign" {
+			prefix = "assign-"
+		}
+		p.Problems, _ = problemsOf(err, prefix, "")
 		m.render(w, r, http.StatusBadRequest, "alert_detail.html", p)
 		return
 	}
@@ -206,4 +252,32 @@ func (m *monitoring) alertAction(w http.ResponseWriter, r *http.Request) {
 	}
 	m.flash(r, notice)
 	redirect(w, r, "/alerts/"+id)
+}
+
+// similar lists up to similarMax other alerts the caller may see that
+// share f's rule or system with al, newest first.
+func (m *monitoring) similar(r *http.Request, al detect.Alert, f detect.AlertFilter) ([]detect.Alert, error) {
+	f.Limit = similarMax + 1
+	res, err := m.Detect.ListAlerts(r.Context(), web.ActorFrom(r.Context()), f)
+	if err != nil {
+		return nil, err
+	}
+	var out []detect.Alert
+	for _, x := range res.Items {
+		if x.ID != al.ID && len(out) < similarMax {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// findingFromAlertURL is the finding form filled from an alert: its
+// system, title, severity and a description that links back to it. The
+// source is "incident", the operations prong's source of findings.
+func findingFromAlertURL(al detect.Alert) string {
+	desc := "Found by the alert [" + al.RuleTitle + "](/alerts/" + al.ID + ") (" + al.Level + "), " +
+		strconv.FormatInt(al.EventCount, 10) + " events from " + al.FirstSeen.UTC().Format(time.RFC3339) + " to " + al.LastSeen.UTC().Format(time.RFC3339) + "."
+	q := url.Values{"system": {al.SystemID}, "title": {al.RuleTitle}, "severity": {severity.OfLevel(al.Level)},
+		"source": {"incident"}, "source_ref": {"alert:" + al.ID}, "description": {desc}}
+	return "/findings/new?" + q.Encode()
 }

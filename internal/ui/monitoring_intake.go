@@ -20,11 +20,15 @@ type intakeData struct {
 	ShowUnassigned bool
 	Created        string // a token just made, shown once
 	CreatedFor     string
+	Endpoints      []intakeEndpoint
+	Snippets       []shipperSnippet
+	Managers       []string // the roles that may create intake tokens
+	Placeholder    string   // the snippets' stand-in for the token
 }
 
 func (m *monitoring) intakeData(r *http.Request) (*intakeData, error) {
 	ctx, a := r.Context(), web.ActorFrom(r.Context())
-	d := &intakeData{}
+	d := &intakeData{Endpoints: m.Endpoints.endpoints(), Snippets: m.Endpoints.snippets(), Managers: intakeManagers(), Placeholder: tokenPlaceholder}
 	var err error
 	if d.Stats, err = m.Intake.Stats(ctx, a); err != nil {
 		return nil, err

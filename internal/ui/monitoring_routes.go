@@ -11,8 +11,9 @@ import (
 
 // MonitoringDeps are the services of the 24/7 monitoring pages.
 type MonitoringDeps struct {
-	Intake *intake.Service
-	Detect *detect.Service
+	Intake    *intake.Service
+	Detect    *detect.Service
+	Endpoints IntakeEndpoints // where shippers send, for the Intake page
 }
 
 // monitoring serves the alert queue, rules, retro-hunts and intake pages.

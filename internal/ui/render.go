@@ -19,7 +19,7 @@ type page struct {
 	Actor    authz.Actor
 	Nonce    string
 	Path     string
-	Nav      []navItem
+	Nav      []navGroup
 	Error    string    // a message for the whole form
 	Problems []problem // field problems, listed in the error summary
 	Notice   string    // a one-off confirmation
@@ -31,56 +31,83 @@ type navItem struct {
 	Current     bool
 }
 
-// FieldError returns the problems of the field whose input has id anchor
-// ("" when it has none), for the message beside the input.
-func (p page) FieldError(anchor string) string {
-	var msgs []string
-	for _, pr := range p.Problems {
-		if pr.Anchor == anchor {
-			msgs = append(msgs, pr.Text())
-		}
-	}
-	return strings.Join(msgs, "; ")
+// navGroup is one prong of the navigation: its items the actor may use.
+// Home has no label and stands alone; on a wide screen the groups are a
+// row of links, the current group's items a second row; on a phone all
+// of them sit in one menu that opens without JavaScript (<details>).
+type navGroup struct {
+	Label   string
+	Items   []navItem
+	Current bool // the page shown is one of Items
 }
 
-// Invalid reports whether the input with id anchor has a problem.
-func (p page) Invalid(anchor string) bool { return p.FieldError(anchor) != "" }
+// Href is where the group's own link goes: its first item.
+func (g navGroup) Href() string { return g.Items[0].Href }
 
-// nav lists the sections the actor may use.
-func nav(a authz.Actor, current string) []navItem {
+// navSections is the navigation, grouped by prong (docs/design.md): each
+// item is shown to a role whose grants give it some scope for the action.
+var navSections = []struct {
+	label string
+	items []navEntry
+}{
+	{"", []navEntry{{"/", "Home", authz.SignedIn}}},
+	{"Readiness", []navEntry{
+		{"/agencies", "Agencies", authz.AgencyRead},
+		{"/systems", "Systems", authz.SystemRead},
+		{"/findings", "Findings", authz.FindingRead},
+		{"/scans", "Scans", authz.ScanRead},
+	}},
+	{"Operations", []navEntry{
+		{"/alerts", "Alerts", authz.AlertRead},
+		{"/incidents", "Incidents", authz.IncidentRead},
+		{"/oncall", "On call", authz.OnCallRead},
+		{"/rules", "Rules", authz.RuleRead},
+		{"/hunts", "Hunts", authz.HuntRead},
+		{"/intake", "Intake", authz.IntakeRead},
+		{"/containment", "Containment", authz.ContainmentRead},
+		{"/intel", "Intel", authz.IntelRead},
+	}},
+	{"Community", []navEntry{
+		{"/reports", "Reports", authz.ReportRead},
+		{"/programmes", "Programmes", authz.ProgrammeRead},
+		{"/rewards", "Rewards", authz.RewardRead},
+		{"/community", "Community", authz.ProgrammeMetrics},
+		{"/researcher", "Dashboard", authz.ResearcherSelf},
+	}},
+	{"Admin", []navEntry{
+		{"/users", "People", authz.UserRead},
+		{"/audit", "Audit", authz.AuditRead},
+		{"/account", "Account", authz.SignedIn},
+	}},
+}
+
+type navEntry struct {
+	href, label string
+	act         authz.Action
+}
+
+// nav lists the sections the actor may use, by prong, marking the one
+// at current.
+func nav(a authz.Actor, current string) []navGroup {
 	if !a.Authenticated() {
 		return nil
 	}
-	var items []navItem
-	add := func(href, label string, act authz.Action) {
-		if act != authz.SignedIn && authz.ScopeOf(a, act).None() {
-			return
+	var groups []navGroup
+	for _, sec := range navSections {
+		g := navGroup{Label: sec.label}
+		for _, it := range sec.items {
+			if it.act != authz.SignedIn && authz.ScopeOf(a, it.act).None() {
+				continue
+			}
+			cur := current == it.href || (it.href != "/" && strings.HasPrefix(current, it.href+"/"))
+			g.Current = g.Current || cur
+			g.Items = append(g.Items, navItem{Href: it.href, Label: it.label, Current: cur})
 		}
-		cur := current == href || (href != "/" && strings.HasPrefix(current, href+"/"))
-		items = append(items, navItem{Href: href, Label: label, Current: cur})
+		if len(g.Items) > 0 {
+			groups = append(groups, g)
+		}
 	}
-	add("/", "Home", authz.SignedIn)
-	add("/agencies", "Agencies", authz.AgencyRead)
-	add("/systems", "Systems", authz.SystemRead)
-	add("/findings", "Findings", authz.FindingRead)
-	add("/scans", "Scans", authz.ScanRead) // Readiness
-	add("/alerts", "Alerts", authz.AlertRead)
-	add("/incidents", "Incidents", authz.IncidentRead)
-	add("/oncall", "On call", authz.OnCallRead)
-	add("/rules", "Rules", authz.RuleRead)
-	add("/hunts", "Hunts", authz.HuntRead)
-	add("/intake", "Intake", authz.IntakeRead)
-	add("/containment", "Containment", authz.ContainmentRead) // Operations
-	add("/intel", "Intel", authz.IntelRead)
-	add("/reports", "Reports", authz.ReportRead)
-	add("/programmes", "Programmes", authz.ProgrammeRead)
-	add("/rewards", "Rewards", authz.RewardRead)
-	add("/community", "Community", authz.ProgrammeMetrics)
-	add("/researcher", "Dashboard", authz.ResearcherSelf)
-	add("/users", "People", authz.UserRead)
-	add("/audit", "Audit", authz.AuditRead)
-	add("/account", "Account", authz.SignedIn)
-	return items
+	return groups
 }
 
 func mustParsePages(funcs template.FuncMap) map[string]*template.Template {
@@ -193,3 +220,18 @@ func localPath(next string) string {
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
+
+// FieldError returns the problems of the field whose input has id anchor
+// ("" when it has none), for the message beside the input.
+func (p page) FieldError(anchor string) string {
+	var msgs []string
+	for _, pr := range p.Problems {
+		if pr.Anchor == anchor {
+			msgs = append(msgs, pr.Text())
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Invalid reports whether the input with id anchor has a problem.
+func (p page) Invalid(anchor string) bool { return p.FieldError(anchor) != "" }
