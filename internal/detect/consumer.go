@@ -31,7 +31,12 @@ type worker struct {
 
 type sourceKey struct{ agency, protocol, host string }
 
-type sourceSeen struct{ at time.Time }
+// sourceSeen is a source's latest event in a batch and its events per
+// minute received (Unix minutes).
+type sourceSeen struct {
+	at      time.Time
+	minutes map[int64]int64
+}
 
 func (s *Service) runWorker(ctx context.Context, log *eventlog.Log) {
 	w := &worker{s: s, sources: map[sourceKey]sourceSeen{}}
@@ -90,9 +95,15 @@ func (w *worker) handle(ctx context.Context, msgs []eventlog.Msg) error {
 				meta.Time = meta.Received
 			}
 			k := sourceKey{meta.Agency, meta.Protocol, meta.Host}
-			if seen := w.sources[k]; meta.Received.After(seen.at) {
-				w.sources[k] = sourceSeen{meta.Received}
+			seen := w.sources[k]
+			if seen.minutes == nil {
+				seen.minutes = map[int64]int64{}
 			}
+			if meta.Received.After(seen.at) {
+				seen.at = meta.Received
+			}
+			seen.minutes[meta.Received.Unix()/60]++
+			w.sources[k] = seen
 			if err != nil {
 				return // not a JSON object: nothing can match
 			}

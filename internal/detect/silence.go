@@ -38,6 +38,14 @@ func (s *Service) touchSources(ctx context.Context, tx *sql.Tx, sources map[sour
 		if err != nil {
 			return fmt.Errorf("source last seen: %w", err)
 		}
+		for min, n := range sources[k].minutes {
+			_, err := tx.ExecContext(ctx, `INSERT INTO source_minutes (agency, protocol, host, minute, agency_id, events) VALUES ($1,$2,$3,$4,$5,$6)
+				ON CONFLICT (agency, protocol, host, minute) DO UPDATE SET events = source_minutes.events + excluded.events`,
+				k.agency, k.protocol, k.host, min, s.agencyID(ctx, k.agency), n)
+			if err != nil {
+				return fmt.Errorf("source minutes: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -45,6 +53,12 @@ func (s *Service) touchSources(ctx context.Context, tx *sql.Tx, sources map[sour
 // checkSilence raises one alert for each source silent longer than
 // SilenceAfter that has not been alerted on since it last spoke.
 func (s *Service) checkSilence(ctx context.Context) (int, error) {
+	if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM source_minutes WHERE minute < $1`, s.now().Add(-rateKeep).Unix()/60)
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("prune source minutes: %w", err)
+	}
 	if s.opts.SilenceAfter < 0 {
 		return 0, nil
 	}

@@ -27,6 +27,9 @@ type homeData struct {
 	Agencies   []agencyRow
 	Urgent     []findings.Finding
 	Severities []string
+	Ops        *opsHome     // alerts, sources and hunts (roles that watch alerts)
+	Reports    *reportsHome // the triage queue, or a researcher's own reports
+	OpsFirst   bool         // operations is the role's main work: shown before the findings
 }
 
 // agencyRow is an agency with its counts, for the tables of agencies.
@@ -38,6 +41,19 @@ type agencyRow struct {
 func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), web.ActorFrom(r.Context())
 	d := homeData{Severities: findings.Severities}
+	now := time.Now().UTC()
+	var err error
+	if d.Ops, err = u.opsHome(ctx, a, now); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	// Those who may act on every alert but change no agency's findings
+	// policy (the central analysts) see operations first.
+	d.OpsFirst = d.Ops != nil && authz.ScopeOf(a, authz.AlertUpdate).All && authz.ScopeOf(a, authz.AgencyUpdate).None()
+	if d.Reports, err = u.reportsHome(ctx, a); err != nil {
+		u.fail(w, r, err)
+		return
+	}
 	switch {
 	case authz.ScopeOf(a, authz.FindingRead).All:
 		d.Kind, d.Scope = "central", "the whole of government"
@@ -63,7 +79,6 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusOK, "home.html", page{Title: "Home", Data: d})
 		return
 	}
-	var err error
 	if d.Summary, err = u.Findings.Summarise(ctx, a, d.Agency.ID); err != nil {
 		u.fail(w, r, err)
 		return
@@ -72,7 +87,6 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	now := time.Now().UTC()
 	pts, err := u.Findings.Trend(ctx, a, d.Agency.ID, now.Add(-trendStep*(trendPoints-1)), now, trendPoints)
 	if err != nil {
 		u.fail(w, r, err)
