@@ -14,7 +14,11 @@ func (c *community) programmeList(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "programme_list.html", page{Title: "Programmes", Data: list})
+	d := struct {
+		Items     []disclosure.Programme
+		CanManage bool
+	}{list, authz.Check(web.ActorFrom(r.Context()), authz.ProgrammeManage, authz.Collection()) == nil}
+	c.render(w, r, http.StatusOK, "programme_list.html", page{Title: "Programmes", Data: d})
 }
 
 type programmeData struct {
@@ -22,6 +26,7 @@ type programmeData struct {
 	Leaderboard []disclosure.LeaderEntry
 	CanInvite   bool
 	CanSubmit   bool
+	CanManage   bool
 }
 
 func (c *community) programmeDetail(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +43,8 @@ func (c *community) programmeDetail(w http.ResponseWriter, r *http.Request) {
 	}
 	d := programmeData{Programme: p, Leaderboard: board,
 		CanInvite: p.Access == "invite" && authz.Check(a, authz.ProgrammeInvite, authz.Collection()) == nil,
-		CanSubmit: authz.Check(a, authz.ReportSubmit, authz.Collection()) == nil}
+		CanSubmit: authz.Check(a, authz.ReportSubmit, authz.Collection()) == nil,
+		CanManage: authz.Check(a, authz.ProgrammeManage, authz.Collection()) == nil}
 	c.render(w, r, http.StatusOK, "programme_detail.html", page{Title: p.Name, Data: d})
 }
 
