@@ -58,25 +58,7 @@ func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page
 	if err := f.validate(); err != nil {
 		return page, err
 	}
-	var wh store.Where
-	sc.Where(&wh, "f.agency_id", "")
-	if f.AgencyID != "" {
-		wh.And("f.agency_id = " + wh.Arg(f.AgencyID))
-	}
-	if f.SystemID != "" {
-		wh.And("f.system_id = " + wh.Arg(f.SystemID))
-	}
-	statuses := f.Statuses
-	if f.Overdue {
-		statuses = intersectOpen(statuses)
-		wh.And("f.due_at < " + wh.Arg(s.now().UnixMilli()))
-	}
-	wh.In("f.status", statuses)
-	wh.In("f.source", f.Sources)
-	wh.In("f.severity", f.Severities)
-	if q := strings.TrimSpace(f.Query); q != "" {
-		wh.And("LOWER(f.title) LIKE " + wh.Arg("%"+store.LikeEscape(strings.ToLower(q))+"%") + ` ESCAPE '\'`)
-	}
+	wh := s.filterWhere(sc, f)
 	keys, key := store.Keyset{Keys: []string{"f.id"}, Desc: true}, func(x Finding) []any { return []any{x.ID} }
 	switch f.Sort {
 	case "created":
@@ -96,6 +78,31 @@ func (s *Service) List(ctx context.Context, a authz.Actor, f Filter) (store.Page
 	}
 	return store.List(ctx, s.db.R(), store.ListQuery[Finding]{
 		SQL: `SELECT ` + findingCols + findingFrom, Where: &wh, Keyset: keys, Cursor: f.Cursor, Limit: f.Limit, Scan: s.scan, Key: key})
+}
+
+// filterWhere is the condition of the findings f selects within the
+// caller's scope sc (List and Count share it).
+func (s *Service) filterWhere(sc authz.Scope, f Filter) store.Where {
+	var wh store.Where
+	sc.Where(&wh, "f.agency_id", "")
+	if f.AgencyID != "" {
+		wh.And("f.agency_id = " + wh.Arg(f.AgencyID))
+	}
+	if f.SystemID != "" {
+		wh.And("f.system_id = " + wh.Arg(f.SystemID))
+	}
+	statuses := f.Statuses
+	if f.Overdue {
+		statuses = intersectOpen(statuses)
+		wh.And("f.due_at < " + wh.Arg(s.now().UnixMilli()))
+	}
+	wh.In("f.status", statuses)
+	wh.In("f.source", f.Sources)
+	wh.In("f.severity", f.Severities)
+	if q := strings.TrimSpace(f.Query); q != "" {
+		wh.And("LOWER(f.title) LIKE " + wh.Arg("%"+store.LikeEscape(strings.ToLower(q))+"%") + ` ESCAPE '\'`)
+	}
+	return wh
 }
 
 func intersectOpen(statuses []string) []string {

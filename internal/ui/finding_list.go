@@ -34,6 +34,10 @@ type findingListData struct {
 	Severities []string
 	Sorts      []sortOption
 	CanCreate  bool
+
+	Total        int      // findings matching the filters, over every page
+	CanBulk      bool     // may change findings: the rows can be selected
+	BulkStatuses []string // the statuses the bulk form offers
 }
 
 type sortOption struct{ Value, Label string }
@@ -42,15 +46,30 @@ type sortOption struct{ Value, Label string }
 // (open or in progress), which is what the home page counts as open.
 const statusUnresolved = "unresolved"
 
+// statusAny is the status filter for every status.
+const statusAny = "any"
+
+// bulkStatuses are the statuses the bulk form sets (a duplicate needs its
+// original and an accepted risk its approval, one finding at a time).
+var bulkStatuses = []string{"open", "in-progress", "fixed", "false-positive"}
+
 var findingSorts = []sortOption{{"-created", "Newest"}, {"created", "Oldest"}, {"due", "Due date"}, {"-severity", "Severity"}}
 
-func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
+// findingQuery reads the findings list's filters from the query string:
+// the list, its CSV export and its bulk form share them. With no status
+// in the query the list shows the findings still needing work; "any"
+// shows every status. ok is false when an answer was written.
+func (u *ui) findingQuery(w http.ResponseWriter, r *http.Request) (*findingListData, findings.Filter, bool) {
 	ctx, a := r.Context(), web.ActorFrom(r.Context())
 	q := r.URL.Query()
-	d := findingListData{Agency: q.Get("agency"), SystemID: q.Get("system"), Status: q.Get("status"), Source: q.Get("source"),
+	d := &findingListData{Agency: q.Get("agency"), SystemID: q.Get("system"), Status: q.Get("status"), Source: q.Get("source"),
 		Severity: q.Get("severity"), Overdue: q.Get("overdue") == "yes", Text: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
 		Statuses: findings.Statuses, Sources: findings.Sources, Severities: findings.Severities, Sorts: findingSorts,
-		CanCreate: authz.Check(a, authz.FindingCreate, authz.Collection()) == nil}
+		CanCreate: authz.Check(a, authz.FindingCreate, authz.Collection()) == nil,
+		CanBulk:   authz.Check(a, authz.FindingUpdate, authz.Collection()) == nil, BulkStatuses: bulkStatuses}
+	if _, ok := q["status"]; !ok || d.Status == "" {
+		d.Status = statusUnresolved
+	}
 	d.Query = url.Values{}
 	for _, k := range []string{"agency", "system", "status", "source", "severity", "overdue", "q", "sort"} {
 		if v := q.Get(k); v != "" {
@@ -65,14 +84,17 @@ func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
 		return []string{v}
 	}
 	f.Statuses, f.Sources, f.Severities = one(d.Status), one(d.Source), one(d.Severity)
-	if d.Status == statusUnresolved {
+	switch d.Status {
+	case statusUnresolved:
 		f.Statuses = findings.OpenStatuses
+	case statusAny:
+		f.Statuses = nil
 	}
 	var unknown bool
 	var err error
 	if d.Agencies, f.AgencyID, unknown, err = agencyFilter(ctx, u.Registry, a, authz.FindingRead, d.Agency); err != nil {
 		u.fail(w, r, err)
-		return
+		return nil, f, false
 	}
 	d.Empty = d.Empty || unknown
 	if d.SystemID != "" {
@@ -82,12 +104,21 @@ func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
 			d.Empty = true
 		case err != nil:
 			u.fail(w, r, err)
-			return
+			return nil, f, false
 		default:
 			d.System = &s
 		}
 	}
-	p := page{Title: "Findings", Data: &d}
+	return d, f, true
+}
+
+func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), web.ActorFrom(r.Context())
+	d, f, ok := u.findingQuery(w, r)
+	if !ok {
+		return
+	}
+	p := page{Title: "Findings", Data: d}
 	if !d.Empty {
 		res, err := u.Findings.List(ctx, a, f)
 		if errors.Is(err, store.ErrBadCursor) {
@@ -107,6 +138,10 @@ func (u *ui) findingList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Page = res
+		if d.Total, err = u.Findings.Count(ctx, a, f); err != nil {
+			u.fail(w, r, err)
+			return
+		}
 	}
 	u.render(w, r, http.StatusOK, "findings.html", p)
 }

@@ -18,6 +18,7 @@ func (u *ui) funcs() template.FuncMap {
 		"date":     formatDate,
 		"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"timeLeft": timeLeft,
 		"has": func(list []string, s string) bool {
 			for _, x := range list {
 				if x == s {

@@ -27,6 +27,8 @@ func (u *ui) registerPages(rt *web.Router) {
 	rt.Handle(web.UI, "POST /systems/{id}/edit", authz.SystemUpdate, u.systemUpdate)
 
 	rt.Handle(web.UI, "GET /findings", authz.FindingRead, u.findingList)
+	rt.Handle(web.UI, "GET /findings/export.csv", authz.FindingRead, u.findingExport)
+	rt.Handle(web.UI, "POST /findings/bulk", authz.FindingUpdate, u.findingBulk)
 	rt.Handle(web.UI, "GET /findings/new", authz.FindingCreate, u.findingNewForm)
 	rt.Handle(web.UI, "POST /findings", authz.FindingCreate, u.findingCreate)
 	rt.Handle(web.UI, "GET /findings/{id}", authz.FindingRead, u.findingDetail)
