@@ -31,9 +31,13 @@ type alertListData struct {
 	Agencies                      []registry.Agency
 	Levels, Statuses              []string
 	CanIncident                   bool // may open incidents: the rows can be selected for one
+	CanBulk                       bool // may change alerts: the rows can be selected for a bulk change
 }
 
-func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
+// alertQuery reads the alert queue's filters from the query string: the
+// list and its CSV export share them. ok is false when an answer was
+// written.
+func (m *monitoring) alertQuery(w http.ResponseWriter, r *http.Request) (*alertListData, detect.AlertFilter, bool) {
 	ctx, a := r.Context(), web.ActorFrom(r.Context())
 	q := r.URL.Query()
 	d := alertListData{Agency: q.Get("agency"), Level: q.Get("level"), RuleID: q.Get("rule_id"), Status: q.Get("status"), System: q.Get("system"),
@@ -73,10 +77,21 @@ func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if d.Agencies, f.AgencyID, unknown, err = agencyFilter(ctx, m.Registry, a, authz.AlertRead, d.Agency); err != nil {
 		m.fail(w, r, err)
-		return
+		return nil, f, false
 	}
 	d.Empty = d.Empty || unknown
 	d.CanIncident = m.Incidents != nil && authz.Check(a, authz.IncidentCreate, authz.Collection()) == nil
+	d.CanBulk = authz.Check(a, authz.AlertUpdate, authz.Collection()) == nil
+	return &d, f, true
+}
+
+func (m *monitoring) alertList(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), web.ActorFrom(r.Context())
+	dp, f, ok := m.alertQuery(w, r)
+	if !ok {
+		return
+	}
+	d := *dp
 	p := page{Title: "Alerts", Data: &d}
 	if !d.Empty {
 		res, err := m.Detect.ListAlerts(ctx, a, f)

@@ -29,6 +29,8 @@ func (u *ui) registerMonitoring(rt *web.Router) {
 	}
 	m := &monitoring{ui: u, MonitoringDeps: *u.Monitoring}
 	rt.Handle(web.UI, "GET /alerts", authz.AlertRead, m.alertList)
+	rt.Handle(web.UI, "GET /alerts/export.csv", authz.AlertRead, m.alertExport)
+	rt.Handle(web.UI, "POST /alerts/bulk", authz.AlertUpdate, m.alertBulk)
 	rt.Handle(web.UI, "GET /alerts/{id}", authz.AlertRead, m.alertDetail)
 	rt.Handle(web.UI, "POST /alerts/{id}/action", authz.AlertUpdate, m.alertAction)
 
