@@ -13,6 +13,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
 // TestUpgradeFromRound1 opens a database made by the round 1 schema
@@ -46,7 +47,7 @@ func TestUpgradeFromRound1(t *testing.T) {
 			defer db.Close()
 			ring, _ := keys.New(bytes.Repeat([]byte{9}, 32))
 			log := audit.New(db, ring)
-			box := &outbox{}
+			box := &testkit.Outbox{}
 			s := accounts.New(db, log, registry.New(db, log), ring, accounts.Options{Mail: box})
 			staff, _ := s.UserByEmail(ctx, "staff@example.gov")
 			done, _ := s.UserByEmail(ctx, "done@example.com")
@@ -66,7 +67,7 @@ func TestUpgradeFromRound1(t *testing.T) {
 			if err := s.RequestLink(ctx, "squatted@example.com"); err != nil {
 				t.Fatal(err)
 			}
-			if m := box.to("squatted@example.com"); len(m) != 1 || !strings.Contains(m[0].Link, accounts.VerifyPath) {
+			if m := box.To("squatted@example.com"); len(m) != 1 || !strings.Contains(m[0].Link, accounts.VerifyPath) {
 				t.Fatalf("the owner of the address gets a new verification link: %+v", m)
 			}
 		})
