@@ -37,7 +37,9 @@ func (c *clock) Add(d time.Duration) {
 // importsAt is an ImportHistory answering one time for every system.
 type importsAt struct{ at func() time.Time }
 
-func (i importsAt) LatestImport(context.Context, string) (time.Time, bool, error) { return i.at(), true, nil }
+func (i importsAt) LatestImport(context.Context, string) (time.Time, bool, error) {
+	return i.at(), true, nil
+}
 
 type env struct {
 	w     *testkit.World
@@ -50,7 +52,7 @@ type env struct {
 // evidence relative to the clock: every name scanned an hour ago and due in
 // a day, security.txt and certificates met, in the VDP, logs a minute old,
 // a test result imported ten days ago.
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t testing.TB, db *store.DB) *env {
 	w := testkit.New(t, db)
 	c := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
 	finds := findings.New(db, w.Audit, w.Registry)
@@ -83,7 +85,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	return &env{w: w, svc: svc, finds: finds, clock: c}
 }
 
-func readIM8(t *testing.T, name string) []byte {
+func readIM8(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(corpus.Path(t, "im8"), name))
 	if err != nil {
