@@ -86,7 +86,7 @@ func (s *Service) systemsInfo(ctx context.Context, ids []string) ([]sysInfo, err
 
 // evaluate evaluates the plans of the systems at once: their profiles,
 // manual statuses, deviations and automatic evidence.
-func (s *Service) evaluate(ctx context.Context, systems []sysInfo) ([]evaluated, error) {
+func (s *Service) evaluate(ctx context.Context, systems []sysInfo, countOnly bool) ([]evaluated, error) {
 	now := s.now()
 	ids := make([]string, len(systems))
 	for i, x := range systems {
@@ -104,6 +104,7 @@ func (s *Service) evaluate(ctx context.Context, systems []sysInfo) ([]evaluated,
 	if err != nil {
 		return nil, err
 	}
+	lists := map[string][]Control{} // each profile's controls, rendered once
 	out := make([]evaluated, len(systems))
 	for i, sys := range systems {
 		e := evaluated{sys: sys, plan: plans[sys.ID], profileChosen: "none"}
@@ -124,10 +125,17 @@ func (s *Service) evaluate(ctx context.Context, systems []sysInfo) ([]evaluated,
 		}
 		f := fs[sys.ID]
 		if e.catalog != nil {
-			for _, c := range controlList(e.catalog) {
+			cs, ok := lists[e.profileID]
+			if !ok {
+				cs = controlList(e.catalog)
+				lists[e.profileID] = cs
+			}
+			for _, c := range cs {
 				pc := evalControl(c, f, e.catalog, manual[sys.ID][c.ID], devs[sys.ID][c.ID], now)
 				e.counts.add(pc.Result)
-				e.controls = append(e.controls, pc)
+				if !countOnly {
+					e.controls = append(e.controls, pc)
+				}
 			}
 		}
 		out[i] = e
@@ -135,12 +143,14 @@ func (s *Service) evaluate(ctx context.Context, systems []sysInfo) ([]evaluated,
 	return out, nil
 }
 
+var noEvidence = []string{}
+
 // evalControl decides one control: a valid approved deviation, else the
 // automatic evidence or the manual status; an expired deviation is not met
 // unless the control is met again by other means.
 func evalControl(c Control, f facts, cat *oscal.Catalog, m *manualRow, ds []Deviation, now time.Time) PlanControl {
 	pc := PlanControl{ControlID: c.ID, Title: c.Title, Family: c.Family, Status: "not-assessed", Source: "manual",
-		Evidence: []string{}, Result: NotAssessed}
+		Evidence: noEvidence, Result: NotAssessed}
 	if ev, ok := evaluators[c.ID]; ok {
 		v := ev.eval(f, cat)
 		pc.Source, pc.Explanation, pc.Result, pc.Reason = "automatic", ev.explain, v.result, v.reason
@@ -338,7 +348,7 @@ func (s *Service) ControlSummary(ctx context.Context, systemIDs []string) (map[s
 	if err != nil {
 		return nil, err
 	}
-	es, err := s.evaluate(ctx, systems)
+	es, err := s.evaluate(ctx, systems, true)
 	if err != nil {
 		return nil, err
 	}

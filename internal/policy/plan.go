@@ -75,7 +75,7 @@ func (s *Service) planFor(ctx context.Context, a authz.Actor, act authz.Action, 
 		return evaluated{}, err
 	}
 	es, err := s.evaluate(ctx, []sysInfo{{ID: sys.ID, AgencyID: sys.AgencyID, Criticality: sys.Criticality,
-		Classification: sys.DataClassification, Hostnames: len(sys.Hostnames)}})
+		Classification: sys.DataClassification, Hostnames: len(sys.Hostnames)}}, false)
 	if err != nil {
 		return evaluated{}, err
 	}

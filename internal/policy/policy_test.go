@@ -96,7 +96,7 @@ func readIM8(t testing.TB, name string) []byte {
 
 // loadIM8 loads the IM8 catalogue and its three profiles and returns the
 // profiles' ids by level.
-func (e *env) loadIM8(t *testing.T) [3]string {
+func (e *env) loadIM8(t testing.TB) [3]string {
 	t.Helper()
 	ctx := context.Background()
 	if _, _, err := e.svc.LoadCatalog(ctx, testkit.Root, "im8-reform.json", readIM8(t, "im8-reform.json")); err != nil {
