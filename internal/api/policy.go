@@ -11,6 +11,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/oscal"
 	"github.com/kubu-gov/kubu/internal/policy"
+	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
@@ -77,12 +78,17 @@ func (a *api) loadDocument(kind string) http.HandlerFunc {
 
 func (a *api) listDocuments(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		docs, err := a.Policy.Documents(r.Context(), web.ActorFrom(r.Context()), kind)
+		limit, cursor, err := listParams(r)
 		if err != nil {
 			web.WriteError(w, r, err)
 			return
 		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"items": docs})
+		page, err := a.Policy.Documents(r.Context(), web.ActorFrom(r.Context()), kind, cursor, limit)
+		if err != nil {
+			web.WriteError(w, r, err)
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, page)
 	}
 }
 
@@ -285,19 +291,24 @@ func (a *api) requestDeviation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) listDeviations(w http.ResponseWriter, r *http.Request) {
-	agencyID, ok := a.agencyParam(r)
-	if !ok {
-		web.WriteJSON(w, http.StatusOK, map[string]any{"items": []policy.Deviation{}})
-		return
-	}
-	q := r.URL.Query()
-	ds, err := a.Policy.Deviations(r.Context(), web.ActorFrom(r.Context()), policy.DeviationFilter{Status: q.Get("status"),
-		SystemID: q.Get("system"), AgencyID: agencyID})
+	limit, cursor, err := listParams(r)
 	if err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"items": ds})
+	agencyID, ok := a.agencyParam(r)
+	if !ok {
+		web.WriteJSON(w, http.StatusOK, store.Page[policy.Deviation]{Items: []policy.Deviation{}})
+		return
+	}
+	q := r.URL.Query()
+	page, err := a.Policy.Deviations(r.Context(), web.ActorFrom(r.Context()), policy.DeviationFilter{Status: q.Get("status"),
+		SystemID: q.Get("system"), AgencyID: agencyID, Cursor: cursor, Limit: limit})
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, page)
 }
 
 func (a *api) getDeviation(w http.ResponseWriter, r *http.Request) {

@@ -52,6 +52,17 @@ func policyThroughAPI(t *testing.T, engine store.Engine) {
 			t.Fatalf("POST /api/v1/profiles %s: %d %v", p.name, code, body)
 		}
 	}
+	code, body = ta.do(t, "triager", "GET", "/api/v1/profiles?limit=2", nil)
+	if code != 200 || len(body["items"].([]any)) != 2 || body["next_cursor"] == nil {
+		t.Fatalf("profiles page 1: %d %v", code, body)
+	}
+	code, body = ta.do(t, "triager", "GET", "/api/v1/profiles?limit=2&cursor="+body["next_cursor"].(string), nil)
+	if code != 200 || len(body["items"].([]any)) != 1 || body["next_cursor"] != nil {
+		t.Errorf("profiles page 2: %d %v", code, body)
+	}
+	if code, _ := ta.do(t, "researcher", "GET", "/api/v1/profiles", nil); code != 403 {
+		t.Errorf("researcher lists profiles: %d", code)
+	}
 	code, body = ta.do(t, "admin", "POST", "/api/v1/catalogs", `{"catalog":{"uuid":"0b8c9d1e-2f3a-4b5c-8d6e-7f8091a2b3c4","metadata":{"title":"x"}}}`)
 	if msg := errMsg(body); code != 400 || !strings.Contains(msg, "catalog.metadata") {
 		t.Errorf("invalid catalogue: %d %q", code, msg)

@@ -148,28 +148,31 @@ type DeviationFilter struct {
 	Status   string // pending | approved | rejected | expired
 	SystemID string
 	AgencyID string
+	Cursor   string
+	Limit    int
 }
 
-// Deviations lists the deviations the caller may see, newest first (at
-// most 1000).
-func (s *Service) Deviations(ctx context.Context, a authz.Actor, f DeviationFilter) ([]Deviation, error) {
+// Deviations lists a page of the deviations the caller may see, newest
+// first.
+func (s *Service) Deviations(ctx context.Context, a authz.Actor, f DeviationFilter) (store.Page[Deviation], error) {
+	empty := store.Page[Deviation]{Items: []Deviation{}}
 	sc, err := authz.ScopeFor(a, authz.PlanRead)
 	if err != nil {
-		return nil, err
+		return empty, err
 	}
 	var w store.Where
 	sc.Where(&w, "d.agency_id", "")
-	now := s.now().UnixMilli()
+	now := s.now()
 	switch f.Status {
 	case "":
 	case "approved":
-		w.And("d.status = 'approved' AND d.expires_at > " + w.Arg(now))
+		w.And("d.status = 'approved' AND d.expires_at > " + w.Arg(now.UnixMilli()))
 	case "expired":
-		w.And("d.status = 'approved' AND d.expires_at <= " + w.Arg(now))
+		w.And("d.status = 'approved' AND d.expires_at <= " + w.Arg(now.UnixMilli()))
 	case "pending", "rejected":
 		w.And("d.status = " + w.Arg(f.Status))
 	default:
-		return nil, validate.Errors{{Field: "status", Message: "one of pending, approved, rejected, expired"}}
+		return empty, validate.Errors{{Field: "status", Message: "one of pending, approved, rejected, expired"}}
 	}
 	if f.SystemID != "" {
 		w.And("d.system_id = " + w.Arg(f.SystemID))
@@ -177,20 +180,18 @@ func (s *Service) Deviations(ctx context.Context, a authz.Actor, f DeviationFilt
 	if f.AgencyID != "" {
 		w.And("d.agency_id = " + w.Arg(f.AgencyID))
 	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT `+devCols+devFrom+w.SQL()+` ORDER BY d.requested_at DESC, d.id DESC LIMIT 1000`, w.Args()...)
+	page, err := store.List(ctx, s.db.R(), store.ListQuery[Deviation]{SQL: `SELECT ` + devCols + devFrom, Where: &w,
+		Keyset: store.Keyset{Keys: []string{"d.requested_at", "d.id"}, Desc: true}, Cursor: f.Cursor, Limit: f.Limit,
+		Scan: scanDeviation, Key: func(d Deviation) []any { return []any{d.RequestedAt.UnixMilli(), d.ID} }})
 	if err != nil {
-		return nil, err
+		return empty, err
 	}
-	out, err := store.Collect(rows, scanDeviation)
-	for i := range out {
-		if out[i].Status == "approved" && !out[i].ExpiresAt.After(s.now()) {
-			out[i].Status = "expired"
+	for i := range page.Items {
+		if page.Items[i].Status == "approved" && !page.Items[i].ExpiresAt.After(now) {
+			page.Items[i].Status = "expired"
 		}
 	}
-	if out == nil {
-		out = []Deviation{}
-	}
-	return out, err
+	return page, nil
 }
 
 // DecideDeviation approves or rejects a pending deviation. The approver

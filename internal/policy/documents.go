@@ -171,21 +171,22 @@ func (s *Service) byDigest(ctx context.Context, kind, digest string) (Document, 
 	return scanDoc(s.db.R().QueryRowContext(ctx, `SELECT `+docCols+` FROM policy_documents WHERE kind = $1 AND digest = $2`, kind, digest))
 }
 
-// Documents lists the catalogues (kind "catalog") or profiles ("profile"),
-// newest first.
-func (s *Service) Documents(ctx context.Context, a authz.Actor, kind string) ([]Document, error) {
+// Documents lists a page of the catalogues (kind "catalog") or profiles
+// ("profile"), newest first.
+func (s *Service) Documents(ctx context.Context, a authz.Actor, kind, cursor string, limit int) (store.Page[Document], error) {
+	empty := store.Page[Document]{Items: []Document{}}
 	if err := authz.Check(a, authz.PolicyRead, authz.Collection()); err != nil {
-		return nil, err
+		return empty, err
 	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT `+docCols+` FROM policy_documents WHERE kind = $1 ORDER BY created_at DESC, id DESC`, kind)
+	var w store.Where
+	w.And("kind = " + w.Arg(kind))
+	page, err := store.List(ctx, s.db.R(), store.ListQuery[Document]{SQL: `SELECT ` + docCols + ` FROM policy_documents`, Where: &w,
+		Keyset: store.Keyset{Keys: []string{"created_at", "id"}, Desc: true}, Cursor: cursor, Limit: limit,
+		Scan: scanDoc, Key: func(d Document) []any { return []any{d.CreatedAt.UnixMilli(), d.ID} }})
 	if err != nil {
-		return nil, err
+		return empty, err
 	}
-	out, err := store.Collect(rows, scanDoc)
-	if out == nil {
-		out = []Document{}
-	}
-	return out, err
+	return page, nil
 }
 
 // Document returns one catalogue or profile of the given kind.

@@ -92,8 +92,8 @@ func TestDeviationLifecycle(t *testing.T) {
 		if c.Result != policy.NotMet || !strings.Contains(c.Reason, "expired") || c.Deviation.Status != "expired" {
 			t.Errorf("expired ac-1 = %s: %s", c.Result, c.Reason)
 		}
-		if ds, err := e.svc.Deviations(ctx, agencyAdmin, policy.DeviationFilter{Status: "expired"}); err != nil || len(ds) != 1 {
-			t.Errorf("expired deviations: %d %v", len(ds), err)
+		if ds, err := e.svc.Deviations(ctx, agencyAdmin, policy.DeviationFilter{Status: "expired"}); err != nil || len(ds.Items) != 1 {
+			t.Errorf("expired deviations: %d %v", len(ds.Items), err)
 		}
 		// Renewed and approved again: met.
 		r, err := e.svc.RenewDeviation(ctx, agencyAdmin, devID, e.clock.Now().Add(30*24*time.Hour), "")

@@ -151,9 +151,12 @@ func TestIM8CatalogueAndProfiles(t *testing.T) {
 		if err != nil || !created || cat2.ID == cat.ID || cat2.Version != "2025.01" {
 			t.Errorf("second version: %v created=%v %+v", err, created, cat2)
 		}
-		docs, err := e.svc.Documents(ctx, e.w.Actor(authz.AgencyMember, "MOH"), "catalog")
-		if err != nil || len(docs) != 2 {
-			t.Errorf("agency member lists catalogues: %d, %v", len(docs), err)
+		docs, err := e.svc.Documents(ctx, e.w.Actor(authz.AgencyMember, "MOH"), "catalog", "", 1)
+		if err != nil || len(docs.Items) != 1 || docs.Items[0].ID != cat2.ID || docs.NextCursor == "" {
+			t.Errorf("agency member lists catalogues: %+v, %v", docs, err)
+		}
+		if docs, err = e.svc.Documents(ctx, e.w.Actor(authz.AgencyMember, "MOH"), "catalog", docs.NextCursor, 1); err != nil || len(docs.Items) != 1 || docs.Items[0].ID != cat.ID {
+			t.Errorf("second page: %+v, %v", docs, err)
 		}
 		// Invalid OSCAL: 400 naming the first problem.
 		_, _, err = e.svc.LoadCatalog(ctx, admin, "x.json", []byte(`{"catalog":{"uuid":"not-a-uuid","metadata":{}}}`))

@@ -1,14 +1,17 @@
 package ui
 
 import (
+	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/policy"
+	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
 	"github.com/kubu-gov/kubu/internal/web"
 )
@@ -43,15 +46,17 @@ func (u *ui) policyList(w http.ResponseWriter, r *http.Request) {
 func (u *ui) renderPolicyList(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	ctx, a := r.Context(), web.ActorFrom(r.Context())
 	var d policyListData
-	var err error
-	if d.Catalogs, err = u.Policy.Documents(ctx, a, "catalog"); err != nil {
+	cats, err := u.Policy.Documents(ctx, a, "catalog", "", 1000)
+	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	if d.Profiles, err = u.Policy.Documents(ctx, a, "profile"); err != nil {
+	profs, err := u.Policy.Documents(ctx, a, "profile", "", 1000)
+	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
+	d.Catalogs, d.Profiles = cats.Items, profs.Items
 	d.CanLoad = authz.Allowed(a, authz.PolicyManage, authz.Collection())
 	u.render(w, r, status, "policies.html", page{Title: "Policies", Error: problem, Data: d})
 }
@@ -164,10 +169,12 @@ func (u *ui) planPage(w http.ResponseWriter, r *http.Request) {
 		d.Families[i].Controls = append(d.Families[i].Controls, c)
 	}
 	if d.CanProfile {
-		if d.Profiles, err = u.Policy.Documents(ctx, a, "profile"); err != nil {
+		profs, err := u.Policy.Documents(ctx, a, "profile", "", 1000)
+		if err != nil {
 			u.fail(w, r, err)
 			return
 		}
+		d.Profiles = profs.Items
 	}
 	u.render(w, r, http.StatusOK, "plan.html", page{Title: "Security plan of " + p.System, Data: d})
 }
@@ -246,7 +253,10 @@ func (u *ui) deviationAsk(w http.ResponseWriter, r *http.Request) {
 
 type deviationListData struct {
 	Status     string
-	Items      []policy.Deviation
+	System     string
+	Cursor     string
+	Query      url.Values
+	Page       store.Page[policy.Deviation]
 	CanDecide  bool
 	CanRenew   bool
 	Me         string
@@ -260,12 +270,19 @@ func (u *ui) deviationList(w http.ResponseWriter, r *http.Request) {
 	if status == "" && !r.URL.Query().Has("status") {
 		status = "pending"
 	}
-	items, err := u.Policy.Deviations(ctx, a, policy.DeviationFilter{Status: status, SystemID: r.URL.Query().Get("system")})
+	q := r.URL.Query()
+	cursor := q.Get("cursor")
+	items, err := u.Policy.Deviations(ctx, a, policy.DeviationFilter{Status: status, SystemID: q.Get("system"), Cursor: cursor, Limit: pageSize})
+	if errors.Is(err, store.ErrBadCursor) {
+		redirect(w, r, "/deviations")
+		return
+	}
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	u.render(w, r, http.StatusOK, "deviations.html", page{Title: "Deviations", Data: deviationListData{Status: status, Items: items,
+	u.render(w, r, http.StatusOK, "deviations.html", page{Title: "Deviations", Data: deviationListData{Status: status, Page: items,
+		System: q.Get("system"), Cursor: cursor, Query: q,
 		CanDecide: authz.Allowed(a, authz.DeviationApprove, authz.Collection()), Me: a.Email,
 		CanRenew:   authz.Allowed(a, authz.PlanUpdate, authz.Collection()),
 		DefaultDay: time.Now().AddDate(1, 0, 0).UTC().Format("2006-01-02")}})
