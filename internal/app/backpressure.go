@@ -9,5 +9,5 @@ import (
 // intakeLagBound is the back-pressure bound of --intake-max-lag and
 // --intake-max-lag-events on detection's consumer.
 func intakeLagBound(cfg *config.Config) intake.LagBound {
-	return intake.LagBound{MaxLag: cfg.IntakeMaxLag, MaxEvents: cfg.IntakeMaxLagEvents, Durable: detect.DetectDurable}
+	return intake.LagBound{MaxLag: cfg.IntakeMaxLag, MaxEvents: cfg.IntakeLagEvents, Durable: detect.DetectDurable}
 }

@@ -45,20 +45,20 @@ type Config struct {
 	EventMaxBytes int64
 
 	// Monitoring (intake and detection).
-	EventStream        string        // JetStream stream name
-	EventSyncInterval  time.Duration // embedded log: 0 fsyncs every batch before acknowledging
-	SourceNetworks     string        // file mapping syslog sender networks to agencies
-	SyslogClientCA     string        // CA file: TLS syslog senders may present client certificates
-	IntakeRate         int           // requests per second per intake token (0: unlimited)
-	IntakeMaxBody      int64         // largest intake request body, after decompression
-	SilenceAfter       time.Duration // a source silent this long raises an alert (0: never)
-	AlertGroupWindow   time.Duration // matches of a rule within this window join one alert
-	DetectWorkers      int           // detection workers on this node (0: one per core)
-	IntakeAddr         string        // a listener of intake's own, where / answers as Elasticsearch
-	SyslogIdleTimeout  time.Duration // a silent syslog TCP/TLS connection is closed after this long
-	DrainTime          time.Duration // on SIGTERM, intake answers "busy" this long before the listeners close
-	IntakeMaxLag       time.Duration // detection lag (oldest unfinished batch) past which intake answers "busy" (0: no bound)
-	IntakeMaxLagEvents int64         // events detection has not finished past which intake answers "busy" (0: no bound)
+	EventStream       string        // JetStream stream name
+	EventSyncInterval time.Duration // embedded log: 0 fsyncs every batch before acknowledging
+	SourceNetworks    string        // file mapping syslog sender networks to agencies
+	SyslogClientCA    string        // CA file: TLS syslog senders may present client certificates
+	IntakeRate        int           // requests per second per intake token (0: unlimited)
+	IntakeMaxBody     int64         // largest intake request body, after decompression
+	SilenceAfter      time.Duration // a source silent this long raises an alert (0: never)
+	AlertGroupWindow  time.Duration // matches of a rule within this window join one alert
+	DetectWorkers     int           // detection workers on this node (0: one per core)
+	IntakeAddr        string        // a listener of intake's own, where / answers as Elasticsearch
+	SyslogIdleTimeout time.Duration // a silent syslog TCP/TLS connection is closed after this long
+	DrainTime         time.Duration // on SIGTERM, intake answers "busy" this long before the listeners close
+	IntakeMaxLag      time.Duration // detection lag (oldest unfinished batch) past which intake answers "busy" (0: no bound)
+	IntakeLagEvents   int64         // events detection has not finished past which intake answers "busy" (0: no bound)
 
 	// SecretKey is the master secret from KUBU_SECRET_KEY or
 	// KUBU_SECRET_KEY_FILE; nil means DATA/secret.key.
@@ -131,7 +131,7 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	fs.DurationVar(&c.SyslogIdleTimeout, "syslog-idle-timeout", envDuration(env, "KUBU_SYSLOG_IDLE_TIMEOUT", 24*time.Hour), "close a syslog TCP/TLS connection silent this long (env KUBU_SYSLOG_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.DrainTime, "drain-time", envDuration(env, "KUBU_DRAIN_TIME", 2*time.Second), "on SIGTERM, keep listening this long answering intake with each protocol's retryable busy answer; at most 5s (env KUBU_DRAIN_TIME)")
 	fs.DurationVar(&c.IntakeMaxLag, "intake-max-lag", envDuration(env, "KUBU_INTAKE_MAX_LAG", 60*time.Second), "when detection is this far behind (age of the oldest stored batch it has not finished), intake answers each protocol's retryable busy answer and pauses syslog TCP/TLS until the lag is back under half; 0 means no bound (env KUBU_INTAKE_MAX_LAG)")
-	fs.Int64Var(&c.IntakeMaxLagEvents, "intake-max-lag-events", envInt(env, "KUBU_INTAKE_MAX_LAG_EVENTS", 0), "the same bound in events detection has not finished (estimated from pending batches); 0 means no bound (env KUBU_INTAKE_MAX_LAG_EVENTS)")
+	fs.Int64Var(&c.IntakeLagEvents, "intake-max-lag-events", envInt(env, "KUBU_INTAKE_MAX_LAG_EVENTS", 0), "the same bound in events detection has not finished (estimated from pending batches); 0 means no bound (env KUBU_INTAKE_MAX_LAG_EVENTS)")
 	fs.IntVar(&c.DetectWorkers, "detect-workers", int(envInt(env, "KUBU_DETECT_WORKERS", 0)), "detection workers on this node; 0 means one per core (env KUBU_DETECT_WORKERS)")
 	fs.Func("log-level", "debug, info, warn or error (env KUBU_LOG_LEVEL)", func(s string) error {
 		return c.LogLevel.UnmarshalText([]byte(s))
@@ -318,7 +318,7 @@ func (c *Config) Finish(env Getenv) error {
 	if c.IntakeMaxLag < 0 || c.IntakeMaxLag > 0 && c.IntakeMaxLag < time.Second {
 		errs = append(errs, errors.New("--intake-max-lag must be 0 (no bound) or at least 1s"))
 	}
-	if c.IntakeMaxLagEvents < 0 {
+	if c.IntakeLagEvents < 0 {
 		errs = append(errs, errors.New("--intake-max-lag-events must not be negative (0: no bound)"))
 	}
 	if c.DetectWorkers < 0 || c.DetectWorkers > 256 {
