@@ -55,6 +55,17 @@ func TestVDPWithoutJavaScript(t *testing.T) {
 	if len(id) != 26 || !strings.HasPrefix(tok, "vdp_") {
 		t.Fatalf("receipt shows %q / %q", id, tok)
 	}
+	// The receipt: copy buttons (hidden until copy.js shows them) and the
+	// download as a text file, which only this browser's cookie opens.
+	mustContain(t, "receipt", res.body, `data-copy="token"`, `src="/static/copy.js"`, `href="/vdp/reports/`+id+`/receipt.txt"`)
+	dl := anon.get("/vdp/reports/" + id + "/receipt.txt")
+	if dl.status != http.StatusOK || !strings.Contains(dl.body, "Tracking id: "+id+"\n") || !strings.Contains(dl.body, "Token: "+tok+"\n") ||
+		!strings.Contains(dl.body, "Title: Open redirect on login\n") {
+		t.Fatalf("receipt download: %d\n%s", dl.status, dl.body)
+	}
+	if other := e.anonymous(t).get("/vdp/reports/" + id + "/receipt.txt"); other.status != http.StatusNotFound || strings.Contains(other.body, tok) {
+		t.Fatalf("another browser downloaded the receipt: %d", other.status)
+	}
 	page := anon.get("/vdp/reports/" + id)
 	mustContain(t, "own report", page.body, "Open redirect on login", "<strong>see</strong>", "new")
 	if other := e.anonymous(t).get("/vdp/reports/" + id); other.status != http.StatusNotFound {
