@@ -5,6 +5,8 @@ package demo
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -79,18 +81,14 @@ func Seed(ctx context.Context, d Deps, out io.Writer, seed uint64) (seeded bool,
 	}
 	fmt.Fprintln(out, "kubu demo: seeded 6 agencies, "+fmt.Sprint(len(systems))+" systems and their findings.")
 	fmt.Fprintln(out, "Demo accounts (passwords are shown this once; staff set up two-factor sign-in at first sign-in):")
-	for _, c := range creds {
-		ag := c.Agency
-		if ag == "" {
-			ag = "-"
-		}
-		fmt.Fprintf(out, "  %-15s %-4s %-34s %s\n", c.Role, ag, c.Email, c.Password)
-	}
+	PrintCredentials(out, creds)
+	fmt.Fprintln(out, "Lost them? `kubu demo credentials --data DIR` gives the demo accounts new passwords and prints them.")
 	return true, nil
 }
 
-func seedUsers(ctx context.Context, d Deps) ([]Credential, error) {
-	specs := []Credential{
+// Accounts are the demo's accounts, one per role (without passwords).
+func Accounts() []Credential {
+	return []Credential{
 		{Email: "admin@kubu.gov.example", Role: "wog-admin"},
 		{Email: "analyst@kubu.gov.example", Role: "analyst"},
 		{Email: "triager@kubu.gov.example", Role: "triager"},
@@ -98,6 +96,46 @@ func seedUsers(ctx context.Context, d Deps) ([]Credential, error) {
 		{Email: "member@health.gov.example", Role: "agency-member", Agency: "MOH"},
 		{Email: "researcher@researcher.example", Role: "researcher"},
 	}
+}
+
+// PrintCredentials writes the table of demo accounts and passwords.
+func PrintCredentials(out io.Writer, creds []Credential) {
+	for _, c := range creds {
+		ag := c.Agency
+		if ag == "" {
+			ag = "-"
+		}
+		fmt.Fprintf(out, "  %-15s %-4s %-34s %s\n", c.Role, ag, c.Email, c.Password)
+	}
+}
+
+// NewPasswords gives every demo account that exists a new random password
+// (audited, sessions ended) and returns them: the way to see the demo
+// credentials again (`kubu demo credentials`), since only hashes are kept.
+func NewPasswords(ctx context.Context, acc *accounts.Service) ([]Credential, error) {
+	var out []Credential
+	for _, c := range Accounts() {
+		u, err := acc.UserByEmail(ctx, c.Email)
+		if errors.Is(err, sql.ErrNoRows) || errors.Is(err, authz.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", c.Email, err)
+		}
+		c.Password = accounts.RandomPassword()
+		if err := acc.SetPassword(ctx, operator, u.ID, c.Password); err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", c.Email, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no demo accounts here: start kubu with `kubu serve --demo` on an empty data dir first")
+	}
+	return out, nil
+}
+
+func seedUsers(ctx context.Context, d Deps) ([]Credential, error) {
+	specs := Accounts()
 	for i := range specs {
 		specs[i].Password = accounts.RandomPassword()
 		_, err := d.Accounts.CreateUser(ctx, operator, accounts.NewUser{Email: specs[i].Email, Role: authz.Role(specs[i].Role),
