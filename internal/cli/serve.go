@@ -39,16 +39,31 @@ func serve(e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	var ready func(addr string)
 	if cfg.Demo {
-		seeded, err := demo.Seed(e.Context, demo.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Incidents: a.Incidents}, e.Stdout, uint64(time.Now().UnixNano()))
+		seeded, err := demo.Seed(e.Context, demo.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Incidents: a.Incidents,
+			Disclosure: a.Disclosure, Detect: a.Detect}, e.Stdout, uint64(time.Now().UnixNano()))
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		if !seeded {
 			log.Info("demo: the database already has data; not seeding again")
+		} else {
+			// The demo's events go through the real intake once it listens,
+			// so detection raises the demo's alerts as it would any others.
+			ready = func(addr string) {
+				go func() {
+					n, err := demo.SendEvents(e.Context, a.Intake, "http://"+addr)
+					if err != nil {
+						log.Error("demo: sending the demo events", "err", err)
+						return
+					}
+					log.Info("demo: events sent through intake", "events", n)
+				}()
+			}
 		}
 	}
-	return a.Serve(e.Context, nil)
+	return a.Serve(e.Context, ready)
 }
 
 // addrFree checks that kubu can listen on addr, naming the address and how

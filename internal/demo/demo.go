@@ -1,6 +1,11 @@
 // Package demo seeds a believable government on a fresh kubu (`kubu serve
-// --demo`): six agencies, their systems, one user per role, and findings
-// of every source, severity and status spread over six months.
+// --demo`): six agencies, their systems, one user per role, findings of
+// every source, severity and status spread over six months, incidents in
+// every stage, Sigma rules (the demo's own and, when the SigmaHQ corpus is
+// present, some of its rules), a bug bounty and a VRP with reward tables,
+// researchers, reports in every status with rewards; once the server
+// listens, SendEvents ships events through the real intake so detection
+// raises alerts.
 package demo
 
 import (
@@ -14,6 +19,8 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -25,7 +32,9 @@ type Deps struct {
 	Findings *findings.Service
 	Accounts *accounts.Service
 
-	Incidents *incident.Service // incidents in every stage (nil: none)
+	Incidents  *incident.Service   // incidents in every stage (nil: none)
+	Disclosure *disclosure.Service // programmes, researchers, reports, rewards (nil: none)
+	Detect     *detect.Service     // Sigma rules (nil: none); SendEvents raises their alerts
 }
 
 var operator = authz.Actor{UserID: "demo", Email: "kubu demo seeder", Role: authz.WogAdmin}
@@ -79,6 +88,18 @@ func Seed(ctx context.Context, d Deps, out io.Writer, seed uint64) (seeded bool,
 			return false, err
 		}
 	}
+	if d.Disclosure != nil {
+		if err := seedCommunity(ctx, d, systems); err != nil {
+			return false, err
+		}
+	}
+	rules := 0
+	if d.Detect != nil {
+		if rules, err = seedRules(ctx, d.Detect); err != nil {
+			return false, err
+		}
+	}
+	fmt.Fprintf(out, "kubu demo: %d Sigma rules; events follow through intake once the server listens.\n", rules)
 	fmt.Fprintln(out, "kubu demo: seeded 6 agencies, "+fmt.Sprint(len(systems))+" systems and their findings.")
 	fmt.Fprintln(out, "Demo accounts (passwords are shown this once; staff set up two-factor sign-in at first sign-in):")
 	PrintCredentials(out, creds)
