@@ -85,7 +85,7 @@ func TestVDPXSSInRealBrowser(t *testing.T) {
 	}
 	reporter, cancelR := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelR)
-	reporter, cancelRT := context.WithTimeout(reporter, 90*time.Second)
+	reporter, cancelRT := context.WithTimeout(reporter, 5*time.Minute)
 	t.Cleanup(cancelRT)
 	if err := chromedp.Do(reporter); err != nil {
 		t.Fatalf("open the reporter's tab: %v", err)
@@ -138,7 +138,7 @@ func TestVDPXSSInRealBrowser(t *testing.T) {
 	// The triager: JavaScript on.
 	triager, cancelT := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelT)
-	triager, cancelTT := context.WithTimeout(triager, 90*time.Second)
+	triager, cancelTT := context.WithTimeout(triager, 5*time.Minute)
 	t.Cleanup(cancelTT)
 	if err := chromedp.Do(triager); err != nil {
 		t.Fatal(err)
