@@ -117,7 +117,9 @@ func TestVDPWithoutJavaScript(t *testing.T) {
 func TestCVSSCalculatorWithoutJavaScript(t *testing.T) {
 	e := newEnv(t, false)
 	c := e.anonymous(t)
-	mustContain(t, "empty calculator", c.get("/vdp/cvss").body, `name="AV"`, "Calculate")
+	mustContain(t, "empty calculator", c.get("/vdp/cvss").body, `name="AV"`, "Calculate",
+		`<label for="AV-N">Network <span class="muted">(N)</span></label>`, `<label for="S-C">Changed`, `<label for="UI-R">Required`)
+	mustContain(t, "empty 4.0 calculator", c.get("/vdp/cvss?version=4.0").body, `<label for="AT-P">Present`, `<label for="UI-A">Active`)
 	r := c.get("/vdp/cvss?version=3.1&AV=N&AC=L&PR=N&UI=N&S=U&C=H&I=H&A=H")
 	mustContain(t, "calculated", r.body, `id="cvss-score">9.8<`, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
 	r = c.get("/vdp/cvss?version=4.0&AV=N&AC=L&AT=N&PR=N&UI=N&VC=H&VI=H&VA=H&SC=N&SI=N&SA=N")
