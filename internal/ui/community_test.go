@@ -86,6 +86,10 @@ func TestVDPWithoutJavaScript(t *testing.T) {
 	if rot.status != 200 || !strings.Contains(rot.body, "Your new token") {
 		t.Fatalf("rotate: %d", rot.status)
 	}
+	newTok := between(rot.body, `id="token">`, "<")
+	if dl := anon.get("/vdp/reports/" + id + "/receipt.txt"); newTok == tok || !strings.Contains(dl.body, "Token: "+newTok+"\n") {
+		t.Fatalf("the receipt after rotation does not hold the new token %q:\n%s", newTok, dl.body)
+	}
 	if r := second.get("/vdp/reports/" + id); r.status != http.StatusNotFound {
 		t.Fatalf("the old token still opens the report after rotation: %d", r.status)
 	}
