@@ -47,6 +47,8 @@ var publicRoutes = map[string]bool{
 	"GET /vdp/track":                                           true,
 	"POST /vdp/track":                                          true,
 	"GET /vdp/reports/{id}":                                    true,
+	"GET /vdp/reports/{id}/receipt.txt":                        true,
+	"GET /favicon.ico":                                         true,
 	"POST /vdp/reports/{id}/messages":                          true,
 	"POST /vdp/reports/{id}/token":                             true,
 	"POST /vdp/reports/{id}/disclosure":                        true,
