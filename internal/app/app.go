@@ -257,7 +257,7 @@ func (a *App) buildRouter() *web.Router {
 	auth := &web.Authenticator{Accounts: a.Accounts, Sessions: a.Sessions, EnrolPath: ui.EnrolPath, Intake: a.Intake.Authenticate}
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
-		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
+		Health: a.health, Disclosure: a.Disclosure, Limits: a.Limits,
 		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
 		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,

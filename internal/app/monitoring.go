@@ -70,11 +70,16 @@ type Monitoring struct {
 func (a *App) StartMonitoring(ctx context.Context) (*Monitoring, error) {
 	cfg := a.Cfg
 	elog, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, URL: cfg.NATSURL, Stream: cfg.EventStream,
-		MaxAge: cfg.EventMaxAge, MaxBytes: cfg.EventMaxBytes, SyncInterval: cfg.EventSyncInterval, Logger: a.Log})
+		MaxAge: cfg.EventMaxAge, MaxBytes: cfg.EventMaxBytes, Replicas: cfg.EventReplicas, SyncInterval: cfg.EventSyncInterval, Logger: a.Log})
+	if errors.Is(err, eventlog.ErrInsufficientStorage) {
+		return nil, fmt.Errorf("event log: NATS cannot store --event-max-bytes %d (env KUBU_EVENT_MAX_BYTES) × --event-replicas %d: lower --event-max-bytes, or give JetStream more storage (max_file_store) or more servers: %w",
+			cfg.EventMaxBytes, max(cfg.EventReplicas, 1), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("event log: %w", err)
 	}
 	m := &Monitoring{Log: elog, a: a}
+	a.Metrics.ops.log.Store(elog) // metrics and /healthz read it
 	if len(cfg.Rules) > 0 {
 		res, err := a.Detect.LoadRuleFiles(ctx, cfg.Rules)
 		if err != nil {
@@ -184,6 +189,7 @@ func (m *Monitoring) Stop(ctx context.Context) error {
 		m.a.rpz.Close()
 	}
 	wait(ctx, &m.stats)
+	m.a.Metrics.ops.log.Store(nil)
 	if err := m.Log.Close(); err != nil {
 		errs = append(errs, err)
 	}

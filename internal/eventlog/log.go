@@ -21,6 +21,10 @@ var (
 	ErrLocked = errors.New("eventlog: store locked")
 	// ErrBatchTooLarge means a batch exceeds MaxBatchBytes; split it.
 	ErrBatchTooLarge = errors.New("eventlog: batch too large")
+	// ErrInsufficientStorage means the NATS server (or cluster) cannot
+	// reserve Config.MaxBytes × Replicas for the stream: lower MaxBytes, or
+	// give JetStream more storage.
+	ErrInsufficientStorage = errors.New("eventlog: the NATS server has not enough storage for the stream")
 )
 
 const (
@@ -151,6 +155,9 @@ func (l *Log) ensureStream(ctx context.Context) error {
 	want := l.streamConfig()
 	s, err := l.js.CreateOrUpdateStream(ctx, want)
 	if err != nil {
+		if isStorageShortage(err) {
+			return fmt.Errorf("%w: stream %s wants %d bytes × %d replicas: %w", ErrInsufficientStorage, want.Name, want.MaxBytes, want.Replicas, err)
+		}
 		return fmt.Errorf("eventlog: ensure stream %s: %w", want.Name, err)
 	}
 	got := s.CachedInfo().Config
@@ -159,6 +166,23 @@ func (l *Log) ensureStream(ctx context.Context) error {
 	}
 	l.stream = s
 	return nil
+}
+
+// isStorageShortage reports the JetStream errors a stream too large for the
+// server's (or account's) storage gets: "insufficient storage resources
+// available" (10047), "insufficient resources" (10023), and on a cluster
+// "no suitable peers for placement" (10005), which also means too few
+// servers for the replicas.
+func isStorageShortage(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case 10047, 10023, 10005:
+		return true
+	}
+	return false
 }
 
 // MaxBatchBytes is the largest batch Publish accepts: the server's maximum

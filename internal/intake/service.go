@@ -173,6 +173,9 @@ func (s *Service) agencyID(ctx context.Context, code string) string {
 // es_rejected_execution_exception, OTLP UNAVAILABLE; 503 with Retry-After).
 func (s *Service) BeginDrain() { s.draining.Store(true) }
 
+// Draining reports whether the drain has begun.
+func (s *Service) Draining() bool { return s.draining.Load() }
+
 // Drain begins the drain and waits up to ctx for requests already storing
 // events to finish.
 func (s *Service) Drain(ctx context.Context) {
