@@ -30,6 +30,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/intel/rpz"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/node"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scanning"
@@ -67,6 +68,7 @@ type App struct {
 	Limits     *ratelimit.Policy // rate limits of the community routes
 	SSO        *ui.OIDCDeps      // staff single sign-on (nil: off)
 
+	node     *node.Identity // this process among the nodes (leases, claims)
 	router   *web.Router
 	tlsBound atomic.Value // the HTTPS listener's address (string)
 }
@@ -83,7 +85,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Log: log, DB: db, Ring: ring}
+	if a.node, err = node.Identify(cfg.DataDir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if a.SSO, err = openSSO(cfg); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, err
 	}
@@ -104,23 +111,28 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.Metrics = newMetrics()
 	a.openCommunity(cfg, log)
 	if err := a.openMonitoring(cfg, log); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, err
 	}
 	if err := a.openIntel(cfg, log); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, err
 	}
 	if err := a.openScanning(cfg, log); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, err
 	}
 	a.Metrics.registerOps(a)
 	if _, err := a.Disclosure.EnsureVDP(ctx); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, fmt.Errorf("community programmes: %w", err)
 	}
 	if err := a.openIncidents(ctx, cfg, log); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, fmt.Errorf("incident response: %w", err)
 	}
@@ -198,6 +210,7 @@ func (a *App) Close() error {
 	if a.Scanning != nil {
 		a.Scanning.Close()
 	}
+	defer a.node.Close()
 	return a.DB.Close()
 }
 

@@ -40,16 +40,14 @@ func (a *App) openMonitoring(cfg *config.Config, log *slog.Logger) error {
 		silence = -1 // off
 	}
 	a.Detect = detect.New(a.DB, a.Audit, log, detect.Options{Workers: cfg.DetectWorkers, GroupWindow: cfg.AlertGroupWindow,
-		SilenceAfter: silence, NodeID: nodeID(cfg)})
+		SilenceAfter: silence, NodeID: a.NodeID()})
 	return nil
 }
 
-// nodeID names this node in detection leases: the host and data dir, so a
-// node restarted on the same data dir takes its lease back at once.
-func nodeID(cfg *config.Config) string {
-	host, _ := os.Hostname()
-	return host + ":" + cfg.DataDir
-}
+// NodeID names this process in leases and claims (internal/node): unique
+// per process, kept in the data dir while this process holds it, so a node
+// restarted on the same data dir takes its lease back at once.
+func (a *App) NodeID() string { return a.node.ID }
 
 // Monitoring is the running intake and detection of a serving node.
 type Monitoring struct {
