@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -49,6 +50,9 @@ type Log struct {
 	js      jetstream.JetStream
 	stream  jetstream.Stream
 	maxData int // MaxBatchBytes
+	// streamID names the incarnation of the stream (streamid.go): stream
+	// positions mean something only within one.
+	streamID atomic.Pointer[string]
 
 	life     context.Context // cancelled by Close: stops Consume and Range
 	stop     context.CancelFunc
@@ -165,6 +169,7 @@ func (l *Log) ensureStream(ctx context.Context) error {
 		return fmt.Errorf("eventlog: stream %s kept retention %v/%d bytes, want %v/%d", want.Name, got.MaxAge, got.MaxBytes, want.MaxAge, want.MaxBytes)
 	}
 	l.stream = s
+	l.noteStream(s.CachedInfo().Created)
 	return nil
 }
 
