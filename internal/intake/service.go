@@ -136,7 +136,7 @@ func New(db *store.DB, log *audit.Log, reg *registry.Registry, logger *slog.Logg
 	s := &Service{db: db, audit: log, reg: reg, log: logger.With("component", "intake"), opts: opts, now: opts.Now,
 		tokens: &tokenCache{entries: map[string]tokenEntry{}}, codes: registry.NewCodes(db)}
 	s.stats = newStats(db, opts.Now)
-	s.acks = newAckStore(maxAckChannels, maxAcksPerChannel)
+	s.acks = newAckStore(db, maxAcksPerChannel)
 	if opts.Rate > 0 {
 		s.limit = ratelimit.New(opts.Rate, time.Second)
 	}
