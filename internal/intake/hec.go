@@ -60,6 +60,15 @@ func (s *Service) hec(w http.ResponseWriter, r *http.Request, raw bool) {
 	if !ok {
 		return
 	}
+	key, err := idempotencyHeader(r)
+	if err != nil {
+		s.stats.add(idn.AgencyID, ProtoHEC, 0, 1, 0)
+		writeJSON(w, http.StatusBadRequest, map[string]any{"text": "Invalid data format: " + err.Error(), "code": hec.CodeInvalidDataFormat})
+		return
+	}
+	if key != "" {
+		key = scopedKey(idn.TokenID, ProtoHEC, channel+"/"+key)
+	}
 	defaults, err := hec.ParseQuery(r.URL.Query())
 	if err != nil {
 		s.stats.add(idn.AgencyID, ProtoHEC, 0, 1, 0)
@@ -84,6 +93,7 @@ func (s *Service) hec(w http.ResponseWriter, r *http.Request, raw bool) {
 	p := s.bufs.Get().(*pending)
 	defer s.bufs.Put(p)
 	p.reset(idn.Agency)
+	p.key = key
 	n := s.norms.Get().(*normaliser)
 	defer s.norms.Put(n)
 	received := s.now()
