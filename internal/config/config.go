@@ -298,6 +298,9 @@ func (c *Config) Finish(env Getenv) error {
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
 	}
+	if c.EventReplicas == 0 {
+		c.EventReplicas = 1 // commands other than serve have no such flag
+	}
 	if c.EventReplicas < 1 || c.EventReplicas > 5 {
 		errs = append(errs, fmt.Errorf("--event-replicas %d: want 1 to 5", c.EventReplicas))
 	} else if c.EventReplicas > 1 && c.NATSURL == "" {
