@@ -184,5 +184,7 @@ func (s *Service) publishReport(ctx context.Context, p *pending, agencyID, proto
 			return 0, 0, fmt.Errorf("%w: %w", ErrUnavailable, err2)
 		}
 	}
+	s.press.events.Add(int64(p.len()))
+	s.press.batches.Add(int64(len(batches)))
 	return dupEvents, dupBytes, nil
 }
