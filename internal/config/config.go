@@ -66,6 +66,7 @@ type Config struct {
 	Intel     Intel // containment, feeds, threat intelligence
 	SSO       SSO
 	Scan      Scan
+	Audit     Audit // where signed audit checkpoints are published
 
 	// Incident response.
 	IncidentTargetsSpec string           // --incident-targets as given
@@ -143,6 +144,7 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	ssoFlags(fs, &c.SSO, env)
 	httpsFlags(fs, c, env)
 	scanFlags(fs, &c.Scan, env)
+	auditFlags(fs, &c.Audit, env)
 }
 
 func communityFlags(fs *flag.FlagSet, c *Community, env Getenv) {
@@ -293,6 +295,7 @@ func (c *Config) Finish(env Getenv) error {
 	errs = append(errs, c.SSO.finish(env)...)
 	errs = append(errs, c.finishHTTPS()...)
 	errs = append(errs, c.Scan.finish()...)
+	errs = append(errs, c.Audit.finish()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
 	}
