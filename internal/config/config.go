@@ -68,6 +68,8 @@ type Config struct {
 	Scan      Scan
 	Audit     Audit // where signed audit checkpoints are published
 
+	EvidenceMaxSize int64 // largest evidence file in bytes; 0 means no limit
+
 	// Incident response.
 	IncidentTargetsSpec string           // --incident-targets as given
 	IncidentTargets     incident.Targets // parsed: the defaults with the spec's severities replaced
@@ -145,6 +147,7 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	httpsFlags(fs, c, env)
 	scanFlags(fs, &c.Scan, env)
 	auditFlags(fs, &c.Audit, env)
+	evidenceFlags(fs, c, env)
 }
 
 func communityFlags(fs *flag.FlagSet, c *Community, env Getenv) {
@@ -296,6 +299,7 @@ func (c *Config) Finish(env Getenv) error {
 	errs = append(errs, c.finishHTTPS()...)
 	errs = append(errs, c.Scan.finish()...)
 	errs = append(errs, c.Audit.finish()...)
+	errs = append(errs, c.finishEvidence()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
 	}
