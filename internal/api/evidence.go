@@ -23,6 +23,7 @@ func registerEvidence(rt *web.Router, a *api) {
 	rt.Handle(web.API, "GET /api/v1/evidence/{id}", authz.EvidenceRead, a.getEvidence)
 	rt.Handle(web.API, "GET /api/v1/evidence/{id}/content", authz.EvidenceRead, a.evidenceContent)
 	rt.Handle(web.API, "POST /api/v1/evidence/{id}/custody", authz.EvidenceCustody, a.addCustody)
+	registerEvidenceUploads(rt, a)
 }
 
 // evidenceError maps the locker's errors: stored bytes that are not what
