@@ -19,6 +19,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/indicators"
 	"github.com/kubu-gov/kubu/internal/intake"
+	"github.com/kubu-gov/kubu/internal/policy"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scanning"
@@ -47,6 +48,8 @@ type Deps struct {
 	Contain *contain.Service    // containment (nil: its routes are absent)
 	Feeds   *feeds.Service      // block lists and feed tokens
 	Intel   *indicators.Service // threat intelligence (nil: its routes are absent)
+
+	Policy *policy.Service // catalogues, profiles, security plans (nil: their routes are absent)
 }
 
 type api struct{ Deps }
@@ -100,6 +103,7 @@ func Register(rt *web.Router, d Deps) {
 	registerContainment(rt, a)
 	registerIntel(rt, a)
 	registerScanning(rt, a)
+	registerPolicy(rt, a)
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

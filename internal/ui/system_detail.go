@@ -16,6 +16,7 @@ type systemData struct {
 	CanEdit   bool
 	CanReport bool
 	CanScan   bool // external scan pages exist and the caller may read them
+	CanPlan   bool // the security plan pages exist and the caller may read the plan
 }
 
 func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +34,7 @@ func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
 	d := systemData{System: s, Findings: open,
 		CanEdit:   authz.Check(a, authz.SystemUpdate, authz.Record(s.AgencyID)) == nil,
 		CanReport: authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil,
-		CanScan:   u.Scanning != nil && authz.Check(a, authz.ScanRead, authz.Record(s.AgencyID)) == nil}
+		CanScan:   u.Scanning != nil && authz.Check(a, authz.ScanRead, authz.Record(s.AgencyID)) == nil,
+		CanPlan:   u.Policy != nil && authz.Check(a, authz.PlanRead, authz.Record(s.AgencyID)) == nil}
 	u.render(w, r, http.StatusOK, "system.html", page{Title: s.Name, Data: d})
 }

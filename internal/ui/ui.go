@@ -19,6 +19,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/markdown"
+	"github.com/kubu-gov/kubu/internal/policy"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scanning"
@@ -57,6 +58,8 @@ type Deps struct {
 	Evidence  *evidence.Service // the evidence tab of incidents
 	Intel     *IntelDeps        // containment queue and threat intelligence (nil: absent)
 	OIDC      *OIDCDeps         // staff single sign-on (nil: off)
+
+	Policy *policy.Service // policies, security plans and deviations pages (nil: absent)
 }
 
 type ui struct {
@@ -97,4 +100,5 @@ func Register(rt *web.Router, d Deps) {
 	u.registerIncidents(rt)
 	u.registerIntel(rt)
 	u.registerScans(rt)
+	u.registerPolicy(rt)
 }
