@@ -23,6 +23,7 @@ func registerEvidence(rt *web.Router, a *api) {
 	rt.Handle(web.API, "GET /api/v1/evidence/{id}", authz.EvidenceRead, a.getEvidence)
 	rt.Handle(web.API, "GET /api/v1/evidence/{id}/content", authz.EvidenceRead, a.evidenceContent)
 	rt.Handle(web.API, "POST /api/v1/evidence/{id}/custody", authz.EvidenceCustody, a.addCustody)
+	registerEvidenceUploads(rt, a)
 }
 
 // evidenceError maps the locker's errors: stored bytes that are not what
@@ -41,6 +42,7 @@ func (a *api) listEvidence(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) addEvidence(w http.ResponseWriter, r *http.Request) {
+	web.LongBody(w, r, web.StreamIdle)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		web.WriteError(w, r, web.BadRequest("bad_multipart", "send multipart/form-data with the fields, then the part named file"))
@@ -67,7 +69,7 @@ func (a *api) evidenceContent(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.FormatInt(it.Size, 10))
 	w.Header().Set("X-Content-SHA256", it.SHA256)
 	w.Header().Set("Cache-Control", "no-store")
-	if _, err := io.Copy(w, rc); err != nil {
+	if _, err := io.Copy(web.LongResponse(w, web.StreamIdle), rc); err != nil {
 		// The bytes went wrong while streaming (checked again as they go):
 		// the failure is audited; the client sees a cut connection.
 		panic(http.ErrAbortHandler)
@@ -88,6 +90,7 @@ func (a *api) addCustody(w http.ResponseWriter, r *http.Request) {
 // anything is written still answers JSON.
 type lazyZip struct {
 	w       http.ResponseWriter
+	out     io.Writer // w, with the write deadline moving forward
 	name    string
 	started bool
 }
@@ -100,12 +103,12 @@ func (z *lazyZip) Write(p []byte) (int, error) {
 		z.w.Header().Set("Cache-Control", "no-store")
 		z.w.WriteHeader(http.StatusOK)
 	}
-	return z.w.Write(p)
+	return z.out.Write(p)
 }
 
 func (a *api) exportBundle(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	z := &lazyZip{w: w, name: "incident-" + id + "-bundle.zip"}
+	z := &lazyZip{w: w, out: web.LongResponse(w, web.StreamIdle), name: "incident-" + id + "-bundle.zip"}
 	if _, err := a.Evidence.ExportBundle(r.Context(), web.ActorFrom(r.Context()), id, z); err != nil {
 		if !z.started {
 			web.WriteError(w, r, evidenceError(err))

@@ -150,7 +150,7 @@ func (a *App) openIncidents(ctx context.Context, cfg *config.Config, log *slog.L
 	if err != nil {
 		return fmt.Errorf("evidence store: %w", err)
 	}
-	a.Evidence = evidence.New(a.DB, a.Audit, blobs, "local", a.Incidents.ForEvidence(), evidence.Options{})
+	a.Evidence = evidence.New(a.DB, a.Audit, blobs, "local", a.Incidents.ForEvidence(), evidence.Options{MaxSize: a.Cfg.EvidenceMaxSize})
 	return a.Incidents.EnsurePlaybooks(ctx)
 }
 

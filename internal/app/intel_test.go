@@ -213,10 +213,12 @@ func TestContainmentAcceptance(t *testing.T) {
 		within(t, 10*time.Second, "PATCH active:false", func() bool { p := idp.Patches(); return len(p) == 1 && !p[0].Active })
 		ta.do(t, "analyst", "POST", "/api/v1/containment/"+accID+"/revoke", nil)
 		within(t, 10*time.Second, "PATCH active:true", func() bool { p := idp.Patches(); return len(p) == 2 && p[1].Active && p[1].UserID == "2819c223" })
-		_, body = ta.do(t, "analyst", "GET", "/api/v1/containment/"+accID, nil)
-		if body["connector"].(map[string]any)["state"] != "released" {
-			t.Fatalf("connector %v", body["connector"])
-		}
+		// The connector records the release once the provider has answered,
+		// which is after the provider saw the PATCH: wait for it.
+		within(t, 10*time.Second, "connector released", func() bool {
+			_, body = ta.do(t, "analyst", "GET", "/api/v1/containment/"+accID, nil)
+			return body["connector"].(map[string]any)["state"] == "released"
+		})
 	})
 }
 

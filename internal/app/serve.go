@@ -187,10 +187,10 @@ func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.Audit.RunCheckpoints(ctx, time.Minute, func(err error) {
+		a.Audit.RunCheckpoints(ctx, a.Cfg.Audit.CheckpointEvery, func(err error) {
 			a.Metrics.jobFailed("audit checkpoint")
 			a.Log.Error("audit checkpoint", "err", err)
-		})
+		}, a.publishCheckpoint)
 	}()
 	every := func(d time.Duration, name string, fn func(context.Context) error) {
 		wg.Add(1)

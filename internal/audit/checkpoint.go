@@ -76,6 +76,13 @@ func (c Checkpoint) VerifySignature(pub ed25519.PublicKey) bool {
 // Checkpoint signs the current tree if it grew since the last checkpoint and
 // returns the newest checkpoint (ok=false when the log is still empty).
 func (l *Log) Checkpoint(ctx context.Context) (cp Checkpoint, ok bool, err error) {
+	cp, ok, _, err = l.checkpoint(ctx)
+	return cp, ok, err
+}
+
+// checkpoint is Checkpoint that also says whether this call signed it
+// (fresh) or found it already signed.
+func (l *Log) checkpoint(ctx context.Context) (cp Checkpoint, ok, fresh bool, err error) {
 	err = l.db.Tx(ctx, func(tx *sql.Tx) error {
 		h, err := l.lockHead(ctx, tx)
 		if err != nil {
@@ -98,9 +105,10 @@ func (l *Log) Checkpoint(ctx context.Context) (cp Checkpoint, ok bool, err error
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (tree_size, root_hash, at, signature) VALUES ($1,$2,$3,$4)`,
 			cp.TreeSize, cp.RootHash, cp.At.UnixMilli(), cp.Signature)
 		ok = err == nil
+		fresh = ok
 		return err
 	})
-	return cp, ok, err
+	return cp, ok, fresh && err == nil, err
 }
 
 // Checkpoints lists all checkpoints, oldest first.
@@ -143,23 +151,37 @@ func latestCheckpoint(ctx context.Context, tx *sql.Tx) (Checkpoint, bool, error)
 }
 
 // RunCheckpoints signs a checkpoint every interval until ctx ends, and once
-// more on the way out.
-func (l *Log) RunCheckpoints(ctx context.Context, every time.Duration, onErr func(error)) {
+// more on the way out (every 0 means a minute). onSigned, when set, is called with each checkpoint
+// this call signed (not with one another node signed first, so with several
+// nodes on one database each checkpoint is handed on once); on the way out
+// it gets a context that ends 5 s after ctx.
+func (l *Log) RunCheckpoints(ctx context.Context, every time.Duration, onErr func(error), onSigned func(context.Context, Checkpoint)) {
+	if every <= 0 {
+		every = time.Minute
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	sign := func(ctx context.Context, quiet bool) {
+		cp, _, fresh, err := l.checkpoint(ctx)
+		if err != nil {
+			if onErr != nil && !quiet {
+				onErr(err)
+			}
+			return
+		}
+		if fresh && onSigned != nil {
+			onSigned(ctx, cp)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if _, _, err := l.Checkpoint(c); err != nil && onErr != nil {
-				onErr(err)
-			}
+			sign(c, false)
 			cancel()
 			return
 		case <-t.C:
-			if _, _, err := l.Checkpoint(ctx); err != nil && onErr != nil && ctx.Err() == nil {
-				onErr(err)
-			}
+			sign(ctx, ctx.Err() != nil)
 		}
 	}
 }

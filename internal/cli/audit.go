@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/app"
 	"github.com/kubu-gov/kubu/internal/audit"
-	"github.com/kubu-gov/kubu/internal/audit/witness"
 	"github.com/kubu-gov/kubu/internal/config"
 )
 
@@ -103,7 +101,9 @@ func auditCheckpoint(e *Env, args []string) error {
 	}
 	key := a.Audit.VerifierKey()
 	for _, u := range witnesses {
-		cosig, err := cosign(e.Context, a.Audit, cp, note, u)
+		ctx, cancel := context.WithTimeout(e.Context, 30*time.Second)
+		cosig, err := a.Audit.Cosign(ctx, &http.Client{Timeout: 30 * time.Second}, u, cp, note)
+		cancel()
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,10 @@ func auditCheckpoint(e *Env, args []string) error {
 		e.Stdout.Write(note)
 	}
 	if *publish != "" {
-		if err := publishNote(e.Context, *publish, note); err != nil {
+		ctx, cancel := context.WithTimeout(e.Context, 30*time.Second)
+		err := audit.PostNote(ctx, http.DefaultClient, *publish, note)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("checkpoint signed but not published: %w", err)
 		}
 	}
@@ -151,55 +154,8 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(f.Name(), path)
 }
 
-func publishNote(ctx context.Context, url string, note []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(note))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s answered %s", url, resp.Status)
-	}
-	return nil
-}
-
 // urlList is a repeatable flag.
 type urlList []string
 
 func (l *urlList) String() string     { return strings.Join(*l, ",") }
 func (l *urlList) Set(v string) error { *l = append(*l, v); return nil }
-
-// cosign asks the witness at url to cosign the checkpoint: first from the
-// size the witness says it holds, then with the consistency proof from there.
-func cosign(ctx context.Context, log *audit.Log, cp audit.Checkpoint, note []byte, url string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	client := &http.Client{Timeout: 30 * time.Second}
-	cosig, err := witness.Submit(ctx, client, url, 0, nil, note)
-	var ce *witness.ConflictError
-	if !errors.As(err, &ce) {
-		if err != nil {
-			return nil, fmt.Errorf("witness %s: %w", url, err)
-		}
-		return cosig, nil
-	}
-	if int64(ce.Size) > cp.TreeSize {
-		return nil, fmt.Errorf("witness %s already cosigned a tree of %d entries and the log now has %d: the audit log was rolled back", url, ce.Size, cp.TreeSize)
-	}
-	proof, _, err := log.ConsistencyProof(ctx, int64(ce.Size), cp.TreeSize)
-	if err != nil {
-		return nil, err
-	}
-	cosig, err = witness.Submit(ctx, client, url, ce.Size, proof, note)
-	if err != nil {
-		return nil, fmt.Errorf("witness %s refused the checkpoint of %d entries (it cosigned %d before; the log may have been rewritten): %w", url, cp.TreeSize, ce.Size, err)
-	}
-	return cosig, nil
-}

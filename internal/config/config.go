@@ -69,6 +69,9 @@ type Config struct {
 	Intel     Intel // containment, feeds, threat intelligence
 	SSO       SSO
 	Scan      Scan
+	Audit     Audit // where signed audit checkpoints are published
+
+	EvidenceMaxSize int64 // largest evidence file in bytes; 0 means no limit
 
 	// Incident response.
 	IncidentTargetsSpec string           // --incident-targets as given
@@ -149,6 +152,8 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	ssoFlags(fs, &c.SSO, env)
 	httpsFlags(fs, c, env)
 	scanFlags(fs, &c.Scan, env)
+	auditFlags(fs, &c.Audit, env)
+	evidenceFlags(fs, c, env)
 }
 
 func communityFlags(fs *flag.FlagSet, c *Community, env Getenv) {
@@ -299,6 +304,8 @@ func (c *Config) Finish(env Getenv) error {
 	errs = append(errs, c.SSO.finish(env)...)
 	errs = append(errs, c.finishHTTPS()...)
 	errs = append(errs, c.Scan.finish()...)
+	errs = append(errs, c.Audit.finish()...)
+	errs = append(errs, c.finishEvidence()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
 	}

@@ -53,6 +53,7 @@ func (u *ui) incidentEvidence(w http.ResponseWriter, r *http.Request) {
 // evidenceUpload takes the upload form (multipart: the fields, then the
 // file) straight into the locker.
 func (u *ui) evidenceUpload(w http.ResponseWriter, r *http.Request) {
+	web.LongBody(w, r, web.StreamIdle)
 	r.Body = http.MaxBytesReader(w, r.Body, maxEvidenceUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -121,14 +122,14 @@ func (u *ui) evidenceDownload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": it.Name}))
 	w.Header().Set("Content-Length", strconv.FormatInt(it.Size, 10))
 	w.Header().Set("Cache-Control", "no-store")
-	if _, err := io.Copy(w, rc); err != nil {
+	if _, err := io.Copy(web.LongResponse(w, web.StreamIdle), rc); err != nil {
 		panic(http.ErrAbortHandler)
 	}
 }
 
 func (u *ui) evidenceBundle(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	z := &lazyDownload{w: w, ctype: "application/zip", name: "incident-" + id + "-bundle.zip"}
+	z := &lazyDownload{w: w, out: web.LongResponse(w, web.StreamIdle), ctype: "application/zip", name: "incident-" + id + "-bundle.zip"}
 	if _, err := u.Evidence.ExportBundle(r.Context(), web.ActorFrom(r.Context()), id, z); err != nil {
 		if z.started {
 			panic(http.ErrAbortHandler)
@@ -146,6 +147,7 @@ func (u *ui) evidenceBundle(w http.ResponseWriter, r *http.Request) {
 // before then can still answer a page.
 type lazyDownload struct {
 	w           http.ResponseWriter
+	out         io.Writer // w, with the write deadline moving forward
 	ctype, name string
 	started     bool
 }
@@ -158,5 +160,5 @@ func (z *lazyDownload) Write(p []byte) (int, error) {
 		z.w.Header().Set("Cache-Control", "no-store")
 		z.w.WriteHeader(http.StatusOK)
 	}
-	return z.w.Write(p)
+	return z.out.Write(p)
 }
