@@ -24,12 +24,14 @@ import (
 	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/feeds"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/importing"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/indicators"
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/intel/rpz"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scanning"
@@ -59,6 +61,10 @@ type App struct {
 	Intel    *indicators.Service // threat intelligence, matching at intake
 	rpz      *rpz.Server         // the response policy zone (--rpz-addr)
 	Scanning *scanning.Service   // external scanning of registered hostnames
+
+	Imports         *importing.Service // imports of agencies' test results into findings
+	Posture         *posture.Service   // posture of every agency and the league table
+	PostureControls posture.Controls   // security plan controls for posture (nil: not assessed)
 
 	Disclosure *disclosure.Service // community programmes
 	Incidents  *incident.Service   // incident response and on-call
@@ -115,6 +121,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		db.Close()
 		return nil, err
 	}
+	a.openReadiness()
 	a.Metrics.registerOps(a)
 	if _, err := a.Disclosure.EnsureVDP(ctx); err != nil {
 		db.Close()
@@ -259,7 +266,7 @@ func (a *App) buildRouter() *web.Router {
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
 		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
-		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel})
+		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel, Imports: a.Imports, Posture: a.Posture})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,

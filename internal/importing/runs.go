@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/validate"
 )
 
 // Runs lists a system's import runs, newest first (at most limit; 1–500).
@@ -59,4 +62,42 @@ func (s *Service) LatestImport(ctx context.Context, systemID string) (time.Time,
 		return time.Time{}, false, nil
 	}
 	return time.UnixMilli(at.Int64).UTC(), true, nil
+}
+
+// Spool copies an upload to a temporary file (at most MaxBody bytes; more
+// answers the reader's error, an *http.MaxBytesError when the caller
+// wrapped it), so that the import's transaction never waits on a slow
+// client. The caller closes the file; closing removes it.
+func Spool(r io.Reader) (*SpoolFile, error) {
+	f, err := os.CreateTemp("", "kubu-import-*")
+	if err != nil {
+		return nil, err
+	}
+	sf := &SpoolFile{File: f}
+	if _, err := io.Copy(f, io.LimitReader(r, MaxBody+1)); err != nil {
+		sf.Close()
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || st.Size() > MaxBody {
+		sf.Close()
+		if err == nil {
+			err = validate.Errors{{Field: "body", Message: "the file is larger than 100 MB"}}
+		}
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		sf.Close()
+		return nil, err
+	}
+	return sf, nil
+}
+
+// SpoolFile is a spooled upload, removed when closed.
+type SpoolFile struct{ *os.File }
+
+// Close closes and removes the file.
+func (s *SpoolFile) Close() error {
+	err := s.File.Close()
+	os.Remove(s.File.Name())
+	return err
 }
