@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -119,6 +118,5 @@ func WritePostureCSV(w http.ResponseWriter, rows []posture.Posture) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="posture.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
-	cw.WriteAll(posture.CSVRows(rows))
+	posture.WriteCSV(w, rows)
 }

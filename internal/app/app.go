@@ -272,7 +272,7 @@ func (a *App) buildRouter() *web.Router {
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
 		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
-		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}, OIDC: a.SSO})
+		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}, OIDC: a.SSO, Imports: a.Imports, Posture: a.Posture})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

@@ -13,7 +13,9 @@ package posture
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -413,6 +415,12 @@ func CSVRows(rows []Posture) [][]string {
 			itoa(o["medium"]), itoa(o["low"]), itoa(p.Scans.Names), itoa(p.Scans.Scanned), itoa(p.Scans.Pass), itoa(p.Scans.Fail), f(p.Scans.Score)})
 	}
 	return out
+}
+
+// WriteCSV writes the league table as CSV, header first.
+func WriteCSV(w io.Writer, rows []Posture) error {
+	cw := csv.NewWriter(w)
+	return cw.WriteAll(CSVRows(rows))
 }
 
 // csvSafe keeps a spreadsheet from running a cell as a formula.

@@ -16,6 +16,9 @@ type systemData struct {
 	CanEdit   bool
 	CanReport bool
 	CanScan   bool // external scan pages exist and the caller may read them
+	// CanImports: the import page exists (the caller sees it as a reader
+	// of the system; the form is for those who may import).
+	CanImports bool
 }
 
 func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
@@ -31,8 +34,9 @@ func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := systemData{System: s, Findings: open,
-		CanEdit:   authz.Check(a, authz.SystemUpdate, authz.Record(s.AgencyID)) == nil,
-		CanReport: authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil,
-		CanScan:   u.Scanning != nil && authz.Check(a, authz.ScanRead, authz.Record(s.AgencyID)) == nil}
+		CanEdit:    authz.Check(a, authz.SystemUpdate, authz.Record(s.AgencyID)) == nil,
+		CanReport:  authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil,
+		CanScan:    u.Scanning != nil && authz.Check(a, authz.ScanRead, authz.Record(s.AgencyID)) == nil,
+		CanImports: u.Imports != nil}
 	u.render(w, r, http.StatusOK, "system.html", page{Title: s.Name, Data: d})
 }

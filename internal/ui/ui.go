@@ -17,8 +17,10 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/importing"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/markdown"
+	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scanning"
@@ -57,6 +59,9 @@ type Deps struct {
 	Evidence  *evidence.Service // the evidence tab of incidents
 	Intel     *IntelDeps        // containment queue and threat intelligence (nil: absent)
 	OIDC      *OIDCDeps         // staff single sign-on (nil: off)
+
+	Imports *importing.Service // the import page of a system (nil: absent)
+	Posture *posture.Service   // posture pages (nil: absent)
 }
 
 type ui struct {
@@ -97,4 +102,5 @@ func Register(rt *web.Router, d Deps) {
 	u.registerIncidents(rt)
 	u.registerIntel(rt)
 	u.registerScans(rt)
+	u.registerReadiness(rt)
 }
