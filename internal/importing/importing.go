@@ -144,11 +144,15 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, actor audit.Actor, sys 
 	rec := imports.NewReconciler(prev, source)
 	cr := &countingReader{r: body}
 	named := map[string]bool{}
+	im := &importer{s: s, tx: tx, actor: actor, sys: sys, run: run}
 	st, err := imports.Parse(imports.Format(run.Format), cr, func(it imports.Item) error {
 		named[it.Tool.Name] = true
-		return s.change(ctx, tx, actor, sys, run, rec.Add(it))
+		return im.change(ctx, rec.Add(it))
 	})
 	if err != nil {
+		return err
+	}
+	if err := im.flush(ctx); err != nil {
 		return err
 	}
 	// Only findings of the tools this file named are closed for being
@@ -163,7 +167,7 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, actor audit.Actor, sys 
 		if len(named) > 0 && !named[prevTools[c.Previous.Fingerprint]] {
 			continue
 		}
-		if err := s.change(ctx, tx, actor, sys, run, c); err != nil {
+		if err := im.change(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -190,30 +194,77 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, actor audit.Actor, sys 
 	return err
 }
 
+// importer is one import under way: its transaction and the items whose
+// findings are still to be created (in batches of createBatch).
+type importer struct {
+	s       *Service
+	tx      *sql.Tx
+	actor   audit.Actor
+	sys     registry.System
+	run     *Run
+	pending []imports.Item
+}
+
+// createBatch is how many new findings are created at once.
+const createBatch = 400
+
+// flush creates the pending findings and records their items.
+func (im *importer) flush(ctx context.Context) error {
+	if len(im.pending) == 0 {
+		return nil
+	}
+	ins := make([]findings.NewFinding, len(im.pending))
+	for i := range im.pending {
+		it := &im.pending[i]
+		ins[i] = findings.NewFinding{SystemID: im.sys.ID, Source: "import", SourceRef: it.RuleID, Title: it.Title,
+			Description: describe(it), Severity: it.Severity, CVSSVector: it.CVSSVector, CVSSScore: it.CVSSScore, CWE: firstCWE(it.CWE)}
+	}
+	made, err := im.s.findings.CreateManyTx(ctx, im.tx, im.actor, im.sys, ins)
+	if err != nil {
+		return err
+	}
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO import_findings (system_id, format, fingerprint, finding_id, tool, tool_version,
+		rule_id, location, cwe, cve, digest, run_id) VALUES `)
+	args := make([]any, 0, len(made)*12)
+	for i, f := range made {
+		it := &im.pending[i]
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('(')
+		for k := 1; k <= 12; k++ {
+			if k > 1 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(im.s.db.Param(len(args) + k))
+		}
+		sb.WriteByte(')')
+		args = append(args, im.sys.ID, im.run.Format, it.Fingerprint, f.ID, it.Tool.Name, it.Tool.Version, it.RuleID,
+			it.Location.String(), joinInts(it.CWE), strings.Join(it.CVE, ","), it.Digest(), im.run.ID)
+	}
+	if _, err := im.tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		return fmt.Errorf("record imported items: %w", err)
+	}
+	im.pending = im.pending[:0]
+	return nil
+}
+
 // change applies one reconciliation decision and counts it.
-func (s *Service) change(ctx context.Context, tx *sql.Tx, actor audit.Actor, sys registry.System, run *Run, c imports.Change) error {
+func (im *importer) change(ctx context.Context, c imports.Change) error {
+	s, tx, actor, run := im.s, im.tx, im.actor, im.run
 	switch c.Action {
 	case imports.Create:
-		it := c.Item
-		f, err := s.findings.CreateTx(ctx, tx, actor, sys, findings.NewFinding{SystemID: sys.ID, Source: "import",
-			SourceRef: it.RuleID, Title: it.Title, Description: describe(it), Severity: it.Severity,
-			CVSSVector: it.CVSSVector, CVSSScore: it.CVSSScore, CWE: firstCWE(it.CWE)})
-		if err != nil {
-			return fmt.Errorf("item %q: %w", it.Title, err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO import_findings (system_id, format, fingerprint, finding_id, tool, tool_version,
-			rule_id, location, cwe, cve, digest, run_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
-			sys.ID, run.Format, it.Fingerprint, f.ID, it.Tool.Name, it.Tool.Version, it.RuleID, it.Location.String(),
-			joinInts(it.CWE), strings.Join(it.CVE, ","), it.Digest(), run.ID)
-		if err != nil {
-			return fmt.Errorf("record imported item: %w", err)
-		}
 		run.Created++
+		im.pending = append(im.pending, *c.Item)
+		if len(im.pending) >= createBatch {
+			return im.flush(ctx)
+		}
 	case imports.Update:
 		if _, err := s.findings.RefreshTx(ctx, tx, actor, c.Previous.FindingID, refresh(c.Item), "changed in the "+sourceOf(run)); err != nil {
 			return err
 		}
-		if err := s.remember(ctx, tx, run, c.Item, c.Previous.FindingID); err != nil {
+		if err := im.remember(ctx, c.Item, c.Previous.FindingID); err != nil {
 			return err
 		}
 		run.Updated++
@@ -226,7 +277,7 @@ func (s *Service) change(ctx context.Context, tx *sql.Tx, actor audit.Actor, sys
 				return err
 			}
 		}
-		if err := s.remember(ctx, tx, run, c.Item, c.Previous.FindingID); err != nil {
+		if err := im.remember(ctx, c.Item, c.Previous.FindingID); err != nil {
 			return err
 		}
 		run.Reopened++
@@ -235,7 +286,7 @@ func (s *Service) change(ctx context.Context, tx *sql.Tx, actor audit.Actor, sys
 			return err
 		}
 		if c.Item != nil {
-			if err := s.remember(ctx, tx, run, c.Item, c.Previous.FindingID); err != nil {
+			if err := im.remember(ctx, c.Item, c.Previous.FindingID); err != nil {
 				return err
 			}
 		}
@@ -249,8 +300,9 @@ func (s *Service) change(ctx context.Context, tx *sql.Tx, actor audit.Actor, sys
 func sourceOf(run *Run) string { return run.Format + " import " + run.ID }
 
 // remember stores what an item now says, for the next import to compare.
-func (s *Service) remember(ctx context.Context, tx *sql.Tx, run *Run, it *imports.Item, findingID string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE import_findings SET tool = $1, tool_version = $2, rule_id = $3, location = $4, cwe = $5,
+func (im *importer) remember(ctx context.Context, it *imports.Item, findingID string) error {
+	run := im.run
+	_, err := im.tx.ExecContext(ctx, `UPDATE import_findings SET tool = $1, tool_version = $2, rule_id = $3, location = $4, cwe = $5,
 		cve = $6, digest = $7, run_id = $8 WHERE finding_id = $9`,
 		it.Tool.Name, it.Tool.Version, it.RuleID, it.Location.String(), joinInts(it.CWE), strings.Join(it.CVE, ","), it.Digest(), run.ID, findingID)
 	if err != nil {

@@ -30,6 +30,10 @@ func newFixture(t *testing.T, db *store.DB) fixture {
 	return fixture{w: w, f: f, svc: New(db, w.Audit, w.Registry, f)}
 }
 
+func newService(db *store.DB, w *testkit.World) *Service {
+	return New(db, w.Audit, w.Registry, findings.New(db, w.Audit, w.Registry))
+}
+
 func importFile(t *testing.T, svc *Service, a authz.Actor, systemID string, format imports.Format, path string) Run {
 	t.Helper()
 	fh, err := os.Open(path)
