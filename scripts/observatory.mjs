@@ -1,7 +1,8 @@
 // Runs the MDN HTTP Observatory scanner (npm @mdn/mdn-http-observatory, at
 // KUBU_OBS_ROOT) on a host name whose address comes from KUBU_OBS_HOSTS
 // (JSON {name: ip}; the Observatory's own lookup is overridden), with the
-// HTTP and HTTPS ports given. Used by scripts/observatory.sh.
+// HTTP and HTTPS ports given. Used by scripts/observatory.sh and by
+// internal/scan's TestAgainstObservatory (on the farm's names).
 import dns from "node:dns";
 const hosts = JSON.parse(process.env.KUBU_OBS_HOSTS || "{}");
 const orig = dns.lookup;

@@ -50,24 +50,24 @@ func TestRegistrationSameWorkEitherWay(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, email := range []string{"new@example.com", "known@example.com", "KNOWN@example.com"} {
-			links, msgs := countLinks(t, db), box.count()
+			links, msgs := countLinks(t, db), box.Count()
 			profiles := 0
 			err := s.RegisterResearcher(ctx, email, "handle", func(context.Context, *sql.Tx, string) error { profiles++; return nil })
 			if err != nil {
 				t.Fatalf("%s: %v", email, err)
 			}
-			if countLinks(t, db) != links+1 || box.count() != msgs+1 {
-				t.Fatalf("%s: %d links and %d messages made, want 1 and 1", email, countLinks(t, db)-links, box.count()-msgs)
+			if countLinks(t, db) != links+1 || box.Count() != msgs+1 {
+				t.Fatalf("%s: %d links and %d messages made, want 1 and 1", email, countLinks(t, db)-links, box.Count()-msgs)
 			}
 			if want := map[bool]int{true: 1, false: 0}[i == 0]; profiles != want {
 				t.Fatalf("%s: profile made %d times, want %d", email, profiles, want)
 			}
 		}
-		got := box.to("known@example.com")
+		got := box.To("known@example.com")
 		if len(got) != 2 || !strings.Contains(got[0].Link, accounts.ResetPath) || !strings.Contains(got[0].Subject, "already have") {
 			t.Fatalf("the known address is told it has an account, with a reset link: %+v", got)
 		}
-		if got := box.to("new@example.com"); len(got) != 1 || !strings.Contains(got[0].Link, accounts.VerifyPath) {
+		if got := box.To("new@example.com"); len(got) != 1 || !strings.Contains(got[0].Link, accounts.VerifyPath) {
 			t.Fatalf("the new address gets its verification link: %+v", got)
 		}
 	})
@@ -91,7 +91,7 @@ func TestFirstRegistrantCannotSetPassword(t *testing.T) {
 				t.Fatalf("signing in to an unverified registration with %q: %v", guess, err)
 			}
 		}
-		msgs := box.to("victim@example.com")
+		msgs := box.To("victim@example.com")
 		if len(msgs) != 2 {
 			t.Fatalf("%d messages", len(msgs))
 		}
@@ -153,11 +153,11 @@ func TestPasswordResetByEmail(t *testing.T) {
 			t.Fatalf("a malformed address: %v", err)
 		}
 		for _, email := range []string{"nobody@example.gov", "gone@example.gov"} {
-			if m := box.to(email); len(m) != 1 || m[0].Link != "" || !strings.Contains(m[0].Body, "no active account") {
+			if m := box.To(email); len(m) != 1 || m[0].Link != "" || !strings.Contains(m[0].Body, "no active account") {
 				t.Fatalf("%s is told there is no account, without a link: %+v", email, m)
 			}
 		}
-		m := box.to("ana@example.gov")
+		m := box.To("ana@example.gov")
 		if len(m) != 1 || !strings.Contains(m[0].Link, "https://kubu.example.gov"+accounts.ResetPath+"?token=") {
 			t.Fatalf("reset message: %+v", m)
 		}
@@ -193,7 +193,7 @@ func TestPasswordResetByEmail(t *testing.T) {
 		if err := s.RequestLink(ctx, "ana@example.gov"); err != nil {
 			t.Fatal(err)
 		}
-		late := tokenOf(t, box.to("ana@example.gov")[1])
+		late := tokenOf(t, box.To("ana@example.gov")[1])
 		s.SetNowForTest(func() time.Time { return time.Now().Add(accounts.ResetLinkTTL + time.Minute) })
 		defer s.SetNowForTest(time.Now)
 		if _, err := s.CheckLink(ctx, accounts.PurposeReset, late); !errors.Is(err, accounts.ErrBadLink) {

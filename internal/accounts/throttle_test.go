@@ -72,10 +72,10 @@ func TestStrangerCannotLockOutOwner(t *testing.T) {
 		if _, err := s.Login(ctx, "boss@example.gov", pw, attacker); !errors.Is(err, accounts.ErrLocked) {
 			t.Fatalf("the guesser after the owner signed in: %v", err)
 		}
-		if msgs := box.to("boss@example.gov"); len(msgs) != 1 || !strings.Contains(msgs[0].Body, attacker) {
+		if msgs := box.To("boss@example.gov"); len(msgs) != 1 || !strings.Contains(msgs[0].Body, attacker) {
 			t.Fatalf("the owner is emailed once, naming the address: %+v", msgs)
 		}
-		if msgs := box.to("ghost@example.gov"); len(msgs) != 0 {
+		if msgs := box.To("ghost@example.gov"); len(msgs) != 0 {
 			t.Fatalf("mail sent for an unknown account: %+v", msgs)
 		}
 		recs, err := log.List(ctx, audit.Filter{AllAgencies: true, Code: audit.UserLoginThrottled.ID, TargetID: admin.ID, Limit: 10})

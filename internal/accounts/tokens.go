@@ -72,16 +72,8 @@ func (s *Service) CreateToken(ctx context.Context, a authz.Actor, userID, name s
 			return "", Token{}, err
 		}
 	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name = "token"
-	}
-	var v validate.Errors
-	v.MaxLen("name", name, 100)
-	if ttl < 0 || ttl > MaxTokenTTL {
-		v.Add("ttl", "must be at most 366 days")
-	}
-	if err := v.Err(); err != nil {
+	name, err = tokenRequest(name, ttl)
+	if err != nil {
 		return "", Token{}, err
 	}
 	if ttl == 0 {
@@ -96,6 +88,22 @@ func (s *Service) CreateToken(ctx context.Context, a authz.Actor, userID, name s
 		return "", Token{}, err
 	}
 	return secret, t, nil
+}
+
+// tokenRequest checks a new token's name and lifetime: the name trimmed
+// ("token" when empty, at most 100 characters), the lifetime at most
+// MaxTokenTTL (0: the longest allowed).
+func tokenRequest(name string, ttl time.Duration) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "token"
+	}
+	var v validate.Errors
+	v.MaxLen("name", name, 100)
+	if ttl < 0 || ttl > MaxTokenTTL {
+		v.Add("ttl", "must be at most 366 days")
+	}
+	return name, v.Err()
 }
 
 func (s *Service) insertTokenTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, u User, t Token, secret string) error {
@@ -121,16 +129,8 @@ func (s *Service) DeriveToken(ctx context.Context, parentSecret, name string, tt
 	if err != nil {
 		return "", Token{}, err
 	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name = "token"
-	}
-	var v validate.Errors
-	v.MaxLen("name", name, 100)
-	if ttl < 0 || ttl > MaxTokenTTL {
-		v.Add("ttl", "must be at most 366 days")
-	}
-	if err := v.Err(); err != nil {
+	name, err = tokenRequest(name, ttl)
+	if err != nil {
 		return "", Token{}, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)

@@ -3,14 +3,9 @@ package accounts_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
-	"io/fs"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/audit"
@@ -18,6 +13,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 )
 
 // TestUpgradeFromRound1 opens a database made by the round 1 schema
@@ -28,23 +24,7 @@ func TestUpgradeFromRound1(t *testing.T) {
 	for _, engine := range []store.Engine{store.SQLite, store.Postgres} {
 		t.Run(string(engine), func(t *testing.T) {
 			ctx := context.Background()
-			opts := storetest.Options(t, engine)
-			driver, dsn, dialect := "pgx", opts.URL, goose.DialectPostgres
-			if engine == store.SQLite {
-				driver, dsn, dialect = "sqlite", "file:"+filepath.Join(opts.DataDir, "kubu.db")+"?_pragma=foreign_keys(ON)", goose.DialectSQLite3
-			}
-			raw, err := sql.Open(driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sub, _ := fs.Sub(store.MigrationsFS(), "migrations/"+string(engine))
-			p, err := goose.NewProvider(dialect, raw, sub, goose.WithDisableGlobalRegistry(true))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 3); err != nil {
-				t.Fatal(err)
-			}
+			raw, opts := storetest.At(t, engine, 3)
 			hash := accounts.HashPassword(pw)
 			for _, q := range []string{
 				`INSERT INTO users (id, email, role, password_hash, disabled, created_at, updated_at) VALUES
@@ -67,7 +47,7 @@ func TestUpgradeFromRound1(t *testing.T) {
 			defer db.Close()
 			ring, _ := keys.New(bytes.Repeat([]byte{9}, 32))
 			log := audit.New(db, ring)
-			box := &outbox{}
+			box := &testkit.Outbox{}
 			s := accounts.New(db, log, registry.New(db, log), ring, accounts.Options{Mail: box})
 			staff, _ := s.UserByEmail(ctx, "staff@example.gov")
 			done, _ := s.UserByEmail(ctx, "done@example.com")
@@ -87,7 +67,7 @@ func TestUpgradeFromRound1(t *testing.T) {
 			if err := s.RequestLink(ctx, "squatted@example.com"); err != nil {
 				t.Fatal(err)
 			}
-			if m := box.to("squatted@example.com"); len(m) != 1 || !strings.Contains(m[0].Link, accounts.VerifyPath) {
+			if m := box.To("squatted@example.com"); len(m) != 1 || !strings.Contains(m[0].Link, accounts.VerifyPath) {
 				t.Fatalf("the owner of the address gets a new verification link: %+v", m)
 			}
 		})

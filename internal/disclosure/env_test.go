@@ -5,7 +5,6 @@ import (
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,38 +14,10 @@ import (
 	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/keys"
-	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/testkit"
 )
-
-// outbox records mail instead of sending it.
-type outbox struct {
-	mu   sync.Mutex
-	msgs []mail.Message
-}
-
-func (o *outbox) Send(_ context.Context, m mail.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, m)
-	return nil
-}
-
-func (o *outbox) to(addr string) []mail.Message {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []mail.Message
-	for _, m := range o.msgs {
-		for _, t := range m.To {
-			if t == addr {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
 
 type env struct {
 	db               *store.DB
@@ -55,7 +26,7 @@ type env struct {
 	fs               *findings.Service
 	acc              *accounts.Service
 	svc              *disclosure.Service
-	mail             *outbox
+	mail             *testkit.Outbox
 	admin, admin2    authz.Actor
 	triager          authz.Actor
 	aMember, bMember authz.Actor
@@ -72,7 +43,7 @@ func setup(t *testing.T, db *store.DB) *env {
 	ctx := context.Background()
 	w := testkit.New(t, db)
 	ring := w.Ring
-	e := &env{db: db, ctx: ctx, log: w.Audit, reg: w.Registry, agA: w.MOH, agB: w.MOE, mail: &outbox{}}
+	e := &env{db: db, ctx: ctx, log: w.Audit, reg: w.Registry, agA: w.MOH, agB: w.MOE, mail: &testkit.Outbox{}}
 	e.fs = findings.New(db, e.log, e.reg)
 	e.acc = accounts.New(db, e.log, e.reg, ring, accounts.Options{RequireTOTP: true, Mail: e.mail, PublicURL: "https://kubu.example.gov"})
 	e.svc = disclosure.New(db, e.log, e.reg, e.fs, ring, disclosure.Options{PublicURL: "https://kubu.example.gov", Mail: e.mail, Accounts: e.acc})
@@ -115,7 +86,7 @@ func (e *env) researcher(t *testing.T, email, handle string) authz.Actor {
 	if err := e.svc.Register(e.ctx, disclosure.Registration{Email: email, Handle: handle}); err != nil {
 		t.Fatal(err)
 	}
-	msgs := e.mail.to(email)
+	msgs := e.mail.To(email)
 	if len(msgs) == 0 {
 		t.Fatalf("no verification mail to %s", email)
 	}

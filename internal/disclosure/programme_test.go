@@ -47,7 +47,7 @@ func TestProgrammeAccess(t *testing.T) {
 		if _, err := e.svc.Programme(e.ctx, e.alice, vrp.ID); err != nil {
 			t.Fatalf("invited researcher: %v", err)
 		}
-		if len(e.mail.to("alice@example.com")) < 2 {
+		if len(e.mail.To("alice@example.com")) < 2 {
 			t.Fatal("no invitation email")
 		}
 		list, _ := e.svc.ListProgrammes(e.ctx, e.bob)
@@ -118,7 +118,7 @@ func TestRegistration(t *testing.T) {
 		if err := e.svc.Register(e.ctx, disclosure.Registration{Email: "alice@example.com", Handle: "alice2"}); err != nil {
 			t.Fatalf("registering a known address must look the same: %v", err)
 		}
-		msgs := e.mail.to("alice@example.com")
+		msgs := e.mail.To("alice@example.com")
 		if last := msgs[len(msgs)-1]; !strings.Contains(last.Subject, "already have") || !strings.Contains(last.Body, "/password/reset?token=") {
 			t.Fatalf("known address told %q: %q", last.Subject, last.Body)
 		}
@@ -128,7 +128,7 @@ func TestRegistration(t *testing.T) {
 		if _, err := e.svc.Verify(e.ctx, "not-a-token", researcherPassword); !errors.Is(err, disclosure.ErrBadVerification) {
 			t.Fatalf("bad token: %v", err)
 		}
-		m := tokenRe.FindStringSubmatch(e.mail.to("carol@example.com")[0].Body)
+		m := tokenRe.FindStringSubmatch(e.mail.To("carol@example.com")[0].Body)
 		if _, err := e.svc.Verify(e.ctx, m[1], "short"); err == nil || errors.Is(err, disclosure.ErrBadVerification) {
 			t.Fatalf("a too short password: %v", err)
 		}

@@ -124,8 +124,8 @@ func TestClocksEscalate(t *testing.T) {
 			if err != nil || unread != 1 || notes[0].ReportID != rc.TrackingID {
 				t.Fatalf("%s notifications: %+v %d %v", who.Email, notes, unread, err)
 			}
-			if len(e.mail.to(who.Email)) != 1 {
-				t.Fatalf("%s got %d emails", who.Email, len(e.mail.to(who.Email)))
+			if len(e.mail.To(who.Email)) != 1 {
+				t.Fatalf("%s got %d emails", who.Email, len(e.mail.To(who.Email)))
 			}
 			if err := e.svc.MarkRead(e.ctx, who, notes[0].ID); err != nil {
 				t.Fatal(err)

@@ -54,7 +54,7 @@ func TestPublicReportToken(t *testing.T) {
 		if strings.Contains(sealedEmail, "anon@example.net") {
 			t.Fatal("reporter email stored in clear")
 		}
-		if len(e.mail.to("anon@example.net")) != 1 {
+		if len(e.mail.To("anon@example.net")) != 1 {
 			t.Fatal("reporter got no acknowledgement")
 		}
 		next, err := e.svc.RotateToken(e.ctx, mine.TrackingID, mine.Token)

@@ -13,42 +13,15 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/incident"
-	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/store/storetest"
+	"github.com/kubu-gov/kubu/internal/testkit"
 	"github.com/kubu-gov/kubu/internal/webhook"
 )
 
-// outbox records the mail a sender was given; failing makes it refuse.
-type outbox struct {
-	mu      sync.Mutex
-	sent    []mail.Message
-	failing bool
-}
-
-func (o *outbox) Send(_ context.Context, m mail.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.failing {
-		return errors.New("smtp: 451 try again later")
-	}
-	o.sent = append(o.sent, m)
-	return nil
-}
-
-func (o *outbox) to() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []string
-	for _, m := range o.sent {
-		out = append(out, m.To...)
-	}
-	return out
-}
-
 // onCall sets up a rotation of two central operators, a lead and the
 // escalation policy (15 minutes), and returns the pager service.
-func onCall(t *testing.T, e *env, box *outbox) (svc *incident.Service, ana, ben, lead authz.Actor) {
+func onCall(t *testing.T, e *env, box *testkit.Outbox) (svc *incident.Service, ana, ben, lead authz.Actor) {
 	t.Helper()
 	ctx := context.Background()
 	ana = e.user(t, "ana@ops.example", authz.Analyst, "")
@@ -87,7 +60,7 @@ func TestPagerEscalates(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		box := &outbox{}
+		box := &testkit.Outbox{}
 		svc, ana, ben, _ := onCall(t, e, box)
 		var mu sync.Mutex
 		var hooked []string
@@ -128,26 +101,26 @@ func TestPagerEscalates(t *testing.T) {
 		}
 		tick()
 		tick()
-		if got := box.to(); !slices.Equal(got, []string{ana.Email}) {
+		if got := box.Recipients(); !slices.Equal(got, []string{ana.Email}) {
 			t.Fatalf("after the first ticks mail went to %v", got)
 		}
 		e.clock.Add(15 * time.Minute)
-		box.failing = true // the mail server refuses the secondary's page for a while
+		box.Refuse(true) // the mail server refuses the secondary's page for a while
 		tick()
-		if got := box.to(); len(got) != 1 {
+		if got := box.Recipients(); len(got) != 1 {
 			t.Fatalf("mail while the server refuses: %v", got)
 		}
-		box.failing = false
+		box.Refuse(false)
 		tick() // within a minute: not retried yet
 		e.clock.Add(time.Minute)
 		tick() // retried
-		if got := box.to(); !slices.Equal(got, []string{ana.Email, ben.Email}) {
+		if got := box.Recipients(); !slices.Equal(got, []string{ana.Email, ben.Email}) {
 			t.Fatalf("after escalating mail went to %v", got)
 		}
 		e.clock.Add(15 * time.Minute)
 		tick()
 		tick()
-		if got := box.to(); !slices.Equal(got, []string{ana.Email, ben.Email, e.analyst.Email}) { // the incident's lead
+		if got := box.Recipients(); !slices.Equal(got, []string{ana.Email, ben.Email, e.analyst.Email}) { // the incident's lead
 			t.Fatalf("after the lead step mail went to %v", got)
 		}
 		mu.Lock()
@@ -172,7 +145,7 @@ func TestPagerEscalates(t *testing.T) {
 		}
 		e.clock.Add(time.Hour)
 		tick()
-		if got := box.to(); len(got) != 4 || got[3] != ana.Email {
+		if got := box.Recipients(); len(got) != 4 || got[3] != ana.Email {
 			t.Fatalf("acknowledged incident: mail went to %v", got)
 		}
 		now, err := svc.WhoIsOnCall(ctx, e.analyst)

@@ -3,14 +3,8 @@ package registry_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"fmt"
-	"io/fs"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
@@ -30,23 +24,7 @@ func TestHostnamesUpgrade(t *testing.T) {
 	for _, engine := range []store.Engine{store.SQLite, store.Postgres} {
 		t.Run(string(engine), func(t *testing.T) {
 			ctx := context.Background()
-			opts := storetest.Options(t, engine)
-			driver, dsn, dialect := "pgx", opts.URL, goose.DialectPostgres
-			if engine == store.SQLite {
-				driver, dsn, dialect = "sqlite", "file:"+filepath.Join(opts.DataDir, "kubu.db")+"?_pragma=foreign_keys(ON)", goose.DialectSQLite3
-			}
-			raw, err := sql.Open(driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sub, _ := fs.Sub(store.MigrationsFS(), "migrations/"+string(engine))
-			p, err := goose.NewProvider(dialect, raw, sub, goose.WithDisableGlobalRegistry(true))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, versionBefore(t, sub, "_hostnames.sql")); err != nil {
-				t.Fatal(err)
-			}
+			raw, opts := storetest.At(t, engine, storetest.VersionBefore(t, engine, "_hostnames.sql"))
 			for _, q := range []string{
 				`INSERT INTO agencies (id, code, name, created_at) VALUES ('a1','MOH','Health',1), ('a2','MOE','Education',1)`,
 				`INSERT INTO systems (id, agency_id, name, hostnames, asset_type, criticality, data_classification, created_at, updated_at) VALUES
@@ -112,25 +90,4 @@ func TestHostnamesUpgrade(t *testing.T) {
 			}
 		})
 	}
-}
-
-// versionBefore is the schema version just before the migration whose file
-// name ends with suffix (migrations are renumbered when branches merge).
-func versionBefore(t *testing.T, migrations fs.FS, suffix string) int64 {
-	t.Helper()
-	entries, err := fs.ReadDir(migrations, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), suffix) {
-			var n int64
-			if _, err := fmt.Sscanf(e.Name(), "%d_", &n); err != nil {
-				t.Fatal(err)
-			}
-			return n - 1
-		}
-	}
-	t.Fatalf("no migration *%s", suffix)
-	return 0
 }

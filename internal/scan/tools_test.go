@@ -340,7 +340,8 @@ var observatoryCannot = map[string]string{
 
 // TestAgainstObservatory runs the MDN HTTP Observatory (npm
 // @mdn/mdn-http-observatory, installed by .ci/run into
-// KUBU_OBSERVATORY_DIR) through testdata/observatory.mjs, which resolves the
+// KUBU_OBSERVATORY_DIR) through scripts/observatory.mjs (the one that grades
+// kubu's own pages too), which resolves the
 // farm's names and passes the farm's ports.
 func TestAgainstObservatory(t *testing.T) {
 	node := tool(t, "node")
@@ -358,7 +359,7 @@ func TestAgainstObservatory(t *testing.T) {
 	}
 	rootPEM := filepath.Join(t.TempDir(), "root.pem")
 	os.WriteFile(rootPEM, run.f.CA.RootPEM(), 0o644)
-	script, _ := filepath.Abs("testdata/observatory.mjs")
+	script, _ := filepath.Abs("../../scripts/observatory.mjs")
 	labels := []string{"good", "noheaders", "cookies", "noredirect", "metacsp", "towww"}
 	if heavy {
 		labels = append(labels, "nohsts", "shorthsts", "tls10", "downgrade", "httponly", "expired", "selfsigned", "wronghost", "insecure", "sectxt-missing")

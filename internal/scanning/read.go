@@ -187,11 +187,6 @@ type ScanFilter struct {
 	Limit    int
 }
 
-type scanCursor struct {
-	N int64  `json:"n"`
-	I string `json:"i"`
-}
-
 // List returns a page of the scans the caller may see, newest first.
 func (s *Service) List(ctx context.Context, a authz.Actor, f ScanFilter) (store.Page[Scan], error) {
 	page := store.Page[Scan]{Items: []Scan{}}
@@ -210,35 +205,12 @@ func (s *Service) List(ctx context.Context, a authz.Actor, f ScanFilter) (store.
 	if f.Status != "" {
 		wh.And("sc.status = " + wh.Arg(f.Status))
 	}
-	if f.Cursor != "" {
-		var c scanCursor
-		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
-			return page, err
-		}
-		wh.And("(sc.created_at < " + wh.Arg(c.N) + " OR (sc.created_at = " + wh.Arg(c.N) + " AND sc.id < " + wh.Arg(c.I) + "))")
-	}
-	limit := store.Limit(f.Limit)
-	rows, err := s.db.R().QueryContext(ctx, `SELECT `+scanCols+scanFrom+wh.SQL()+` ORDER BY sc.created_at DESC, sc.id DESC LIMIT `+wh.Arg(limit+1), wh.Args()...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		x, err := scanScan(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, x)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = store.EncodeCursor(scanCursor{N: last.CreatedAt.UnixMilli(), I: last.ID})
-	}
-	return page, nil
+	return store.List(ctx, s.db.R(), store.ListQuery[Scan]{
+		SQL: `SELECT ` + scanCols + scanFrom, Where: &wh, Cursor: f.Cursor, Limit: f.Limit,
+		Keyset: store.Keyset{Keys: []string{"sc.created_at", "sc.id"}, Desc: true},
+		Scan:   func(r store.Scanner) (Scan, error) { return scanScan(r) },
+		Key:    func(x Scan) []any { return []any{x.CreatedAt.UnixMilli(), x.ID} },
+	})
 }
 
 const resultCols = `r.id, r.scan_id, r.system_id, s.name, r.agency_id, a.code, r.hostname, r.scanned_at, r.bod_web, r.bod_mail,
@@ -308,35 +280,12 @@ func (s *Service) Results(ctx context.Context, a authz.Actor, f ResultFilter) (s
 	if f.Latest {
 		wh.And("r.id IN (SELECT last_result_id FROM scan_targets WHERE last_result_id IS NOT NULL)")
 	}
-	if f.Cursor != "" {
-		var c scanCursor
-		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
-			return page, err
-		}
-		wh.And("(r.scanned_at < " + wh.Arg(c.N) + " OR (r.scanned_at = " + wh.Arg(c.N) + " AND r.id < " + wh.Arg(c.I) + "))")
-	}
-	limit := store.Limit(f.Limit)
-	rows, err := s.db.R().QueryContext(ctx, `SELECT `+resultCols+resultFrom+wh.SQL()+` ORDER BY r.scanned_at DESC, r.id DESC LIMIT `+wh.Arg(limit+1), wh.Args()...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		x, err := scanResult(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, x)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = store.EncodeCursor(scanCursor{N: last.ScannedAt.UnixMilli(), I: last.ID})
-	}
-	return page, nil
+	return store.List(ctx, s.db.R(), store.ListQuery[NameResult]{
+		SQL: `SELECT ` + resultCols + resultFrom, Where: &wh, Cursor: f.Cursor, Limit: f.Limit,
+		Keyset: store.Keyset{Keys: []string{"r.scanned_at", "r.id"}, Desc: true},
+		Scan:   func(r store.Scanner) (NameResult, error) { return scanResult(r) },
+		Key:    func(x NameResult) []any { return []any{x.ScannedAt.UnixMilli(), x.ID} },
+	})
 }
 
 // Result returns one name result the caller may see, whole.

@@ -281,6 +281,26 @@ func TestScanOpensAndClosesFindings(t *testing.T) {
 		if err != nil || len(hist2.Items) != 2 || hist2.Items[0].ScanID != second.ID || hist2.Items[0].Worst != "clean" {
 			t.Fatalf("history of the name: %+v %v", hist2.Items, err)
 		}
+		// Pages of one walk the same history, newest first, and end.
+		p1, err := svc.Results(ctx, e.aMember, scanning.ResultFilter{SystemID: sys.ID, Hostname: st.Name, Limit: 1})
+		if err != nil || len(p1.Items) != 1 || p1.Items[0].ID != hist2.Items[0].ID || p1.NextCursor == "" {
+			t.Fatalf("first page of one: %+v %v", p1, err)
+		}
+		p2, err := svc.Results(ctx, e.aMember, scanning.ResultFilter{SystemID: sys.ID, Hostname: st.Name, Limit: 1, Cursor: p1.NextCursor})
+		if err != nil || len(p2.Items) != 1 || p2.Items[0].ID != hist2.Items[1].ID || p2.NextCursor != "" {
+			t.Fatalf("second page of one: %+v %v", p2, err)
+		}
+		s1, err := svc.List(ctx, e.aMember, scanning.ScanFilter{SystemID: sys.ID, Limit: 1})
+		if err != nil || len(s1.Items) != 1 || s1.Items[0].ID != second.ID || s1.NextCursor == "" {
+			t.Fatalf("first page of scans: %+v %v", s1, err)
+		}
+		s2, err := svc.List(ctx, e.aMember, scanning.ScanFilter{SystemID: sys.ID, Limit: 1, Cursor: s1.NextCursor})
+		if err != nil || len(s2.Items) != 1 || s2.Items[0].ID != first.ID {
+			t.Fatalf("second page of scans: %+v %v", s2, err)
+		}
+		if _, err := svc.List(ctx, e.aMember, scanning.ScanFilter{Cursor: "not-a-cursor"}); err == nil {
+			t.Fatal("a bad cursor was accepted")
+		}
 		det, err := svc.Result(ctx, e.aMember, hist2.Items[1].ID)
 		if err != nil || det.Result == nil || det.Result.Name != st.Name || det.Disagreements == nil {
 			t.Fatalf("result detail %+v %v", det, err)
