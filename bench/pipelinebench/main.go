@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -84,8 +85,10 @@ func main() {
 	nIndicators := flag.Int("indicators", 0, "active threat indicators loaded before the load (shaped like a national feed)")
 	compare := flag.Bool("compare", false, "run the load three times — indicator matching off, on with no indicators, on with -indicators — and print the ratios (no hunt)")
 	rounds := flag.Int("rounds", 1, "with -compare: run the three phases this many times, interleaved, and compare the medians")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load (after the rules are compiled, to the end of the run) to this file")
+	maxLag := flag.Duration("max-lag", 0, "back-pressure: intake answers busy while detection is this far behind (--intake-max-lag; 0: off)")
 	flag.Parse()
-	p := params{corpusDir: *corpusDir, duration: *duration, senders: *senders, batch: *batch, rate: *rate, probeEvery: *probeEvery,
+	p := params{cpuProfile: *cpuProfile, maxLag: *maxLag, corpusDir: *corpusDir, duration: *duration, senders: *senders, batch: *batch, rate: *rate, probeEvery: *probeEvery,
 		huntEvents: *huntEvents, syncInterval: *syncInterval, keep: *keep, indicators: *nIndicators, rounds: max(1, *rounds)}
 	p.secret = make([]byte, 32)
 	rand.Read(p.secret)
@@ -115,6 +118,8 @@ type params struct {
 	iocOff               bool // no indicator matching at all (the pipeline before issue 12)
 	rounds               int
 	secret               []byte
+	cpuProfile           string
+	maxLag               time.Duration
 	// template is a database with the indicators stored already, copied
 	// for each run that needs them (storing a million takes a minute).
 	template string
@@ -268,7 +273,7 @@ func run(p params) (result, error) {
 	}
 	cfg := &config.Config{DataDir: filepath.Join(data, "kubu"), Addr: "127.0.0.1:0", Rules: []string{rulesDir}, EventStream: "KUBU_EVENTS",
 		EventMaxAge: 24 * time.Hour, EventMaxBytes: 4 << 30, EventSyncInterval: syncInterval, SecretKey: secret,
-		IntakeRate: 0, IntakeMaxBody: 64 << 20, SilenceAfter: 0, AlertGroupWindow: time.Hour}
+		IntakeRate: 0, IntakeMaxBody: 64 << 20, SilenceAfter: 0, AlertGroupWindow: time.Hour, IntakeMaxLag: p.maxLag}
 	if p.iocOff {
 		cfg.Intel.IOCWorkers = -1
 	}
@@ -319,6 +324,16 @@ func run(p params) (result, error) {
 		}
 	}
 
+	if p.cpuProfile != "" {
+		f, err := os.Create(p.cpuProfile)
+		if err != nil {
+			return out, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return out, err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return out, err
@@ -373,6 +388,7 @@ func run(p params) (result, error) {
 					}
 				} else {
 					failures.Add(1)
+					time.Sleep(20 * time.Millisecond) // busy (back-pressure) or failed: back off as a shipper does
 				}
 				requests.Add(1)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/indicators"
 	"github.com/kubu-gov/kubu/internal/intake"
+	"github.com/kubu-gov/kubu/internal/policy"
 	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -52,6 +53,7 @@ type Deps struct {
 
 	Imports *importing.Service // imports of test results into findings (nil: their routes are absent)
 	Posture *posture.Service   // posture and the league table (nil: their routes are absent)
+	Policy  *policy.Service    // catalogues, profiles, security plans (nil: their routes are absent)
 }
 
 type api struct{ Deps }
@@ -106,6 +108,7 @@ func Register(rt *web.Router, d Deps) {
 	registerIntel(rt, a)
 	registerScanning(rt, a)
 	registerReadiness(rt, a)
+	registerPolicy(rt, a)
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

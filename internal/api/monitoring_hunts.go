@@ -8,8 +8,9 @@ import (
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
-// createHunt starts a retro-hunt: JSON {"rule_id" or "rule", "from", "to"},
-// or a Sigma rule as application/yaml with from and to in the query.
+// createHunt starts a retro-hunt: JSON {"rule_id" or "rule", "from", "to",
+// "time_basis"?}, or a Sigma rule as application/yaml with from, to and
+// time_basis in the query.
 func (a *api) createHunt(w http.ResponseWriter, r *http.Request) {
 	var in detect.NewHunt
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -17,7 +18,7 @@ func (a *api) createHunt(w http.ResponseWriter, r *http.Request) {
 	case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml":
 		yaml, err := readYAML(w, r)
 		if err == nil {
-			in.Rule = string(yaml)
+			in.Rule, in.TimeBasis = string(yaml), r.URL.Query().Get("time_basis")
 			if in.From, err = timeParam(r, "from"); err == nil {
 				in.To, err = timeParam(r, "to")
 			}

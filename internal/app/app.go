@@ -31,6 +31,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/intel/rpz"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/policy"
 	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -61,6 +62,7 @@ type App struct {
 	Intel    *indicators.Service // threat intelligence, matching at intake
 	rpz      *rpz.Server         // the response policy zone (--rpz-addr)
 	Scanning *scanning.Service   // external scanning of registered hostnames
+	Policy   *policy.Service     // catalogues, profiles, security plans (readiness)
 
 	Imports         *importing.Service // imports of agencies' test results into findings
 	Posture         *posture.Service   // posture of every agency and the league table
@@ -121,6 +123,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		db.Close()
 		return nil, err
 	}
+	a.openPolicy(log)
 	a.openReadiness()
 	a.Metrics.registerOps(a)
 	if _, err := a.Disclosure.EnsureVDP(ctx); err != nil {
@@ -266,13 +269,13 @@ func (a *App) buildRouter() *web.Router {
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
 		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
-		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel, Imports: a.Imports, Posture: a.Posture})
+		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel, Policy: a.Policy, Imports: a.Imports, Posture: a.Posture})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
 		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect}, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
-		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}, OIDC: a.SSO, Imports: a.Imports, Posture: a.Posture})
+		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}, OIDC: a.SSO, Policy: a.Policy, Imports: a.Imports, Posture: a.Posture})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

@@ -37,6 +37,11 @@ var (
 		"The event log's size limit (--event-max-bytes); the oldest events go beyond it.", nil, nil)
 	descEvaluated = prometheus.NewDesc("kubu_detect_events_evaluated_total",
 		"Events this node's detection workers have matched against the rules since it started.", nil, nil)
+	descIntakeBusy = prometheus.NewDesc("kubu_intake_busy",
+		"1 while intake answers busy because detection lags past --intake-max-lag or --intake-max-lag-events (back-pressure), else 0.", nil, nil)
+	descIntakeBusyAnswers = prometheus.NewDesc("kubu_intake_busy_answers_total",
+		"Intake requests answered busy (and syslog TCP/TLS reads paused) because detection lagged, by protocol, since this node started.",
+		[]string{"protocol"}, nil)
 	descBuild        = prometheus.NewDesc("kubu_build_info", "kubu's version (value 1).", []string{"version"}, nil)
 	descScrapeErrors = prometheus.NewDesc("kubu_metrics_scrape_errors",
 		"Parts of this scrape that failed (the database or event log did not answer).", nil, nil)
@@ -84,6 +89,15 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 		rows.Close()
 	} else {
 		errs++
+	}
+	press := c.a.Intake.Pressure()
+	busy := 0.0
+	if press.Busy {
+		busy = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descIntakeBusy, prometheus.GaugeValue, busy)
+	for proto, n := range press.BusyAnswers {
+		ch <- prometheus.MustNewConstMetric(descIntakeBusyAnswers, prometheus.CounterValue, float64(n), proto)
 	}
 	ch <- prometheus.MustNewConstMetric(descEvaluated, prometheus.CounterValue, float64(c.a.Detect.Evaluated()))
 	if l := c.log.Load(); l != nil {

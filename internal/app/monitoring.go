@@ -91,6 +91,8 @@ func (a *App) StartMonitoring(ctx context.Context) (*Monitoring, error) {
 	m.cancel = cancel
 	m.stats.Add(1)
 	go func() { defer m.stats.Done(); a.Intake.RunStats(runCtx) }()
+	m.stats.Add(1)
+	go func() { defer m.stats.Done(); a.Intake.WatchLag(runCtx, intakeLagBound(cfg)) }()
 	m.detect.Add(1)
 	go func() {
 		defer m.detect.Done()

@@ -140,9 +140,12 @@ func TestMonitoringAPI(t *testing.T) {
 			t.Fatalf("close: %d", code)
 		}
 
-		// Retro-hunt: 202 {id}; progress until done.
+		// Retro-hunt: 202 {id}; progress until done. By stored time: the
+		// syslog event's own time is its RFC 3164 stamp (Nov 28), outside
+		// the last hour by event time (a hunt by event time is tested in
+		// internal/detect).
 		from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-		code, body = ta.do(t, "analyst", "POST", "/api/v1/hunts", `{"rule_id":"3c2b1a09-8f7e-4d6c-9b5a-0000000000e1","from":"`+from+`"}`)
+		code, body = ta.do(t, "analyst", "POST", "/api/v1/hunts", `{"rule_id":"3c2b1a09-8f7e-4d6c-9b5a-0000000000e1","from":"`+from+`","time_basis":"stored"}`)
 		if code != 202 || body["id"] == nil {
 			t.Fatalf("hunt: %d %v", code, body)
 		}

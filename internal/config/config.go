@@ -57,6 +57,8 @@ type Config struct {
 	IntakeAddr        string        // a listener of intake's own, where / answers as Elasticsearch
 	SyslogIdleTimeout time.Duration // a silent syslog TCP/TLS connection is closed after this long
 	DrainTime         time.Duration // on SIGTERM, intake answers "busy" this long before the listeners close
+	IntakeMaxLag      time.Duration // detection lag (oldest unfinished batch) past which intake answers "busy" (0: no bound)
+	IntakeLagEvents   int64         // events detection has not finished past which intake answers "busy" (0: no bound)
 
 	// SecretKey is the master secret from KUBU_SECRET_KEY or
 	// KUBU_SECRET_KEY_FILE; nil means DATA/secret.key.
@@ -128,6 +130,8 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	fs.StringVar(&c.IntakeAddr, "intake-addr", envOr(env, "KUBU_INTAKE_ADDR", ""), "a listen address serving only the intake protocols, where / answers as Elasticsearch (env KUBU_INTAKE_ADDR)")
 	fs.DurationVar(&c.SyslogIdleTimeout, "syslog-idle-timeout", envDuration(env, "KUBU_SYSLOG_IDLE_TIMEOUT", 24*time.Hour), "close a syslog TCP/TLS connection silent this long (env KUBU_SYSLOG_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.DrainTime, "drain-time", envDuration(env, "KUBU_DRAIN_TIME", 2*time.Second), "on SIGTERM, keep listening this long answering intake with each protocol's retryable busy answer; at most 5s (env KUBU_DRAIN_TIME)")
+	fs.DurationVar(&c.IntakeMaxLag, "intake-max-lag", envDuration(env, "KUBU_INTAKE_MAX_LAG", 60*time.Second), "when detection is this far behind (age of the oldest stored batch it has not finished), intake answers each protocol's retryable busy answer and pauses syslog TCP/TLS until the lag is back under half; 0 means no bound (env KUBU_INTAKE_MAX_LAG)")
+	fs.Int64Var(&c.IntakeLagEvents, "intake-max-lag-events", envInt(env, "KUBU_INTAKE_MAX_LAG_EVENTS", 0), "the same bound in events detection has not finished (estimated from pending batches); 0 means no bound (env KUBU_INTAKE_MAX_LAG_EVENTS)")
 	fs.IntVar(&c.DetectWorkers, "detect-workers", int(envInt(env, "KUBU_DETECT_WORKERS", 0)), "detection workers on this node; 0 means one per core (env KUBU_DETECT_WORKERS)")
 	fs.Func("log-level", "debug, info, warn or error (env KUBU_LOG_LEVEL)", func(s string) error {
 		return c.LogLevel.UnmarshalText([]byte(s))
@@ -310,6 +314,12 @@ func (c *Config) Finish(env Getenv) error {
 	}
 	if c.AlertGroupWindow < 0 {
 		errs = append(errs, errors.New("--alert-group-window must not be negative"))
+	}
+	if c.IntakeMaxLag < 0 || c.IntakeMaxLag > 0 && c.IntakeMaxLag < time.Second {
+		errs = append(errs, errors.New("--intake-max-lag must be 0 (no bound) or at least 1s"))
+	}
+	if c.IntakeLagEvents < 0 {
+		errs = append(errs, errors.New("--intake-max-lag-events must not be negative (0: no bound)"))
 	}
 	if c.DetectWorkers < 0 || c.DetectWorkers > 256 {
 		errs = append(errs, errors.New("--detect-workers must be from 0 to 256"))

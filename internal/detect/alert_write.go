@@ -70,12 +70,8 @@ func (s *Service) writeHits(ctx context.Context, tx *sql.Tx, hits []hit, huntID 
 		a, b := order[i], order[j]
 		return a.rule < b.rule || a.rule == b.rule && (a.agency < b.agency || a.agency == b.agency && a.key < b.key)
 	})
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO alert_events (rule_id, event_id, hunt_id, alert_id, agency_id, event_time, event)
-		VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (rule_id, event_id, hunt_id) DO NOTHING`)
-	if err != nil {
-		return 0, err
-	}
-	defer ins.Close()
+	ins := alertEventInserter{tx: tx, multi: s.db.Engine == store.Postgres}
+	defer ins.close()
 	now := s.now().UnixMilli()
 	total := 0
 	for _, k := range order {
@@ -110,24 +106,24 @@ func (s *Service) writeHits(ctx context.Context, tx *sql.Tx, hits []hit, huntID 
 		}
 		inserted := 0
 		var first, last time.Time
-		for _, h := range hs {
-			ev := ""
-			if int(count)+inserted < s.opts.MaxStoredEvents {
-				ev = string(h.event)
-			}
-			res, err := ins.ExecContext(ctx, h.ruleID, h.eventID, huntID, alertID, agencyID, h.at.UnixMilli(), ev)
+		for start := 0; start < len(hs); start += alertEventsPerInsert {
+			chunk := hs[start:min(len(hs), start+alertEventsPerInsert)]
+			added, err := ins.insert(ctx, chunk, huntID, alertID, agencyID, max(0, s.opts.MaxStoredEvents-int(count)-inserted))
 			if err != nil {
 				return 0, fmt.Errorf("alert event: %w", err)
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue // seen before: a redelivery
-			}
-			inserted++
-			if first.IsZero() || h.at.Before(first) {
-				first = h.at
-			}
-			if h.at.After(last) {
-				last = h.at
+			for _, h := range chunk {
+				if _, ok := added[h.eventID]; !ok {
+					continue // seen before: a redelivery (or twice in this batch)
+				}
+				delete(added, h.eventID)
+				inserted++
+				if first.IsZero() || h.at.Before(first) {
+					first = h.at
+				}
+				if h.at.After(last) {
+					last = h.at
+				}
 			}
 		}
 		if inserted == 0 {

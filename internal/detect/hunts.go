@@ -21,6 +21,16 @@ const (
 	HuntFailed  = "failed"
 )
 
+// Time bases of a hunt's range.
+const (
+	// TimeEvent selects events by their own time (the "@kubu" envelope's
+	// time: the event's timestamp, or when intake received it when it
+	// carries none), wherever they sit in the log.
+	TimeEvent = "event"
+	// TimeStored selects events by when the log stored them.
+	TimeStored = "stored"
+)
+
 // Hunt is a retro-hunt: one rule over a time range of retained events,
 // run in the background; its matches become alerts marked with its id.
 type Hunt struct {
@@ -31,6 +41,7 @@ type Hunt struct {
 	AgencyID      string     `json:"agency_id,omitempty"` // "" = every agency
 	From          time.Time  `json:"from"`
 	To            time.Time  `json:"to"`
+	TimeBasis     string     `json:"time_basis"` // TimeEvent or TimeStored
 	EventsScanned int64      `json:"events_scanned"`
 	Matches       int64      `json:"matches"`
 	Error         string     `json:"error,omitempty"`
@@ -41,13 +52,15 @@ type Hunt struct {
 }
 
 // NewHunt is the input of CreateHunt: a stored rule's id or a rule as
-// YAML, and the time range (events the log stored in [From, To); a zero
-// To means now).
+// YAML, and the time range [From, To) (a zero To means now) of the
+// events' own time, or with TimeBasis "stored" of when the log stored
+// them.
 type NewHunt struct {
-	RuleID string    `json:"rule_id"`
-	Rule   string    `json:"rule"`
-	From   time.Time `json:"from"`
-	To     time.Time `json:"to"`
+	RuleID    string    `json:"rule_id"`
+	Rule      string    `json:"rule"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	TimeBasis string    `json:"time_basis"` // TimeEvent (default) or TimeStored
 }
 
 // CreateHunt starts a retro-hunt. Agency roles hunt in their own agency's
@@ -68,10 +81,17 @@ func (s *Service) CreateHunt(ctx context.Context, a authz.Actor, in NewHunt) (Hu
 	} else if !in.From.Before(in.To) {
 		v.Add("to", "must be after from")
 	}
+	switch in.TimeBasis {
+	case "":
+		in.TimeBasis = TimeEvent
+	case TimeEvent, TimeStored:
+	default:
+		v.Add("time_basis", `must be "event" (the events' own time) or "stored" (when the log stored them)`)
+	}
 	if err := v.Err(); err != nil {
 		return Hunt{}, err
 	}
-	h := Hunt{ID: id.New(), Status: HuntRunning, From: in.From.UTC(), To: in.To.UTC(), CreatedBy: a.UserID,
+	h := Hunt{ID: id.New(), Status: HuntRunning, From: in.From.UTC(), To: in.To.UTC(), TimeBasis: in.TimeBasis, CreatedBy: a.UserID,
 		CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
 	if sc := authz.ScopeOf(a, authz.HuntRead); !sc.All {
 		h.AgencyID = sc.AgencyID
@@ -105,14 +125,14 @@ func (s *Service) CreateHunt(ctx context.Context, a authz.Actor, in NewHunt) (Hu
 	}
 	h.YAML = yaml
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO hunts (id, agency_id, rule_id, title, yaml, from_at, to_at, status, created_by, created_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-			h.ID, h.AgencyID, h.RuleID, h.Title, yaml, h.From.UnixMilli(), h.To.UnixMilli(), h.Status, h.CreatedBy, h.CreatedAt.UnixMilli())
+		_, err := tx.ExecContext(ctx, `INSERT INTO hunts (id, agency_id, rule_id, title, yaml, from_at, to_at, time_basis, status, created_by, created_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+			h.ID, h.AgencyID, h.RuleID, h.Title, yaml, h.From.UnixMilli(), h.To.UnixMilli(), h.TimeBasis, h.Status, h.CreatedBy, h.CreatedAt.UnixMilli())
 		if err != nil {
 			return err
 		}
 		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: HuntCreated, Actor: a.AuditActor(), AgencyID: h.AgencyID, TargetType: "hunt", TargetID: h.ID,
-			After: map[string]any{"rule_id": h.RuleID, "title": h.Title, "from": h.From, "to": h.To}})
+			After: map[string]any{"rule_id": h.RuleID, "title": h.Title, "from": h.From, "to": h.To, "time_basis": h.TimeBasis}})
 		return err
 	})
 	if err != nil {
@@ -125,13 +145,13 @@ func (s *Service) CreateHunt(ctx context.Context, a authz.Actor, in NewHunt) (Hu
 	return h, nil
 }
 
-const huntCols = `id, status, rule_id, title, agency_id, from_at, to_at, events_scanned, matches, error, created_by, created_at, finished_at`
+const huntCols = `id, status, rule_id, title, agency_id, from_at, to_at, time_basis, events_scanned, matches, error, created_by, created_at, finished_at`
 
 func scanHunt(sc store.Scanner, extra ...any) (Hunt, error) {
 	var h Hunt
 	var from, to, created int64
 	var finished sql.NullInt64
-	dst := append([]any{&h.ID, &h.Status, &h.RuleID, &h.Title, &h.AgencyID, &from, &to, &h.EventsScanned, &h.Matches, &h.Error,
+	dst := append([]any{&h.ID, &h.Status, &h.RuleID, &h.Title, &h.AgencyID, &from, &to, &h.TimeBasis, &h.EventsScanned, &h.Matches, &h.Error,
 		&h.CreatedBy, &created, &finished}, extra...)
 	if err := sc.Scan(dst...); errors.Is(err, sql.ErrNoRows) {
 		return Hunt{}, authz.ErrNotFound

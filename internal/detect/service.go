@@ -109,6 +109,7 @@ type Service struct {
 	hosts *registry.Hosts // the system of an alert's host
 
 	evaluated     atomic.Int64 // events matched by this node's workers
+	huntPasses    atomic.Int64 // passes over the log by this node's retro-hunts
 	silenceChecks atomic.Int64 // silence checks finished on this node (a test's sentinel)
 }
 

@@ -31,7 +31,7 @@ const MaxBody = 100 << 20
 
 // Audit codes of imports. Stable: never renumber or reuse.
 var (
-	ImportCompleted = audit.Define("J1000I", "import.completed")
+	ImportCompleted = audit.Define("J1100I", "import.completed")
 )
 
 // Service imports files into findings.

@@ -91,6 +91,9 @@ func (s *Service) authenticate(w http.ResponseWriter, r *http.Request, protocol 
 		refuse(w, r, protocol, http.StatusServiceUnavailable, "kubu is shutting down; retry later")
 		return "", false
 	}
+	if s.refuseBusy(w, r, protocol) {
+		return "", false
+	}
 	return idn.AgencyID, true
 }
 

@@ -216,7 +216,7 @@ func (s *Service) HECHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := s.eventLog()
-	if log == nil || s.draining.Load() || log.Health(r.Context()) != nil {
+	if log == nil || s.draining.Load() || s.press.busy.Load() || log.Health(r.Context()) != nil {
 		writeHEC(w, hec.NewResponse(hec.CodeUnhealthyQueuesFull))
 		return
 	}

@@ -149,5 +149,7 @@ func (s *Service) publish(ctx context.Context, p *pending, agencyID, protocol st
 			return fmt.Errorf("%w: %w", ErrUnavailable, err2)
 		}
 	}
+	s.press.events.Add(int64(p.len()))
+	s.press.batches.Add(int64(len(batches)))
 	return nil
 }

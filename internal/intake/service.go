@@ -124,6 +124,7 @@ type Service struct {
 	unassigned *unassignedLog
 	draining   atomic.Bool
 	inflight   sync.WaitGroup
+	press      *pressure
 }
 
 // New returns the intake over db. It accepts events only once Attach has
@@ -143,6 +144,7 @@ func New(db *store.DB, log *audit.Log, reg *registry.Registry, logger *slog.Logg
 	s.norms.New = func() any { return new(normaliser) }
 	s.bufs.New = func() any { return new(pending) }
 	s.unassigned = newUnassignedLog(db, opts.Now)
+	s.press = newPressure()
 	return s
 }
 

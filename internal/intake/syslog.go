@@ -39,6 +39,7 @@ type Listeners struct {
 	conns  map[net.Conn]struct{}
 	silent map[net.Conn]time.Time // TLS connections waiting for their first byte, since
 	closed bool
+	done   chan struct{} // closed by Close
 }
 
 type listener struct {
@@ -55,7 +56,8 @@ type syslogItem struct {
 
 // ListenSyslog starts the listeners cfg names. Close stops them.
 func (s *Service) ListenSyslog(cfg ListenerConfig) (*Listeners, error) {
-	l := &Listeners{s: s, addrs: map[string]string{}, queue: make(chan syslogItem, syslogQueue), conns: map[net.Conn]struct{}{}, silent: map[net.Conn]time.Time{}}
+	l := &Listeners{s: s, addrs: map[string]string{}, queue: make(chan syslogItem, syslogQueue), conns: map[net.Conn]struct{}{}, silent: map[net.Conn]time.Time{},
+		done: make(chan struct{})}
 	fail := func(err error) (*Listeners, error) {
 		l.closeListeners()
 		return nil, err
@@ -136,6 +138,7 @@ func (l *Listeners) Close(ctx context.Context) error {
 		return nil
 	}
 	l.closed = true
+	close(l.done)
 	l.closeListeners()
 	for c := range l.conns {
 		c.SetReadDeadline(time.Now()) // the reader stops and hands over what it has
@@ -275,6 +278,9 @@ func (l *Listeners) serveConn(c net.Conn, proto string, tc *tls.Config) {
 	defer s.norms.Put(n)
 	var p syslog.Parser
 	for {
+		if !l.pauseWhileBusy(proto) {
+			return
+		}
 		frame, err := fr.Next()
 		if err != nil {
 			var fe *syslog.FrameError
@@ -288,6 +294,22 @@ func (l *Listeners) serveConn(c net.Conn, proto string, tc *tls.Config) {
 			return
 		}
 		l.enqueue(n, &p, frame, proto, src)
+	}
+}
+
+// pauseWhileBusy stops reading a connection while intake pushes back (the
+// sender's TCP window fills and it waits) and reports false when the
+// listeners close meanwhile.
+func (l *Listeners) pauseWhileBusy(proto string) bool {
+	if !l.s.press.busy.Load() {
+		return true
+	}
+	l.s.press.counted(proto)
+	select {
+	case <-l.s.press.wait():
+		return true
+	case <-l.done:
+		return false
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 // Audit codes of posture. Stable: never renumber or reuse.
 var (
-	SnapshotTaken = audit.Define("J1100I", "posture.snapshot_taken")
+	SnapshotTaken = audit.Define("J1200I", "posture.snapshot_taken")
 )
 
 // snapshotActor is who takes the daily snapshots.

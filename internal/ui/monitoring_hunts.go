@@ -46,7 +46,8 @@ func (m *monitoring) huntCreate(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r) {
 		return
 	}
-	f := huntForm{RuleID: strings.TrimSpace(r.PostFormValue("rule_id")), From: r.PostFormValue("from"), To: r.PostFormValue("to")}
+	f := huntForm{RuleID: strings.TrimSpace(r.PostFormValue("rule_id")), From: r.PostFormValue("from"), To: r.PostFormValue("to"),
+		TimeBasis: r.PostFormValue("time_basis")}
 	yaml := r.PostFormValue("yaml")
 	var probs []problem
 	from, ok1 := parseLocal(f.From)
@@ -60,7 +61,7 @@ func (m *monitoring) huntCreate(w http.ResponseWriter, r *http.Request) {
 	var h detect.Hunt
 	var err error
 	if len(probs) == 0 {
-		h, err = m.Detect.CreateHunt(r.Context(), web.ActorFrom(r.Context()), detect.NewHunt{RuleID: f.RuleID, Rule: yaml, From: from, To: to})
+		h, err = m.Detect.CreateHunt(r.Context(), web.ActorFrom(r.Context()), detect.NewHunt{RuleID: f.RuleID, Rule: yaml, From: from, To: to, TimeBasis: f.TimeBasis})
 		var re *detect.RuleError
 		switch {
 		case errors.As(err, &re):
@@ -68,7 +69,7 @@ func (m *monitoring) huntCreate(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			if v, ok := validate.As(err); ok {
 				for _, fe := range v {
-					anchor := map[string]string{"rule_id": "hunt-rule", "from": "hunt-from", "to": "hunt-to"}[fe.Field]
+					anchor := map[string]string{"rule_id": "hunt-rule", "from": "hunt-from", "to": "hunt-to", "time_basis": "hunt-from"}[fe.Field]
 					probs = append(probs, problem{Anchor: anchor, Label: humanise(fe.Field), Message: fe.Message})
 				}
 			} else {

@@ -48,8 +48,9 @@ func (u *ui) registerMonitoring(rt *web.Router) {
 // huntForm is the "hunt with this rule" form shown on alert, rule and hunt
 // pages: the last day by default.
 type huntForm struct {
-	RuleID   string
-	From, To string // datetime-local values, UTC
+	RuleID    string
+	From, To  string // datetime-local values, UTC
+	TimeBasis string // detect.TimeEvent ("" too) or detect.TimeStored
 }
 
 const localTime = "2006-01-02T15:04"

@@ -20,6 +20,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/importing"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/markdown"
+	"github.com/kubu-gov/kubu/internal/policy"
 	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -62,6 +63,7 @@ type Deps struct {
 
 	Imports *importing.Service // the import page of a system (nil: absent)
 	Posture *posture.Service   // posture pages (nil: absent)
+	Policy  *policy.Service    // policies, security plans and deviations pages (nil: absent)
 }
 
 type ui struct {
@@ -103,4 +105,5 @@ func Register(rt *web.Router, d Deps) {
 	u.registerIntel(rt)
 	u.registerScans(rt)
 	u.registerReadiness(rt)
+	u.registerPolicy(rt)
 }
