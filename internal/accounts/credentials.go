@@ -70,3 +70,33 @@ func (s *Service) endSessionsTx(ctx context.Context, tx *sql.Tx, actor audit.Act
 	}
 	return nil
 }
+
+// SetPassword gives another account a new password (an administrator's
+// action, e.g. `kubu demo credentials` showing the demo passwords again).
+// Every session of that account ends; its second factor and tokens stay.
+func (s *Service) SetPassword(ctx context.Context, a authz.Actor, userID, password string) error {
+	if err := authz.Check(a, authz.UserManage, authz.Collection()); err != nil { // no grant: refused before any lookup
+		return err
+	}
+	u, err := s.User(ctx, a, userID)
+	if err != nil {
+		return err
+	}
+	if err := authz.Check(a, authz.UserManage, authz.Record(u.AgencyID)); err != nil {
+		return err
+	}
+	if err := checkPasswordRule(password); err != nil {
+		return validate.Errors{{Field: "password", Message: err.Error()}}
+	}
+	hash := HashPassword(password)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, s.now().UnixMilli(), userID); err != nil {
+			return err
+		}
+		if _, err := s.audit.Append(ctx, tx, audit.Entry{Code: audit.UserPasswordReset, Actor: a.AuditActor(), AgencyID: u.AgencyID,
+			TargetType: "user", TargetID: userID, After: map[string]string{"by": "administrator"}}); err != nil {
+			return err
+		}
+		return s.endSessionsTx(ctx, tx, a.AuditActor(), u, "password set by an administrator", false)
+	})
+}

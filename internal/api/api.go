@@ -3,7 +3,9 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -28,13 +30,22 @@ import (
 	"github.com/kubu-gov/kubu/internal/web"
 )
 
+// HealthPart is one part of a node in /healthz and /readyz: its name (the
+// JSON key) and nil when it answers.
+type HealthPart struct {
+	Name string
+	Err  error
+}
+
 // Deps are the services the API serves.
 type Deps struct {
 	Registry *registry.Registry
 	Findings *findings.Service
 	Accounts *accounts.Service
 	Audit    *audit.Log
-	Health   func(r *http.Request) error // nil error: healthy
+	// Health checks the node's parts (ready: also whether it should take
+	// traffic); nil: always healthy.
+	Health func(ctx context.Context, ready bool) []HealthPart
 
 	Disclosure *disclosure.Service // the community programmes (nil: their routes are absent)
 	Limits     *ratelimit.Policy   // rate limits of the community routes
@@ -62,6 +73,7 @@ type api struct{ Deps }
 func Register(rt *web.Router, d Deps) {
 	a := &api{d}
 	rt.Handle(web.Public, "GET /healthz", authz.Public, a.healthz)
+	rt.Handle(web.Public, "GET /readyz", authz.Public, a.readyz)
 	rt.Handle(web.Public, "GET /api/v1/openapi.json", authz.Public, a.openapi)
 
 	rt.Handle(web.API, "GET /api/v1/me", authz.SignedIn, a.me)
@@ -111,14 +123,40 @@ func Register(rt *web.Router, d Deps) {
 	registerPolicy(rt, a)
 }
 
-func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
+// healthz reports whether the node's parts answer: the database and, while
+// serving, the event log ({"status":"ok","database":"ok","event_log":"ok"}).
+// Any part down answers 503 naming it.
+func (a *api) healthz(w http.ResponseWriter, r *http.Request) { a.writeHealth(w, r, false) }
+
+// readyz is healthz for load balancers: also 503 while the node drains at
+// SIGTERM or before its event log is open, so traffic moves elsewhere.
+func (a *api) readyz(w http.ResponseWriter, r *http.Request) { a.writeHealth(w, r, true) }
+
+func (a *api) writeHealth(w http.ResponseWriter, r *http.Request, ready bool) {
+	out := map[string]string{"status": "ok"}
+	code := http.StatusOK
 	if a.Health != nil {
-		if err := a.Health(r); err != nil {
-			web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
-			return
+		for _, p := range a.Health(r.Context(), ready) {
+			if p.Err == nil {
+				out[p.Name] = "ok"
+				continue
+			}
+			out[p.Name] = p.Err.Error()
+			out["status"] = "unavailable"
+			code = http.StatusServiceUnavailable
 		}
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	if code != http.StatusOK {
+		var bad []string
+		for k, v := range out {
+			if k != "status" && v != "ok" {
+				bad = append(bad, k+": "+v)
+			}
+		}
+		sort.Strings(bad)
+		out["reason"] = strings.Join(bad, "; ")
+	}
+	web.WriteJSON(w, code, out)
 }
 
 func (a *api) me(w http.ResponseWriter, r *http.Request) {

@@ -31,6 +31,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/intel/rpz"
 	"github.com/kubu-gov/kubu/internal/keys"
 	"github.com/kubu-gov/kubu/internal/mail"
+	"github.com/kubu-gov/kubu/internal/node"
 	"github.com/kubu-gov/kubu/internal/policy"
 	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
@@ -75,6 +76,7 @@ type App struct {
 	Limits     *ratelimit.Policy // rate limits of the community routes
 	SSO        *ui.OIDCDeps      // staff single sign-on (nil: off)
 
+	node     *node.Identity // this process among the nodes (leases, claims)
 	router   *web.Router
 	tlsBound atomic.Value // the HTTPS listener's address (string)
 }
@@ -91,7 +93,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Log: log, DB: db, Ring: ring}
+	if a.node, err = node.Identify(cfg.DataDir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if a.SSO, err = openSSO(cfg); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, err
 	}
@@ -112,14 +119,17 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.Metrics = newMetrics()
 	a.openCommunity(cfg, log)
 	if err := a.openMonitoring(cfg, log); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, err
 	}
 	if err := a.openIntel(cfg, log); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, err
 	}
 	if err := a.openScanning(cfg, log); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, err
 	}
@@ -127,10 +137,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	a.openReadiness()
 	a.Metrics.registerOps(a)
 	if _, err := a.Disclosure.EnsureVDP(ctx); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, fmt.Errorf("community programmes: %w", err)
 	}
 	if err := a.openIncidents(ctx, cfg, log); err != nil {
+		a.node.Close()
 		db.Close()
 		return nil, fmt.Errorf("incident response: %w", err)
 	}
@@ -208,6 +220,7 @@ func (a *App) Close() error {
 	if a.Scanning != nil {
 		a.Scanning.Close()
 	}
+	defer a.node.Close()
 	return a.DB.Close()
 }
 
@@ -267,7 +280,7 @@ func (a *App) buildRouter() *web.Router {
 	auth := &web.Authenticator{Accounts: a.Accounts, Sessions: a.Sessions, EnrolPath: ui.EnrolPath, Intake: a.Intake.Authenticate}
 	rt := web.NewRouter(auth, a.Log)
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
-		Health: func(r *http.Request) error { return a.DB.Ping(r.Context()) }, Disclosure: a.Disclosure, Limits: a.Limits,
+		Health: a.health, Disclosure: a.Disclosure, Limits: a.Limits,
 		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
 		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel, Policy: a.Policy, Imports: a.Imports, Posture: a.Posture})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,

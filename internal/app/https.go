@@ -51,7 +51,7 @@ func withHSTS(next http.Handler) http.Handler {
 func (a *App) httpsRedirect(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, tlsPort, _ := net.SplitHostPort(a.TLSListenAddr()) // the bound port (--tls-addr may say :0)
-		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" || intake.IsIntakePath(r.URL.Path) || intake.HasCredential(r) {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || intake.IsIntakePath(r.URL.Path) || intake.HasCredential(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -67,7 +67,7 @@ func (a *App) openIntel(cfg *config.Config, log *slog.Logger) error {
 			return fmt.Errorf("--intel-sources: %w", err)
 		}
 	}
-	a.Intel = indicators.New(a.DB, a.Audit, a.Detect, a.Registry, indicators.Options{NodeID: nodeID(cfg), Sources: sources, Workers: ic.IOCWorkers, Log: log})
+	a.Intel = indicators.New(a.DB, a.Audit, a.Detect, a.Registry, indicators.Options{NodeID: a.NodeID(), Sources: sources, Workers: ic.IOCWorkers, Log: log})
 	return nil
 }
 

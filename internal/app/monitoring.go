@@ -40,16 +40,14 @@ func (a *App) openMonitoring(cfg *config.Config, log *slog.Logger) error {
 		silence = -1 // off
 	}
 	a.Detect = detect.New(a.DB, a.Audit, log, detect.Options{Workers: cfg.DetectWorkers, GroupWindow: cfg.AlertGroupWindow,
-		SilenceAfter: silence, NodeID: nodeID(cfg)})
+		SilenceAfter: silence, NodeID: a.NodeID()})
 	return nil
 }
 
-// nodeID names this node in detection leases: the host and data dir, so a
-// node restarted on the same data dir takes its lease back at once.
-func nodeID(cfg *config.Config) string {
-	host, _ := os.Hostname()
-	return host + ":" + cfg.DataDir
-}
+// NodeID names this process in leases and claims (internal/node): unique
+// per process, kept in the data dir while this process holds it, so a node
+// restarted on the same data dir takes its lease back at once.
+func (a *App) NodeID() string { return a.node.ID }
 
 // Monitoring is the running intake and detection of a serving node.
 type Monitoring struct {
@@ -70,11 +68,16 @@ type Monitoring struct {
 func (a *App) StartMonitoring(ctx context.Context) (*Monitoring, error) {
 	cfg := a.Cfg
 	elog, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, URL: cfg.NATSURL, Stream: cfg.EventStream,
-		MaxAge: cfg.EventMaxAge, MaxBytes: cfg.EventMaxBytes, SyncInterval: cfg.EventSyncInterval, Logger: a.Log})
+		MaxAge: cfg.EventMaxAge, MaxBytes: cfg.EventMaxBytes, Replicas: cfg.EventReplicas, SyncInterval: cfg.EventSyncInterval, Logger: a.Log})
+	if errors.Is(err, eventlog.ErrInsufficientStorage) {
+		return nil, fmt.Errorf("event log: NATS cannot store --event-max-bytes %d (env KUBU_EVENT_MAX_BYTES) × --event-replicas %d: lower --event-max-bytes, or give JetStream more storage (max_file_store) or more servers: %w",
+			cfg.EventMaxBytes, max(cfg.EventReplicas, 1), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("event log: %w", err)
 	}
 	m := &Monitoring{Log: elog, a: a}
+	a.Metrics.ops.log.Store(elog) // metrics and /healthz read it
 	if len(cfg.Rules) > 0 {
 		res, err := a.Detect.LoadRuleFiles(ctx, cfg.Rules)
 		if err != nil {
@@ -186,6 +189,7 @@ func (m *Monitoring) Stop(ctx context.Context) error {
 		m.a.rpz.Close()
 	}
 	wait(ctx, &m.stats)
+	m.a.Metrics.ops.log.Store(nil)
 	if err := m.Log.Close(); err != nil {
 		errs = append(errs, err)
 	}

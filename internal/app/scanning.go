@@ -35,6 +35,6 @@ func (a *App) openScanning(cfg *config.Config, log *slog.Logger) error {
 		o.Refuse = scanning.PublicOnly
 	}
 	a.Scanning = scanning.New(a.DB, a.Audit, a.Registry, a.Findings, scanning.Options{Engine: o, Concurrency: c.Concurrency,
-		NodeID: nodeID(cfg), Log: log})
+		NodeID: a.NodeID(), Log: log})
 	return nil
 }

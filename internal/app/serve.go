@@ -71,8 +71,6 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		}
 		return err
 	}
-	a.Metrics.ops.log.Store(mon.Log)
-	defer a.Metrics.ops.log.Store(nil)
 	newServer := func(h http.Handler) *http.Server {
 		return &http.Server{
 			Handler:           h,

@@ -39,6 +39,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the web UI, JSON API, intake and detection", serve},
+		{"demo credentials", "give the demo accounts new passwords and print them (the demo's passwords are shown once at seeding)", demoCredentials},
 		{"user add", "create a user and print its id", userAdd},
 		{"token create", "create an API token for a user and print it", tokenCreate},
 		{"intake-token create", "create an intake token for an agency's log shippers and print it", intakeTokenCreate},

@@ -46,6 +46,7 @@ type Config struct {
 
 	// Monitoring (intake and detection).
 	EventStream       string        // JetStream stream name
+	EventReplicas     int           // the stream's replicas on an external NATS cluster (1..5)
 	EventSyncInterval time.Duration // embedded log: 0 fsyncs every batch before acknowledging
 	SourceNetworks    string        // file mapping syslog sender networks to agencies
 	SyslogClientCA    string        // CA file: TLS syslog senders may present client certificates
@@ -120,6 +121,7 @@ func Serve(fs *flag.FlagSet, c *Config, env Getenv) {
 	fs.DurationVar(&c.EventMaxAge, "event-retention", envDuration(env, "KUBU_EVENT_RETENTION", 7*24*time.Hour), "keep events this long (env KUBU_EVENT_RETENTION)")
 	fs.Int64Var(&c.EventMaxBytes, "event-max-bytes", envInt(env, "KUBU_EVENT_MAX_BYTES", 10<<30), "keep at most this many bytes of events (env KUBU_EVENT_MAX_BYTES)")
 	fs.StringVar(&c.EventStream, "event-stream", envOr(env, "KUBU_EVENT_STREAM", "KUBU_EVENTS"), "JetStream stream of the event log (env KUBU_EVENT_STREAM)")
+	fs.IntVar(&c.EventReplicas, "event-replicas", int(envInt(env, "KUBU_EVENT_REPLICAS", 1)), "copies of the event log on an external NATS cluster (--nats-url), 1 to 5; 3 survives losing any one server (env KUBU_EVENT_REPLICAS)")
 	fs.DurationVar(&c.EventSyncInterval, "event-sync-interval", envDuration(env, "KUBU_EVENT_SYNC_INTERVAL", 0), "embedded event log: fsync in the background at this interval instead of before every acknowledgement (env KUBU_EVENT_SYNC_INTERVAL)")
 	fs.StringVar(&c.SourceNetworks, "source-networks", envOr(env, "KUBU_SOURCE_NETWORKS", ""), "file mapping syslog sender networks (and TLS client certificate names) to agencies (env KUBU_SOURCE_NETWORKS)")
 	fs.StringVar(&c.SyslogClientCA, "syslog-client-ca", envOr(env, "KUBU_SYSLOG_CLIENT_CA", ""), "CA certificates that TLS syslog client certificates are checked against (env KUBU_SYSLOG_CLIENT_CA)")
@@ -299,6 +301,14 @@ func (c *Config) Finish(env Getenv) error {
 	errs = append(errs, c.Scan.finish()...)
 	if c.EventMaxAge < 0 || c.EventMaxBytes < 0 {
 		errs = append(errs, errors.New("event retention must not be negative"))
+	}
+	if c.EventReplicas == 0 {
+		c.EventReplicas = 1 // commands other than serve have no such flag
+	}
+	if c.EventReplicas < 1 || c.EventReplicas > 5 {
+		errs = append(errs, fmt.Errorf("--event-replicas %d: want 1 to 5", c.EventReplicas))
+	} else if c.EventReplicas > 1 && c.NATSURL == "" {
+		errs = append(errs, errors.New("--event-replicas above 1 needs an external NATS cluster (--nats-url); the embedded server keeps one copy"))
 	}
 	if c.EventSyncInterval < 0 {
 		errs = append(errs, errors.New("--event-sync-interval must not be negative"))

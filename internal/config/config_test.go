@@ -37,6 +37,13 @@ func TestDefaultsEnvAndFlags(t *testing.T) {
 	if c.Addr != "127.0.0.1:7000" || c.RequireTOTP {
 		t.Fatalf("flag should beat env, env should beat default: %+v", c)
 	}
+	c, err = parse(t, map[string]string{"KUBU_EVENT_REPLICAS": "3", "KUBU_NATS_URL": "nats://127.0.0.1:4222"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EventReplicas != 3 {
+		t.Fatalf("KUBU_EVENT_REPLICAS=3 gave %d replicas", c.EventReplicas)
+	}
 }
 
 func TestSecretsFromFiles(t *testing.T) {
@@ -70,6 +77,8 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{[]string{"--intake-addr", "nonsense"}, nil, "--intake-addr"},
 		{[]string{"--drain-time", "6s"}, nil, "--drain-time"},
 		{nil, map[string]string{"KUBU_SYSLOG_IDLE_TIMEOUT": "10ms"}, "--syslog-idle-timeout"},
+		{[]string{"--event-replicas", "6", "--nats-url", "nats://127.0.0.1:4222"}, nil, "--event-replicas"},
+		{nil, map[string]string{"KUBU_EVENT_REPLICAS": "3"}, "--event-replicas"}, // embedded: one copy only
 	}
 	for _, tc := range cases {
 		_, err := parse(t, tc.env, tc.args...)

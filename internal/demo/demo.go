@@ -1,10 +1,17 @@
 // Package demo seeds a believable government on a fresh kubu (`kubu serve
-// --demo`): six agencies, their systems, one user per role, and findings
-// of every source, severity and status spread over six months.
+// --demo`): six agencies, their systems, one user per role, findings of
+// every source, severity and status spread over six months, incidents in
+// every stage, Sigma rules (the demo's own and, when the SigmaHQ corpus is
+// present, some of its rules), a bug bounty and a VRP with reward tables,
+// researchers, reports in every status with rewards; once the server
+// listens, SendEvents ships events through the real intake so detection
+// raises alerts.
 package demo
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -12,6 +19,8 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/accounts"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/detect"
+	"github.com/kubu-gov/kubu/internal/disclosure"
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/registry"
@@ -23,7 +32,9 @@ type Deps struct {
 	Findings *findings.Service
 	Accounts *accounts.Service
 
-	Incidents *incident.Service // incidents in every stage (nil: none)
+	Incidents  *incident.Service   // incidents in every stage (nil: none)
+	Disclosure *disclosure.Service // programmes, researchers, reports, rewards (nil: none)
+	Detect     *detect.Service     // Sigma rules (nil: none); SendEvents raises their alerts
 }
 
 var operator = authz.Actor{UserID: "demo", Email: "kubu demo seeder", Role: authz.WogAdmin}
@@ -77,20 +88,28 @@ func Seed(ctx context.Context, d Deps, out io.Writer, seed uint64) (seeded bool,
 			return false, err
 		}
 	}
+	if d.Disclosure != nil {
+		if err := seedCommunity(ctx, d, systems); err != nil {
+			return false, err
+		}
+	}
+	rules := 0
+	if d.Detect != nil {
+		if rules, err = seedRules(ctx, d.Detect); err != nil {
+			return false, err
+		}
+	}
+	fmt.Fprintf(out, "kubu demo: %d Sigma rules; events follow through intake once the server listens.\n", rules)
 	fmt.Fprintln(out, "kubu demo: seeded 6 agencies, "+fmt.Sprint(len(systems))+" systems and their findings.")
 	fmt.Fprintln(out, "Demo accounts (passwords are shown this once; staff set up two-factor sign-in at first sign-in):")
-	for _, c := range creds {
-		ag := c.Agency
-		if ag == "" {
-			ag = "-"
-		}
-		fmt.Fprintf(out, "  %-15s %-4s %-34s %s\n", c.Role, ag, c.Email, c.Password)
-	}
+	PrintCredentials(out, creds)
+	fmt.Fprintln(out, "Lost them? `kubu demo credentials --data DIR` gives the demo accounts new passwords and prints them.")
 	return true, nil
 }
 
-func seedUsers(ctx context.Context, d Deps) ([]Credential, error) {
-	specs := []Credential{
+// Accounts are the demo's accounts, one per role (without passwords).
+func Accounts() []Credential {
+	return []Credential{
 		{Email: "admin@kubu.gov.example", Role: "wog-admin"},
 		{Email: "analyst@kubu.gov.example", Role: "analyst"},
 		{Email: "triager@kubu.gov.example", Role: "triager"},
@@ -98,6 +117,46 @@ func seedUsers(ctx context.Context, d Deps) ([]Credential, error) {
 		{Email: "member@health.gov.example", Role: "agency-member", Agency: "MOH"},
 		{Email: "researcher@researcher.example", Role: "researcher"},
 	}
+}
+
+// PrintCredentials writes the table of demo accounts and passwords.
+func PrintCredentials(out io.Writer, creds []Credential) {
+	for _, c := range creds {
+		ag := c.Agency
+		if ag == "" {
+			ag = "-"
+		}
+		fmt.Fprintf(out, "  %-15s %-4s %-34s %s\n", c.Role, ag, c.Email, c.Password)
+	}
+}
+
+// NewPasswords gives every demo account that exists a new random password
+// (audited, sessions ended) and returns them: the way to see the demo
+// credentials again (`kubu demo credentials`), since only hashes are kept.
+func NewPasswords(ctx context.Context, acc *accounts.Service) ([]Credential, error) {
+	var out []Credential
+	for _, c := range Accounts() {
+		u, err := acc.UserByEmail(ctx, c.Email)
+		if errors.Is(err, sql.ErrNoRows) || errors.Is(err, authz.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", c.Email, err)
+		}
+		c.Password = accounts.RandomPassword()
+		if err := acc.SetPassword(ctx, operator, u.ID, c.Password); err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", c.Email, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no demo accounts here: start kubu with `kubu serve --demo` on an empty data dir first")
+	}
+	return out, nil
+}
+
+func seedUsers(ctx context.Context, d Deps) ([]Credential, error) {
+	specs := Accounts()
 	for i := range specs {
 		specs[i].Password = accounts.RandomPassword()
 		_, err := d.Accounts.CreateUser(ctx, operator, accounts.NewUser{Email: specs[i].Email, Role: authz.Role(specs[i].Role),

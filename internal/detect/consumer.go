@@ -42,10 +42,16 @@ func (s *Service) runWorker(ctx context.Context, log *eventlog.Log) {
 	})
 }
 
-// forEachEvent calls fn for every event line of a batch with its id.
+// forEachEvent calls fn for every event line of a batch with its id:
+// "<stream id>-<stream seq>-<index>", unique across stream incarnations (a
+// replaced stream reuses sequences; its events must not be taken for ones
+// already seen).
 func forEachEvent(m eventlog.Msg, fn func(eventID string, line []byte)) {
 	data := m.Data
 	prefix := strconv.FormatUint(m.Seq, 10) + "-"
+	if m.StreamID != "" {
+		prefix = m.StreamID + "-" + prefix
+	}
 	for i := 0; len(data) > 0; i++ {
 		line := data
 		if j := bytes.IndexByte(data, '\n'); j >= 0 {

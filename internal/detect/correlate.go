@@ -28,7 +28,10 @@ type correlation struct {
 	m       *sigma.Matcher
 	byAg    map[string]*sigma.Correlator
 	lastSeq uint64
-	loaded  bool // state read from the database and still valid
+	// streamID is the stream incarnation lastSeq belongs to ("" when
+	// saved before stream ids: adopted by the first batch).
+	streamID string
+	loaded   bool // state read from the database and still valid
 }
 
 func (s *Service) runCorrelation(ctx context.Context, log *eventlog.Log) {
@@ -45,7 +48,8 @@ func (s *Service) runCorrelation(ctx context.Context, log *eventlog.Log) {
 func (c *correlation) load(ctx context.Context, rs *ruleSet) error {
 	var seq int64
 	var state []byte
-	err := c.s.db.R().QueryRowContext(ctx, `SELECT last_seq, state FROM correlation_state WHERE id = 1`).Scan(&seq, &state)
+	var streamID string
+	err := c.s.db.R().QueryRowContext(ctx, `SELECT last_seq, state, stream_id FROM correlation_state WHERE id = 1`).Scan(&seq, &state, &streamID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
@@ -56,6 +60,7 @@ func (c *correlation) load(ctx context.Context, rs *ruleSet) error {
 		}
 	}
 	c.lastSeq = uint64(seq)
+	c.streamID = streamID
 	c.byAg = map[string]*sigma.Correlator{}
 	c.rs = rs
 	c.m = nil
@@ -136,6 +141,7 @@ func (c *correlation) handle(ctx context.Context, msgs []eventlog.Msg) error {
 		}
 	}
 	var hits []hit
+	c.checkStream(msgs)
 	last := c.lastSeq
 	latest := map[string]time.Time{}
 	for _, m := range msgs {
@@ -190,9 +196,10 @@ func (c *correlation) handle(ctx context.Context, msgs []eventlog.Msg) error {
 		if _, err := s.writeHits(ctx, tx, hits, ""); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO correlation_state (id, last_seq, state, updated_at) VALUES (1, $1, $2, $3)
-			ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state, updated_at = excluded.updated_at`,
-			int64(last), state, s.now().UnixMilli())
+		_, err := tx.ExecContext(ctx, `INSERT INTO correlation_state (id, last_seq, state, updated_at, stream_id) VALUES (1, $1, $2, $3, $4)
+			ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state, updated_at = excluded.updated_at,
+				stream_id = excluded.stream_id`,
+			int64(last), state, s.now().UnixMilli(), c.streamID)
 		return err
 	})
 	if err != nil {
@@ -215,4 +222,21 @@ func correlationHit(ch sigma.CorrelationHit, agency, eventID string, line []byte
 	}
 	h.event, _ = json.Marshal(summary)
 	return h
+}
+
+// checkStream binds the saved position to the stream the batch comes from:
+// a position saved in another incarnation of the stream (deleted and
+// created again, or moved to another NATS) means nothing here, and keeping
+// it would skip the new stream's first batches. The correlators' windows
+// are kept; the position starts over, loudly.
+func (c *correlation) checkStream(msgs []eventlog.Msg) {
+	if len(msgs) == 0 || msgs[0].StreamID == "" || msgs[0].StreamID == c.streamID {
+		return
+	}
+	if c.streamID != "" {
+		c.s.log.Error("correlation: the event log's stream changed; reading the new stream from its start",
+			"old_stream_id", c.streamID, "new_stream_id", msgs[0].StreamID, "old_last_seq", c.lastSeq)
+		c.lastSeq = 0
+	}
+	c.streamID = msgs[0].StreamID
 }

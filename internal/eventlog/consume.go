@@ -180,6 +180,7 @@ func (l *Log) handle(ctx context.Context, log *slog.Logger, h Handler, jmsgs []j
 			nakAll(jmsgs, o.retryDelay)
 			return true
 		}
+		msg.StreamID = l.StreamID()
 		msgs = append(msgs, msg)
 	}
 	stopProgress := keepInProgress(jmsgs, o.ackWait/2)
@@ -207,6 +208,15 @@ func (l *Log) consumer(ctx context.Context, cc jetstream.ConsumerConfig) (jetstr
 		cc.DeliverPolicy, cc.OptStartSeq, cc.OptStartTime = oc.DeliverPolicy, oc.OptStartSeq, oc.OptStartTime
 	}
 	c, err := l.stream.CreateOrUpdateConsumer(ctx, cc)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		// The stream was deleted under us: create it again (a new
+		// incarnation, logged loudly) rather than stop taking events.
+		if err = l.recreateStream(ctx); err == nil {
+			c, err = l.stream.CreateOrUpdateConsumer(ctx, cc)
+		}
+	} else if err == nil {
+		l.refreshStreamID(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: consumer %s: %w", cc.Durable, err)
 	}

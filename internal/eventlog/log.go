@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -21,6 +22,10 @@ var (
 	ErrLocked = errors.New("eventlog: store locked")
 	// ErrBatchTooLarge means a batch exceeds MaxBatchBytes; split it.
 	ErrBatchTooLarge = errors.New("eventlog: batch too large")
+	// ErrInsufficientStorage means the NATS server (or cluster) cannot
+	// reserve Config.MaxBytes × Replicas for the stream: lower MaxBytes, or
+	// give JetStream more storage.
+	ErrInsufficientStorage = errors.New("eventlog: the NATS server has not enough storage for the stream")
 )
 
 const (
@@ -45,6 +50,9 @@ type Log struct {
 	js      jetstream.JetStream
 	stream  jetstream.Stream
 	maxData int // MaxBatchBytes
+	// streamID names the incarnation of the stream (streamid.go): stream
+	// positions mean something only within one.
+	streamID atomic.Pointer[string]
 
 	life     context.Context // cancelled by Close: stops Consume and Range
 	stop     context.CancelFunc
@@ -151,6 +159,9 @@ func (l *Log) ensureStream(ctx context.Context) error {
 	want := l.streamConfig()
 	s, err := l.js.CreateOrUpdateStream(ctx, want)
 	if err != nil {
+		if isStorageShortage(err) {
+			return fmt.Errorf("%w: stream %s wants %d bytes × %d replicas: %w", ErrInsufficientStorage, want.Name, want.MaxBytes, want.Replicas, err)
+		}
 		return fmt.Errorf("eventlog: ensure stream %s: %w", want.Name, err)
 	}
 	got := s.CachedInfo().Config
@@ -158,7 +169,25 @@ func (l *Log) ensureStream(ctx context.Context) error {
 		return fmt.Errorf("eventlog: stream %s kept retention %v/%d bytes, want %v/%d", want.Name, got.MaxAge, got.MaxBytes, want.MaxAge, want.MaxBytes)
 	}
 	l.stream = s
+	l.noteStream(s.CachedInfo().Created)
 	return nil
+}
+
+// isStorageShortage reports the JetStream errors a stream too large for the
+// server's (or account's) storage gets: "insufficient storage resources
+// available" (10047), "insufficient resources" (10023), and on a cluster
+// "no suitable peers for placement" (10005), which also means too few
+// servers for the replicas.
+func isStorageShortage(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case 10047, 10023, 10005:
+		return true
+	}
+	return false
 }
 
 // MaxBatchBytes is the largest batch Publish accepts: the server's maximum

@@ -9,11 +9,15 @@ import (
 
 // Msg is one stored batch as read back from the log.
 type Msg struct {
-	Seq     uint64    // stream sequence, unique and increasing
-	Subject string    // e.g. "kubu.events.MOH"
-	Data    []byte    // the batch as published; the handler may keep it
-	Time    time.Time // when the stream stored it (server clock)
-	MsgID   string    // the publisher's Nats-Msg-Id, if any
+	Seq uint64 // stream sequence, unique and increasing within StreamID
+	// StreamID names the stream's incarnation (Log.StreamID): a stream
+	// deleted and created again, or one on another NATS, starts its
+	// sequences over under a new StreamID.
+	StreamID string
+	Subject  string    // e.g. "kubu.events.MOH"
+	Data     []byte    // the batch as published; the handler may keep it
+	Time     time.Time // when the stream stored it (server clock)
+	MsgID    string    // the publisher's Nats-Msg-Id, if any
 	// NumDelivered counts deliveries to this consumer, 1 the first time;
 	// Range always reports 1.
 	NumDelivered uint64

@@ -67,13 +67,19 @@ func (l *Log) Publish(ctx context.Context, subject string, data []byte, msgID st
 type PendingAck struct {
 	subject string
 	f       jetstream.PubAckFuture
+	dup     bool
 }
+
+// Duplicate reports, after Wait returned nil, that the batch's MsgID was
+// already stored inside the duplicate window: this publish stored nothing.
+func (p *PendingAck) Duplicate() bool { return p.dup }
 
 // Wait blocks until the batch is stored, it failed, or ctx ends. A ctx
 // error says nothing about whether the batch was stored.
 func (p *PendingAck) Wait(ctx context.Context) (uint64, error) {
 	select {
 	case ack := <-p.f.Ok():
+		p.dup = ack.Duplicate
 		return ack.Sequence, nil
 	case err := <-p.f.Err():
 		return 0, fmt.Errorf("eventlog: publish to %s: %w", p.subject, err)
@@ -106,7 +112,16 @@ func (l *Log) PublishAsync(b Batch) (*PendingAck, error) {
 // joins the failures, each naming its batch index. Retrying only the failed
 // batches, with the same MsgIDs, is safe.
 func (l *Log) PublishAll(ctx context.Context, batches []Batch) (seqs []uint64, err error) {
+	seqs, _, err = l.PublishAllReport(ctx, batches)
+	return seqs, err
+}
+
+// PublishAllReport is PublishAll that also reports which batches were
+// duplicates (dup[i]: batch i's MsgID was stored before, inside the
+// duplicate window, so this publish stored nothing new).
+func (l *Log) PublishAllReport(ctx context.Context, batches []Batch) (seqs []uint64, dup []bool, err error) {
 	seqs = make([]uint64, len(batches))
+	dup = make([]bool, len(batches))
 	pending := make([]*PendingAck, len(batches))
 	var errs []error
 	for i, b := range batches {
@@ -130,7 +145,7 @@ func (l *Log) PublishAll(ctx context.Context, batches []Batch) (seqs []uint64, e
 			errs = append(errs, fmt.Errorf("batch %d: %w", i, err))
 			continue
 		}
-		seqs[i] = seq
+		seqs[i], dup[i] = seq, p.Duplicate()
 	}
-	return seqs, errors.Join(errs...)
+	return seqs, dup, errors.Join(errs...)
 }

@@ -111,6 +111,7 @@ func (l *Log) Range(ctx context.Context, from, to time.Time, fn func(Msg) error,
 		if from.IsZero() || !md.Timestamp.Before(from) {
 			m := msgWith(jm, md)
 			m.NumDelivered = 1
+			m.StreamID = l.StreamID()
 			if err := fn(m); err != nil {
 				return err
 			}

@@ -47,6 +47,12 @@ func (s *Service) Bulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := s.now()
+	key, err := idempotencyHeader(r)
+	if err != nil {
+		s.stats.add(idn.AgencyID, ProtoBulk, 0, 1, 0)
+		bulkError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	body, err := openBody(r, s.opts.MaxBody)
 	if err != nil {
 		s.stats.add(idn.AgencyID, ProtoBulk, 0, 1, 0)
@@ -62,6 +68,7 @@ func (s *Service) Bulk(w http.ResponseWriter, r *http.Request) {
 	defer s.norms.Put(n)
 	var results []bulk.Result
 	var rejected int64
+	ids := newCreateIDs()
 	for {
 		it, err := dec.Next()
 		if errors.Is(err, io.EOF) {
@@ -104,12 +111,17 @@ func (s *Service) Bulk(w http.ResponseWriter, r *http.Request) {
 			results = append(results, bulk.Failed(it, http.StatusRequestEntityTooLarge, bulk.ErrorCause{Type: "content_too_long_exception", Reason: "the document is larger than kubu stores"}))
 			continue
 		}
+		ids.add(it)
 		docID := it.ID
 		if docID == "" {
 			docID = newDocID()
 		}
 		results = append(results, bulk.Created(it, docID, int64(p.len()-1)))
 	}
+	if key == "" {
+		key = ids.key()
+	}
+	p.key = scopedKey(idn.TokenID, ProtoBulk, key)
 	if err := s.commit(r.Context(), p, idn.AgencyID, ProtoBulk); err != nil {
 		w.Header().Set("Retry-After", "1")
 		bulkError(w, http.StatusServiceUnavailable, "the event log did not store the events; retry")

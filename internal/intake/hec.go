@@ -60,6 +60,15 @@ func (s *Service) hec(w http.ResponseWriter, r *http.Request, raw bool) {
 	if !ok {
 		return
 	}
+	key, err := idempotencyHeader(r)
+	if err != nil {
+		s.stats.add(idn.AgencyID, ProtoHEC, 0, 1, 0)
+		writeJSON(w, http.StatusBadRequest, map[string]any{"text": "Invalid data format: " + err.Error(), "code": hec.CodeInvalidDataFormat})
+		return
+	}
+	if key != "" {
+		key = scopedKey(idn.TokenID, ProtoHEC, channel+"/"+key)
+	}
 	defaults, err := hec.ParseQuery(r.URL.Query())
 	if err != nil {
 		s.stats.add(idn.AgencyID, ProtoHEC, 0, 1, 0)
@@ -84,6 +93,7 @@ func (s *Service) hec(w http.ResponseWriter, r *http.Request, raw bool) {
 	p := s.bufs.Get().(*pending)
 	defer s.bufs.Put(p)
 	p.reset(idn.Agency)
+	p.key = key
 	n := s.norms.Get().(*normaliser)
 	defer s.norms.Put(n)
 	received := s.now()
@@ -114,7 +124,15 @@ func (s *Service) hec(w http.ResponseWriter, r *http.Request, raw bool) {
 		return
 	}
 	if channel != "" {
-		writeHEC(w, hec.SuccessAck(s.acks.durable(channel, received)))
+		id, err := s.acks.durable(r.Context(), idn.TokenID, channel, received)
+		if err != nil {
+			// Stored and counted, but no ack id to give: the shipper
+			// retries (with an idempotency key, storing nothing twice).
+			s.log.Error("intake: HEC ack id not recorded; answering busy", "err", err)
+			writeHEC(w, hec.NewResponse(hec.CodeServerBusy))
+			return
+		}
+		writeHEC(w, hec.SuccessAck(id))
 		return
 	}
 	writeHEC(w, hec.Success())
@@ -226,7 +244,8 @@ func (s *Service) HECHealth(w http.ResponseWriter, r *http.Request) {
 // HECAck serves POST /services/collector/ack: which of a channel's ack ids
 // are durable.
 func (s *Service) HECAck(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.identify(w, r, ProtoHEC); !ok {
+	idn, ok := s.identify(w, r, ProtoHEC)
+	if !ok {
 		return
 	}
 	channel, ok := hecChannel(w, r)
@@ -248,5 +267,11 @@ func (s *Service) HECAck(w http.ResponseWriter, r *http.Request) {
 		writeHECErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, hec.AckResponse{Acks: s.acks.query(channel, ids, s.now())})
+	acks, err := s.acks.query(r.Context(), idn.TokenID, channel, ids, s.now())
+	if err != nil {
+		s.log.Error("intake: HEC ack query", "err", err)
+		writeHEC(w, hec.NewResponse(hec.CodeServerBusy))
+		return
+	}
+	writeJSON(w, http.StatusOK, hec.AckResponse{Acks: acks})
 }

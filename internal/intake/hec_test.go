@@ -3,12 +3,18 @@ package intake
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kubu-gov/kubu/internal/store"
+	"github.com/kubu-gov/kubu/internal/store/storetest"
 )
 
 func hecAuth(tok string) map[string]string {
@@ -160,20 +166,87 @@ func TestHECAck(t *testing.T) {
 }
 
 func TestHECAckStoreIsBounded(t *testing.T) {
-	a := newAckStore(2, 3)
-	now := timeZero()
-	for i := 0; i < 10; i++ {
-		a.durable("c1", now)
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := newAckStore(db, 3)
+		now := timeZero()
+		for i := 0; i < 10; i++ {
+			if _, err := a.durable(ctx, "tok", "c1", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := a.query(ctx, "tok", "c1", []uint64{0, 6, 7, 8, 9, 1 << 63}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[uint64]bool{0: false, 6: false, 7: true, 8: true, 9: true, 1 << 63: false}, got); diff != "" {
+			t.Fatalf("only the newest ids are kept (-want +got):\n%s", diff)
+		}
+		// Another token's channel of the same name is another channel.
+		if got, _ := a.query(ctx, "other", "c1", []uint64{9}, now); got[9] {
+			t.Fatal("another token read this token's ack")
+		}
+		// A day later, a new request sweeps what was not used since.
+		a.durable(ctx, "tok", "c2", now.Add(ackTTL+2*time.Minute))
+		if n := countRows(t, db, `SELECT count(*) FROM hec_ack_channels WHERE channel = 'c1'`); n != 0 {
+			t.Fatalf("unused channel kept: %d", n)
+		}
+	})
+}
+
+// TestHECAckOnAnotherNode: an ack id issued by one node is answered true by
+// another node on the same database, once, and ids stay unique across the
+// nodes and a restart (issue 15 item 4).
+func TestHECAckOnAnotherNode(t *testing.T) {
+	a := newRig(t, Options{})
+	b := a.otherNode(t, Options{})
+	const ch = "0F3C2D3E-9A5B-4C7D-8E9F-0A1B2C3D4E5F"
+	h := map[string]string{"Authorization": "Splunk " + a.tokens["MOH"], "X-Splunk-Request-Channel": ch}
+	send := func(r *rig) uint64 {
+		code, _, body := r.send(t, "POST", "/services/collector/event", strings.NewReader(`{"event":"x"}`), h)
+		var resp struct {
+			AckID *uint64 `json:"ackId"`
+		}
+		json.Unmarshal(body, &resp)
+		if code != 200 || resp.AckID == nil {
+			t.Fatalf("send: %d %s", code, body)
+		}
+		return *resp.AckID
 	}
-	got := a.query("c1", []uint64{0, 6, 7, 8, 9}, now)
-	if diff := cmp.Diff(map[uint64]bool{0: false, 6: false, 7: true, 8: true, 9: true}, got); diff != "" {
-		t.Fatalf("only the newest ids are kept (-want +got):\n%s", diff)
+	ask := func(r *rig, ids ...uint64) map[string]bool {
+		q, _ := json.Marshal(map[string]any{"acks": ids})
+		code, _, body := r.send(t, "POST", "/services/collector/ack", bytes.NewReader(q), h)
+		var resp struct {
+			Acks map[string]bool `json:"acks"`
+		}
+		if err := json.Unmarshal(body, &resp); err != nil || code != 200 {
+			t.Fatalf("ack: %d %s", code, body)
+		}
+		return resp.Acks
 	}
-	a.durable("c2", now.Add(1))
-	a.durable("c3", now.Add(2)) // evicts c1, the least recently used
-	if len(a.channels) != 2 || a.channels["c1"] != nil {
-		t.Fatalf("channels kept: %v", len(a.channels))
+	id1, id2 := send(a), send(b)
+	restarted := a.otherNode(t, Options{}) // node A after a restart: nothing in memory
+	id3 := send(restarted)
+	if id1 == id2 || id2 == id3 || id1 == id3 {
+		t.Fatalf("ack ids collide across nodes and restarts: %d %d %d", id1, id2, id3)
 	}
+	want := map[string]bool{fmt.Sprint(id1): true, fmt.Sprint(id2): true, fmt.Sprint(id3): true}
+	if diff := cmp.Diff(want, ask(b, id1, id2, id3)); diff != "" {
+		t.Fatalf("node B answering for every node's acks (-want +got):\n%s", diff)
+	}
+	want = map[string]bool{fmt.Sprint(id1): false, fmt.Sprint(id2): false, fmt.Sprint(id3): false}
+	if diff := cmp.Diff(want, ask(a, id1, id2, id3)); diff != "" {
+		t.Fatalf("acks reported twice (-want +got):\n%s", diff)
+	}
+}
+
+func countRows(t *testing.T, db *store.DB, q string) int {
+	t.Helper()
+	var n int
+	if err := db.R().QueryRowContext(context.Background(), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestHECHealthAndGzip(t *testing.T) {

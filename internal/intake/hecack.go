@@ -1,15 +1,26 @@
 package intake
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"regexp"
-	"sync"
+	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/kubu-gov/kubu/internal/store"
 )
 
-// Bounds of the HEC acknowledgement memory.
+// Bounds of the HEC acknowledgement records.
 const (
-	maxAckChannels    = 10000
+	// maxAcksPerChannel unqueried ids are kept per channel (older ones are
+	// dropped and then answer false).
 	maxAcksPerChannel = 10000
+	// ackTTL: ids and channels unused this long are dropped.
+	ackTTL = 24 * time.Hour
+	// ackSweepEvery bounds how often a node sweeps expired ack records.
+	ackSweepEvery = time.Minute
 )
 
 var channelRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
@@ -18,97 +29,113 @@ var channelRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4
 // Splunk requires.
 func validChannel(c string) bool { return channelRE.MatchString(c) }
 
-// ackStore implements HEC indexer acknowledgement: each request sent on a
-// channel gets the channel's next ack id once its events are durable; a
-// query reports an id true once (then forgets it, as Splunk does). Memory
-// is bounded: at most maxAckChannels channels (the least recently used is
-// dropped) with at most maxAcksPerChannel unqueried ids each (the oldest
-// is dropped).
+// ackStore implements HEC indexer acknowledgement in the database, so that
+// every node shares it (a shipper behind a load balancer asks any node)
+// and it survives restarts: each request sent on a channel gets the
+// channel's next ack id from one counter (unique across nodes and
+// restarts) once its events are durable; a query reports an id true once,
+// on any node, then forgets it, as Splunk does. A channel belongs to the
+// intake token that used it. Bounded: maxAcksPerChannel unqueried ids per
+// channel, and what is unused for ackTTL is swept.
 type ackStore struct {
-	mu       sync.Mutex
-	channels map[string]*ackChannel
-	maxCh    int
-	maxAcks  int
+	db        *store.DB
+	max       int
+	lastSweep atomic.Int64 // unix ms
 }
 
-type ackChannel struct {
-	next    uint64
-	durable map[uint64]struct{}
-	order   []uint64 // ids in issue order, for dropping the oldest
-	used    time.Time
-}
-
-func newAckStore(maxChannels, maxAcks int) *ackStore {
-	return &ackStore{channels: map[string]*ackChannel{}, maxCh: maxChannels, maxAcks: maxAcks}
-}
-
-func (a *ackStore) channel(name string, now time.Time) *ackChannel {
-	c := a.channels[name]
-	if c == nil {
-		if len(a.channels) >= a.maxCh {
-			var oldest string
-			var at time.Time
-			for n, ch := range a.channels {
-				if oldest == "" || ch.used.Before(at) {
-					oldest, at = n, ch.used
-				}
-			}
-			delete(a.channels, oldest)
-		}
-		c = &ackChannel{durable: map[uint64]struct{}{}}
-		a.channels[name] = c
-	}
-	c.used = now
-	return c
+func newAckStore(db *store.DB, maxAcks int) *ackStore {
+	return &ackStore{db: db, max: maxAcks}
 }
 
 // durable issues the channel's next ack id for a request whose events are
-// stored. (kubu answers only after storing, so the id is durable at once;
-// an id is never reported true before that.)
-func (a *ackStore) durable(channel string, now time.Time) uint64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	c := a.channel(channel, now)
-	id := c.next
-	c.next++
-	c.durable[id] = struct{}{}
-	c.order = append(c.order, id)
-	if len(c.order) > a.maxAcks {
-		delete(c.durable, c.order[0])
-		c.order = c.order[1:]
+// stored. (kubu answers only after storing, so the id is durable the
+// moment it is issued; an id is never reported true before that.)
+func (a *ackStore) durable(ctx context.Context, tokenID, channel string, now time.Time) (uint64, error) {
+	a.sweep(ctx, now)
+	ms := now.UnixMilli()
+	var id int64
+	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
+		var next int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO hec_ack_channels (token_id, channel, next_id, used_at) VALUES ($1, $2, 1, $3)
+			ON CONFLICT (token_id, channel) DO UPDATE SET next_id = hec_ack_channels.next_id + 1, used_at = excluded.used_at
+			RETURNING next_id`, tokenID, channel, ms).Scan(&next)
+		if err != nil {
+			return err
+		}
+		id = next - 1
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hec_acks (token_id, channel, ack_id, created_at) VALUES ($1, $2, $3, $4)`,
+			tokenID, channel, id, ms); err != nil {
+			return err
+		}
+		if id >= int64(a.max) && id%int64(min(64, a.max)) == 0 {
+			_, err = tx.ExecContext(ctx, `DELETE FROM hec_acks WHERE token_id = $1 AND channel = $2 AND ack_id <= $3`,
+				tokenID, channel, id-int64(a.max))
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("hec ack: %w", err)
 	}
-	return id
+	return uint64(id), nil
 }
 
 // query answers an ack request: true for ids that are durable and not
-// reported before; reported ids are forgotten.
-func (a *ackStore) query(channel string, ids []uint64, now time.Time) map[uint64]bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// reported before (by any node); reported ids are forgotten.
+func (a *ackStore) query(ctx context.Context, tokenID, channel string, ids []uint64, now time.Time) (map[uint64]bool, error) {
 	out := make(map[uint64]bool, len(ids))
-	c := a.channels[channel]
+	var args []any
+	var marks []string
+	args = append(args, tokenID, channel)
 	for _, id := range ids {
-		if c == nil {
-			out[id] = false
-			continue
+		out[id] = false
+		if id > 1<<62 {
+			continue // never issued
 		}
-		_, ok := c.durable[id]
-		out[id] = ok
-		if ok {
-			delete(c.durable, id)
-		}
+		args = append(args, int64(id))
+		marks = append(marks, fmt.Sprintf("$%d", len(args)))
 	}
-	if c != nil {
-		c.used = now
-		if len(c.durable) < len(c.order)/2 {
-			kept := c.order[:0]
-			for _, id := range c.order {
-				if _, ok := c.durable[id]; ok {
-					kept = append(kept, id)
-				}
+	if len(marks) == 0 {
+		return out, nil
+	}
+	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM hec_acks WHERE token_id = $1 AND channel = $2 AND ack_id IN (`+strings.Join(marks, ",")+`)
+			RETURNING ack_id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
 			}
-			c.order = kept
+			out[uint64(id)] = true
 		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE hec_ack_channels SET used_at = $1 WHERE token_id = $2 AND channel = $3`, now.UnixMilli(), tokenID, channel)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hec ack: %w", err)
 	}
-	return out
+	return out, nil
+}
+
+// sweep drops ack ids and channels unused for ackTTL, at most once every
+// ackSweepEvery per node.
+func (a *ackStore) sweep(ctx context.Context, now time.Time) {
+	last := a.lastSweep.Load()
+	if now.UnixMilli()-last < ackSweepEvery.Milliseconds() || !a.lastSweep.CompareAndSwap(last, now.UnixMilli()) {
+		return
+	}
+	cut := now.Add(-ackTTL).UnixMilli()
+	a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM hec_acks WHERE created_at < $1`, cut); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM hec_ack_channels WHERE used_at < $1`, cut)
+		return err
+	})
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/kubu-gov/kubu/internal/audit"
+	"github.com/kubu-gov/kubu/internal/keys"
+	"github.com/kubu-gov/kubu/internal/registry"
 	"io"
 	"log/slog"
 	"net/http"
@@ -55,21 +58,43 @@ func newRig(t *testing.T, opts Options) *rig {
 	}
 	t.Cleanup(func() { r.log.Close() })
 	r.s.Attach(r.log)
+	r.srv = serveIntake(t, r.s)
+	return r
+}
+
+// serveIntake serves s's HTTP intake routes on a test server.
+func serveIntake(t *testing.T, s *Service) *httptest.Server {
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]http.HandlerFunc{
-		"POST /services/collector/event": r.s.HECEvent, "POST /services/collector/raw": r.s.HECRaw,
-		"GET /services/collector/health": r.s.HECHealth, "POST /services/collector/ack": r.s.HECAck,
-		"POST /_bulk": r.s.Bulk, "POST /{index}/_bulk": r.s.Bulk, "POST /v1/logs": r.s.OTLPLogs,
+		"POST /services/collector/event": s.HECEvent, "POST /services/collector/raw": s.HECRaw,
+		"GET /services/collector/health": s.HECHealth, "POST /services/collector/ack": s.HECAck,
+		"POST /_bulk": s.Bulk, "POST /{index}/_bulk": s.Bulk, "POST /v1/logs": s.OTLPLogs,
 	} {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) {
-			if _, ok := r.s.Authenticate(w, req); ok {
+			if _, ok := s.Authenticate(w, req); ok {
 				h(w, req)
 			}
 		})
 	}
-	r.srv = httptest.NewServer(mux)
-	t.Cleanup(r.srv.Close)
-	return r
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// otherNode is a second intake node on the same database and event log,
+// with the same tokens (a second kubu behind one load balancer).
+func (r *rig) otherNode(t *testing.T, opts Options) *rig {
+	t.Helper()
+	ring, err := keys.New(testkit.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	al := audit.New(r.db, ring)
+	o := &rig{db: r.db, log: r.log, tokens: r.tokens}
+	o.s = New(r.db, al, registry.New(r.db, al), quietLog(), opts)
+	o.s.Attach(r.log)
+	o.srv = serveIntake(t, o.s)
+	return o
 }
 
 // send posts body to path with the given headers and returns the status,

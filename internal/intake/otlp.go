@@ -82,9 +82,16 @@ func (s *Service) OTLPLogs(w http.ResponseWriter, r *http.Request) {
 		otlpError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+	key, err := idempotencyHeader(r)
+	if err != nil {
+		s.stats.add(idn.AgencyID, ProtoOTLP, 0, 1, 0)
+		otlpError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
 	p := s.bufs.Get().(*pending)
 	defer s.bufs.Put(p)
 	p.reset(idn.Agency)
+	p.key = scopedKey(idn.TokenID, ProtoOTLP, key)
 	n := s.norms.Get().(*normaliser)
 	defer s.norms.Put(n)
 	received := s.now()

@@ -25,12 +25,17 @@ const publishTimeout = 15 * time.Second
 // pending is one agency's normalised events awaiting storage.
 type pending struct {
 	agency string // agency code or Unassigned
-	buf    []byte // NDJSON lines
-	ends   []int  // end offset in buf of each line
+	// key, when set, is the client's idempotency key for these events
+	// (idempotency.go): the batches' MsgIDs derive from it, so a resend
+	// inside the event log's duplicate window stores nothing twice.
+	key  string
+	buf  []byte // NDJSON lines
+	ends []int  // end offset in buf of each line
 }
 
 func (p *pending) reset(agency string) {
 	p.agency = agency
+	p.key = ""
 	p.buf = p.buf[:0]
 	p.ends = p.ends[:0]
 }
@@ -78,14 +83,25 @@ func (p *pending) batches(subject string, maxBytes, maxEvents int) []eventlog.Ba
 	for i, end := range p.ends {
 		if end-start > maxBytes || i-first >= maxEvents {
 			prev := p.ends[i-1]
-			out = append(out, eventlog.Batch{Subject: subject, Data: p.buf[start:prev], MsgID: msgID()})
+			out = append(out, eventlog.Batch{Subject: subject, Data: p.buf[start:prev], MsgID: p.msgID(len(out))})
 			start, first = prev, i
 		}
 	}
 	if start < len(p.buf) {
-		out = append(out, eventlog.Batch{Subject: subject, Data: p.buf[start:], MsgID: msgID()})
+		out = append(out, eventlog.Batch{Subject: subject, Data: p.buf[start:], MsgID: p.msgID(len(out))})
 	}
 	return out
+}
+
+// msgID is batch i's de-duplication id: derived from the client's
+// idempotency key when there is one (a resend of the request cuts the same
+// batches and gets the same ids), else random (kubu's own retry of the
+// batch reuses it).
+func (p *pending) msgID(i int) string {
+	if p.key != "" {
+		return keyedMsgID(p.key, i)
+	}
+	return msgID()
 }
 
 // msgID is a random de-duplication id: a retry of the same batch with it
@@ -101,12 +117,15 @@ func msgID() string {
 // with the same id) and the count is committed to the database, or with an
 // error wrapping ErrUnavailable: the caller then answers "retry".
 func (s *Service) commit(ctx context.Context, p *pending, agencyID, protocol string) error {
-	if err := s.publish(ctx, p, agencyID, protocol); err != nil {
+	dupEvents, dupBytes, err := s.publishReport(ctx, p, agencyID, protocol)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 	defer cancel()
-	if err := s.stats.commitAccepted(ctx, agencyID, protocol, int64(p.len()), int64(len(p.buf))); err != nil {
+	// A resend's batches already stored (same idempotency key) were
+	// counted the first time.
+	if err := s.stats.commitAccepted(ctx, agencyID, protocol, int64(p.len()-dupEvents), int64(len(p.buf)-dupBytes)); err != nil {
 		s.log.Error("intake: events stored but not counted; answering retry", "agency", p.agency, "protocol", protocol, "events", p.len(), "err", err)
 		return fmt.Errorf("%w: count: %w", ErrUnavailable, err)
 	}
@@ -115,21 +134,37 @@ func (s *Service) commit(ctx context.Context, p *pending, agencyID, protocol str
 
 // publish stores p's events durably in the event log.
 func (s *Service) publish(ctx context.Context, p *pending, agencyID, protocol string) error {
+	_, _, err := s.publishReport(ctx, p, agencyID, protocol)
+	return err
+}
+
+// publishReport is publish that also reports the events and bytes of the
+// batches the log already held (a resend under the same idempotency key).
+func (s *Service) publishReport(ctx context.Context, p *pending, agencyID, protocol string) (dupEvents, dupBytes int, err error) {
 	if p.len() == 0 {
-		return nil
+		return 0, 0, nil
 	}
 	log := s.eventLog()
 	if log == nil {
-		return fmt.Errorf("%w: not attached", ErrUnavailable)
+		return 0, 0, fmt.Errorf("%w: not attached", ErrUnavailable)
 	}
 	subject, err := log.Subject(p.agency)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return 0, 0, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	batches := p.batches(subject, min(log.MaxBatchBytes(), s.opts.MaxBatchBytes), s.opts.MaxBatchEvents)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 	defer cancel()
-	seqs, err := log.PublishAll(ctx, batches)
+	seqs, dup, err := log.PublishAllReport(ctx, batches)
+	// Only the first round's duplicates were stored by an earlier request
+	// (a client's resend under the same key, counted then); a duplicate
+	// in kubu's own retry below is this request's first try, not counted.
+	for i, d := range dup {
+		if d && p.key != "" {
+			dupEvents += bytes.Count(batches[i].Data, []byte{'\n'})
+			dupBytes += len(batches[i].Data)
+		}
+	}
 	if err != nil {
 		var retry []eventlog.Batch
 		var idx []int
@@ -146,10 +181,10 @@ func (s *Service) publish(ctx context.Context, p *pending, agencyID, protocol st
 		if err2 != nil {
 			s.log.Warn("intake: event log did not store a batch", "agency", p.agency, "protocol", protocol, "err", err2)
 			s.stats.add(agencyID, protocol, 0, int64(p.len()), 0)
-			return fmt.Errorf("%w: %w", ErrUnavailable, err2)
+			return 0, 0, fmt.Errorf("%w: %w", ErrUnavailable, err2)
 		}
 	}
 	s.press.events.Add(int64(p.len()))
 	s.press.batches.Add(int64(len(batches)))
-	return nil
+	return dupEvents, dupBytes, nil
 }

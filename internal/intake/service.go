@@ -137,7 +137,7 @@ func New(db *store.DB, log *audit.Log, reg *registry.Registry, logger *slog.Logg
 	s := &Service{db: db, audit: log, reg: reg, log: logger.With("component", "intake"), opts: opts, now: opts.Now,
 		tokens: &tokenCache{entries: map[string]tokenEntry{}}, codes: registry.NewCodes(db)}
 	s.stats = newStats(db, opts.Now)
-	s.acks = newAckStore(maxAckChannels, maxAcksPerChannel)
+	s.acks = newAckStore(db, maxAcksPerChannel)
 	if opts.Rate > 0 {
 		s.limit = ratelimit.New(opts.Rate, time.Second)
 	}
@@ -174,6 +174,9 @@ func (s *Service) agencyID(ctx context.Context, code string) string {
 // protocol's retryable busy answer (HEC code 9, Elasticsearch
 // es_rejected_execution_exception, OTLP UNAVAILABLE; 503 with Retry-After).
 func (s *Service) BeginDrain() { s.draining.Store(true) }
+
+// Draining reports whether the drain has begun.
+func (s *Service) Draining() bool { return s.draining.Load() }
 
 // Drain begins the drain and waits up to ctx for requests already storing
 // events to finish.

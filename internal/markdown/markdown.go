@@ -1,8 +1,10 @@
 // Package markdown renders Markdown written by anyone — staff, researchers,
 // anonymous reporters — to HTML that is safe to put in a page: goldmark
-// never passes raw HTML through (no WithUnsafe), and bluemonday's UGC policy
-// then strips anything dangerous that remains (javascript: and data: links,
-// event handlers, SVG, iframes, styles).
+// never passes raw HTML through (no WithUnsafe): it shows it as escaped,
+// visible text, so a proof-of-concept payload in a report stays readable
+// evidence and never runs; bluemonday's UGC policy then strips anything
+// dangerous that remains (javascript: and data: links, event handlers, SVG,
+// iframes, styles).
 package markdown
 
 import (
@@ -12,6 +14,8 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/util"
 )
 
 // Renderer turns Markdown into sanitised HTML. It is safe for concurrent use.
@@ -28,7 +32,8 @@ func New() *Renderer {
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 	p.AllowURLSchemes("http", "https", "mailto")
 	return &Renderer{
-		md:     goldmark.New(goldmark.WithExtensions(extension.GFM)),
+		md: goldmark.New(goldmark.WithExtensions(extension.GFM),
+			goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(rawHTMLAsText{}, 100)))),
 		policy: p,
 	}
 }

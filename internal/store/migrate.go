@@ -8,7 +8,6 @@ import (
 	"log/slog"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations
@@ -25,12 +24,9 @@ func (db *DB) migrate(ctx context.Context, log *slog.Logger) error {
 	var opts []goose.ProviderOption
 	if db.Engine == Postgres {
 		dialect = goose.DialectPostgres
-		// Several kubu nodes may start at once: take an advisory lock.
-		l, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return err
-		}
-		opts = append(opts, goose.WithSessionLocker(l))
+		// Several kubu nodes may start at once: they queue on an
+		// advisory lock (migrate_lock.go).
+		opts = append(opts, goose.WithSessionLocker(newBlockingLocker()))
 	}
 	opts = append(opts, goose.WithDisableGlobalRegistry(true))
 	if log != nil {

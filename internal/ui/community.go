@@ -41,6 +41,7 @@ func (u *ui) registerCommunity(rt *web.Router) {
 	pub("GET /vdp/track", false, c.vdpTrackForm)
 	pub("POST /vdp/track", true, c.vdpTrack)
 	pub("GET /vdp/reports/{id}", false, c.vdpReport)
+	pub("GET /vdp/reports/{id}/receipt.txt", false, c.vdpReceiptText)
 	pub("POST /vdp/reports/{id}/messages", true, c.vdpReply)
 	pub("POST /vdp/reports/{id}/token", true, c.vdpRotate)
 	pub("POST /vdp/reports/{id}/disclosure", true, c.vdpConsent)

@@ -55,6 +55,17 @@ func TestVDPWithoutJavaScript(t *testing.T) {
 	if len(id) != 26 || !strings.HasPrefix(tok, "vdp_") {
 		t.Fatalf("receipt shows %q / %q", id, tok)
 	}
+	// The receipt: copy buttons (hidden until copy.js shows them) and the
+	// download as a text file, which only this browser's cookie opens.
+	mustContain(t, "receipt", res.body, `data-copy="token"`, `src="/static/copy.js"`, `href="/vdp/reports/`+id+`/receipt.txt"`)
+	dl := anon.get("/vdp/reports/" + id + "/receipt.txt")
+	if dl.status != http.StatusOK || !strings.Contains(dl.body, "Tracking id: "+id+"\n") || !strings.Contains(dl.body, "Token: "+tok+"\n") ||
+		!strings.Contains(dl.body, "Title: Open redirect on login\n") {
+		t.Fatalf("receipt download: %d\n%s", dl.status, dl.body)
+	}
+	if other := e.anonymous(t).get("/vdp/reports/" + id + "/receipt.txt"); other.status != http.StatusNotFound || strings.Contains(other.body, tok) {
+		t.Fatalf("another browser downloaded the receipt: %d", other.status)
+	}
 	page := anon.get("/vdp/reports/" + id)
 	mustContain(t, "own report", page.body, "Open redirect on login", "<strong>see</strong>", "new")
 	if other := e.anonymous(t).get("/vdp/reports/" + id); other.status != http.StatusNotFound {
@@ -74,6 +85,10 @@ func TestVDPWithoutJavaScript(t *testing.T) {
 	rot := anon.post("/vdp/reports/"+id+"/token", nil)
 	if rot.status != 200 || !strings.Contains(rot.body, "Your new token") {
 		t.Fatalf("rotate: %d", rot.status)
+	}
+	newTok := between(rot.body, `id="token">`, "<")
+	if dl := anon.get("/vdp/reports/" + id + "/receipt.txt"); newTok == tok || !strings.Contains(dl.body, "Token: "+newTok+"\n") {
+		t.Fatalf("the receipt after rotation does not hold the new token %q:\n%s", newTok, dl.body)
 	}
 	if r := second.get("/vdp/reports/" + id); r.status != http.StatusNotFound {
 		t.Fatalf("the old token still opens the report after rotation: %d", r.status)
@@ -106,7 +121,9 @@ func TestVDPWithoutJavaScript(t *testing.T) {
 func TestCVSSCalculatorWithoutJavaScript(t *testing.T) {
 	e := newEnv(t, false)
 	c := e.anonymous(t)
-	mustContain(t, "empty calculator", c.get("/vdp/cvss").body, `name="AV"`, "Calculate")
+	mustContain(t, "empty calculator", c.get("/vdp/cvss").body, `name="AV"`, "Calculate",
+		`<label for="AV-N">Network <span class="muted">(N)</span></label>`, `<label for="S-C">Changed`, `<label for="UI-R">Required`)
+	mustContain(t, "empty 4.0 calculator", c.get("/vdp/cvss?version=4.0").body, `<label for="AT-P">Present`, `<label for="UI-A">Active`)
 	r := c.get("/vdp/cvss?version=3.1&AV=N&AC=L&PR=N&UI=N&S=U&C=H&I=H&A=H")
 	mustContain(t, "calculated", r.body, `id="cvss-score">9.8<`, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
 	r = c.get("/vdp/cvss?version=4.0&AV=N&AC=L&AT=N&PR=N&UI=N&VC=H&VI=H&VA=H&SC=N&SI=N&SA=N")

@@ -42,6 +42,7 @@ func (u *ui) registerPages(rt *web.Router) {
 	rt.Handle(web.UI, "POST /users/{id}/disable", authz.UserManage, u.userDisable)
 	rt.Handle(web.UI, "POST /users/{id}/enable", authz.UserManage, u.userEnable)
 	rt.Handle(web.UI, "POST /users/{id}/reset-totp", authz.UserManage, u.userResetTOTP)
+	rt.Handle(web.UI, "POST /users/{id}/role", authz.UserManage, u.userSetRole)
 
 	rt.Handle(web.UI, "GET /account", authz.SignedIn, u.account)
 	rt.Handle(web.UI, "POST /account/password", authz.SignedIn, u.accountPassword)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/accounts"
+	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
 )
 
@@ -93,6 +94,56 @@ func TestPeople(t *testing.T) {
 		// Another agency's people are not there.
 		if res := c.post("/users/"+e.user["b-member"].ID+"/disable", nil); res.status != http.StatusNotFound {
 			t.Errorf("disabling B's member answered %d, want 404", res.status)
+		}
+	})
+
+	t.Run("role change, audited, within what the caller may give", func(t *testing.T) {
+		c := e.signIn(t, "a-admin")
+		member := e.user["a-member"]
+		memberClient := e.anonymous(t)
+		if res := memberClient.post("/login", url.Values{"email": {member.Email}, "password": {password}}); res.status != http.StatusSeeOther {
+			t.Fatalf("member sign-in answered %d", res.status)
+		}
+		list := c.get("/users")
+		mustContain(t, "people", list.body, `action="/users/`+member.ID+`/role"`, `<option value="agency-admin">agency-admin</option>`)
+		mustNotContain(t, "people", list.body, `action="/users/`+e.user["a-admin"].ID+`/role"`, `<option value="wog-admin">`)
+		page := c.follow("/users/"+member.ID+"/role", url.Values{"role": {"agency-admin"}})
+		mustContain(t, "after role change", page.body, "member@moh.example.gov: role changed to agency-admin")
+		if u, _ := e.app.Accounts.User(ctx, root, member.ID); u.Role != authz.AgencyAdmin {
+			t.Errorf("role after the change: %s", u.Role)
+		}
+		if res := memberClient.get("/"); res.status == http.StatusOK && strings.Contains(res.body, member.Email) {
+			t.Errorf("the member's session survived the role change")
+		}
+		entries, err := e.app.Audit.List(ctx, audit.Filter{AllAgencies: true, TargetType: "user", TargetID: member.ID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, en := range entries {
+			found = found || (en.Code == "U1001I" && strings.Contains(string(en.After), "agency-admin") && strings.Contains(string(en.Before), "agency-member"))
+		}
+		if !found {
+			t.Errorf("no audit entry of the role change: %+v", entries)
+		}
+		// Out of bounds: a central role from an agency admin, their own
+		// role, another agency's person.
+		page = c.follow("/users/"+member.ID+"/role", url.Values{"role": {"wog-admin"}})
+		mustContain(t, "central role", page.body, "There is a problem", "Cannot give")
+		if u, _ := e.app.Accounts.User(ctx, root, member.ID); u.Role != authz.AgencyAdmin {
+			t.Errorf("an agency admin made %s", u.Role)
+		}
+		page = c.follow("/users/"+e.user["a-admin"].ID+"/role", url.Values{"role": {"agency-member"}})
+		mustContain(t, "own role", page.body, "You cannot change your own role")
+		if res := c.post("/users/"+e.user["b-member"].ID+"/role", url.Values{"role": {"agency-admin"}}); res.status != http.StatusNotFound {
+			t.Errorf("changing B's member answered %d, want 404", res.status)
+		}
+		if res := e.signIn(t, "b-member").post("/users/"+e.user["b-admin"].ID+"/role", url.Values{"role": {"agency-member"}}); res.status != http.StatusForbidden &&
+			res.status != http.StatusNotFound {
+			t.Errorf("a member changing roles answered %d", res.status)
+		}
+		if err := e.app.Accounts.SetRole(ctx, root, member.ID, authz.AgencyMember); err != nil {
+			t.Fatal(err)
 		}
 	})
 

@@ -83,6 +83,13 @@ func Register(rt *web.Router, d Deps) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})
+	// Browsers ask for /favicon.ico on every site; answer with kubu's mark
+	// rather than a 404 in every page's console.
+	rt.Handle(web.UI, "GET /favicon.ico", authz.Public, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Header().Set("Content-Type", "image/svg+xml")
+		http.ServeFileFS(w, r, static, "favicon.svg")
+	})
 
 	rt.Handle(web.UI, "GET /login", authz.Public, u.loginForm)
 	rt.Handle(web.UI, "POST /login", authz.Public, u.login)

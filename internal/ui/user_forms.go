@@ -135,3 +135,9 @@ func (u *ui) userResetTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	u.userAction(w, r, func(a authz.Actor, id string) error { return u.Accounts.ResetTOTP(r.Context(), a, id, revoke) }, done)
 }
+
+func (u *ui) userSetRole(w http.ResponseWriter, r *http.Request) {
+	role := authz.Role(r.PostFormValue("role"))
+	u.userAction(w, r, func(a authz.Actor, id string) error { return u.Accounts.SetRole(r.Context(), a, id, role) },
+		"role changed to "+string(role)+". They were signed out everywhere, so the new role applies at once.")
+}

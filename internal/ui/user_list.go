@@ -27,6 +27,7 @@ type userRow struct {
 	User      accounts.User
 	CanManage bool
 	IsSelf    bool
+	Roles     []authz.Role // the roles this account may be given (none: no role change)
 }
 
 func (u *ui) userList(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +62,7 @@ func (u *ui) userList(w http.ResponseWriter, r *http.Request) {
 	d.Next = res.NextCursor
 	for _, usr := range res.Items {
 		d.Rows = append(d.Rows, userRow{User: usr, IsSelf: usr.ID == a.UserID,
-			CanManage: authz.Check(a, authz.UserManage, authz.Record(usr.AgencyID)) == nil})
+			CanManage: authz.Check(a, authz.UserManage, authz.Record(usr.AgencyID)) == nil, Roles: accounts.RoleChoices(a, usr)})
 	}
 	u.render(w, r, http.StatusOK, "users.html", page{Title: "People", Data: d})
 }

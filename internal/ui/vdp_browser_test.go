@@ -85,7 +85,7 @@ func TestVDPXSSInRealBrowser(t *testing.T) {
 	}
 	reporter, cancelR := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelR)
-	reporter, cancelRT := context.WithTimeout(reporter, 90*time.Second)
+	reporter, cancelRT := context.WithTimeout(reporter, 5*time.Minute)
 	t.Cleanup(cancelRT)
 	if err := chromedp.Do(reporter); err != nil {
 		t.Fatalf("open the reporter's tab: %v", err)
@@ -120,11 +120,25 @@ func TestVDPXSSInRealBrowser(t *testing.T) {
 	if err := chromedp.Do(reporter, chromedp.Navigate(base+"/vdp/reports/"+id), chromedp.WaitVisible(chromedp.ID("report-description"))); err != nil {
 		t.Fatalf("reporter's own page: %v", err)
 	}
+	showsPayloads(t, reporter, "the reporter's page")
+	// The triager accepts it: the finding carries the same evidence.
+	sys := e.system["A"].ID
+	sev := "high"
+	if _, err := e.app.Disclosure.UpdateTriage(context.Background(), root, id, disclosure.TriageUpdate{SystemID: &sys}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Disclosure.SetSeverity(context.Background(), root, id, disclosure.SeverityChange{Severity: sev, Justification: "XSS on a login page"}); err != nil {
+		t.Fatal(err)
+	}
+	accepted, err := e.app.Disclosure.Transition(context.Background(), root, id, disclosure.Transition{Status: "accepted", Reason: "Reproduced."})
+	if err != nil || accepted.FindingID == "" {
+		t.Fatalf("accept: %v %+v", err, accepted)
+	}
 
 	// The triager: JavaScript on.
 	triager, cancelT := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelT)
-	triager, cancelTT := context.WithTimeout(triager, 90*time.Second)
+	triager, cancelTT := context.WithTimeout(triager, 5*time.Minute)
 	t.Cleanup(cancelTT)
 	if err := chromedp.Do(triager); err != nil {
 		t.Fatal(err)
@@ -156,7 +170,7 @@ func TestVDPXSSInRealBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("triager sign-in: %v", err)
 	}
-	for _, path := range []string{"/reports/" + id, "/reports", "/reports/" + id + "#thread"} {
+	for _, path := range []string{"/findings/" + accepted.FindingID, "/reports", "/reports/" + id + "#thread", "/reports/" + id} {
 		if err := chromedp.Do(triager, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
 			t.Fatalf("open %s: %v", path, err)
 		}
@@ -168,6 +182,9 @@ func TestVDPXSSInRealBrowser(t *testing.T) {
 			if (document.readyState === "complete") after(); else addEventListener("load", after);
 		})`, chromedp.EvalAwaitPromise)); err != nil {
 			t.Fatalf("wait for %s to settle: %v", path, err)
+		}
+		if path != "/reports" {
+			showsPayloads(t, triager, path)
 		}
 		js, err := chromedp.Run(triager, chromedp.Evaluate[bool](`typeof window.__kubuPwned === "undefined" && document.scripts.length <= 1`))
 		if err != nil {
@@ -197,5 +214,29 @@ func TestVDPXSSInRealBrowser(t *testing.T) {
 	}
 	if n := dialogs.Load(); n != 0 {
 		t.Fatalf("payloads opened %d dialogs", n)
+	}
+}
+
+// showsPayloads fails unless the page in ctx shows the report's raw HTML
+// as the text the reporter typed (issue 9 item 2: evidence is never
+// dropped), with the Markdown source one click away.
+func showsPayloads(t *testing.T, ctx context.Context, where string) {
+	t.Helper()
+	seen, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatalf("%s: read the page: %v", where, err)
+	}
+	for _, want := range []string{"<script>window.__kubuPwned = 1; alert('script tag')</script>",
+		`<img src=x onerror="window.__kubuPwned = 2; alert('onerror')">`, `<svg onload="window.__kubuPwned = 3; alert('svg')">`} {
+		if !strings.Contains(seen, want) {
+			t.Errorf("%s does not show %q as text; it shows:\n%s", where, want, seen)
+		}
+	}
+	src, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () {
+		var d = document.querySelector("details.md-source pre");
+		return d ? d.textContent : "";
+	})()`))
+	if err != nil || !strings.Contains(src, "<img src=x onerror=") {
+		t.Errorf("%s: the Markdown source is not one click away (%v): %q", where, err, src)
 	}
 }

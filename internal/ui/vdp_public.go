@@ -2,10 +2,12 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/disclosure"
@@ -136,6 +138,32 @@ func trackToken(r *http.Request) string {
 	}
 	return ""
 }
+
+// vdpReceiptText downloads the receipt (tracking id and token) as a text
+// file, for a reporter who cannot copy them: the token comes from this
+// browser's cookie for the report, so the file never exists for anyone
+// else; without it the answer is the same 404 as an unknown report.
+func (c *community) vdpReceiptText(w http.ResponseWriter, r *http.Request) {
+	id, tok := r.PathValue("id"), trackToken(r)
+	rep, err := c.Disclosure.PublicReport(r.Context(), id, tok)
+	if err != nil {
+		web.NotFoundPage(w, r)
+		return
+	}
+	base := strings.TrimSuffix(c.SecurityTxt.BaseURL, "/")
+	if base == "" {
+		base = "http://" + r.Host
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="kubu-report-`+rep.ID+`.txt"`)
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprintf(w, "Vulnerability report receipt\n\nTitle: %s\nSubmitted: %s\nTracking id: %s\nToken: %s\n\n"+
+		"Keep this file private: with the tracking id, the token lets anyone read and reply to the report.\n"+
+		"Follow the report at %s/vdp/track\n", oneLine(rep.Title), rep.SubmittedAt.UTC().Format(time.RFC3339), rep.ID, tok, base)
+}
+
+// oneLine keeps a stranger's text to one line of a plain-text file.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 type trackData struct{ TrackingID string }
 
