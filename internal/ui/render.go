@@ -64,6 +64,7 @@ func nav(a authz.Actor, current string) []navItem {
 	add("/systems", "Systems", authz.SystemRead)
 	add("/findings", "Findings", authz.FindingRead)
 	add("/scans", "Scans", authz.ScanRead) // Readiness
+	add("/posture", "Posture", authz.PostureRead)
 	add("/policies", "Policies", authz.PolicyRead)
 	add("/alerts", "Alerts", authz.AlertRead)
 	add("/incidents", "Incidents", authz.IncidentRead)
