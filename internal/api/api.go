@@ -18,10 +18,12 @@ import (
 	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/feeds"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/importing"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/indicators"
 	"github.com/kubu-gov/kubu/internal/intake"
 	"github.com/kubu-gov/kubu/internal/policy"
+	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scanning"
@@ -60,7 +62,9 @@ type Deps struct {
 	Feeds   *feeds.Service      // block lists and feed tokens
 	Intel   *indicators.Service // threat intelligence (nil: its routes are absent)
 
-	Policy *policy.Service // catalogues, profiles, security plans (nil: their routes are absent)
+	Imports *importing.Service // imports of test results into findings (nil: their routes are absent)
+	Posture *posture.Service   // posture and the league table (nil: their routes are absent)
+	Policy  *policy.Service    // catalogues, profiles, security plans (nil: their routes are absent)
 }
 
 type api struct{ Deps }
@@ -115,6 +119,7 @@ func Register(rt *web.Router, d Deps) {
 	registerContainment(rt, a)
 	registerIntel(rt, a)
 	registerScanning(rt, a)
+	registerReadiness(rt, a)
 	registerPolicy(rt, a)
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/feeds"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/importing"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/indicators"
 	"github.com/kubu-gov/kubu/internal/intake"
@@ -32,6 +33,7 @@ import (
 	"github.com/kubu-gov/kubu/internal/mail"
 	"github.com/kubu-gov/kubu/internal/node"
 	"github.com/kubu-gov/kubu/internal/policy"
+	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scanning"
@@ -62,6 +64,10 @@ type App struct {
 	rpz      *rpz.Server         // the response policy zone (--rpz-addr)
 	Scanning *scanning.Service   // external scanning of registered hostnames
 	Policy   *policy.Service     // catalogues, profiles, security plans (readiness)
+
+	Imports         *importing.Service // imports of agencies' test results into findings
+	Posture         *posture.Service   // posture of every agency and the league table
+	PostureControls posture.Controls   // security plan controls for posture (nil: not assessed)
 
 	Disclosure *disclosure.Service // community programmes
 	Incidents  *incident.Service   // incident response and on-call
@@ -128,6 +134,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	a.openPolicy(log)
+	a.openReadiness()
 	a.Metrics.registerOps(a)
 	if _, err := a.Disclosure.EnsureVDP(ctx); err != nil {
 		a.node.Close()
@@ -275,13 +282,13 @@ func (a *App) buildRouter() *web.Router {
 	api.Register(rt, api.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit,
 		Health: a.health, Disclosure: a.Disclosure, Limits: a.Limits,
 		Intake: a.Intake, Detect: a.Detect, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
-		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel, Policy: a.Policy})
+		Contain: a.Contain, Feeds: a.Feeds, Intel: a.Intel, Policy: a.Policy, Imports: a.Imports, Posture: a.Posture})
 	ui.Register(rt, ui.Deps{Registry: a.Registry, Findings: a.Findings, Accounts: a.Accounts, Audit: a.Audit, Auth: auth, Log: a.Log,
 		Limits: a.Limits, TrustProxy: a.Cfg.TrustProxy,
 		Community: &ui.CommunityDeps{Disclosure: a.Disclosure, Limits: a.Limits, SafeHarbour: a.Cfg.Community.SafeHarbour,
 			SecurityTxt: disclosure.SecurityTxt{BaseURL: a.Cfg.BaseURL(), Contacts: a.Cfg.Community.Contacts, Encryption: a.Cfg.Community.Encryption}},
 		Monitoring: &ui.MonitoringDeps{Intake: a.Intake, Detect: a.Detect, Endpoints: a.intakeEndpoints()}, Scanning: a.Scanning, Incidents: a.Incidents, Evidence: a.Evidence,
-		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}, OIDC: a.SSO, Policy: a.Policy})
+		Intel: &ui.IntelDeps{Contain: a.Contain, Intel: a.Intel}, OIDC: a.SSO, Policy: a.Policy, Imports: a.Imports, Posture: a.Posture})
 	rt.Handle(web.API, "GET /metrics", authz.Metrics, a.Metrics.handler().ServeHTTP)
 	return rt
 }

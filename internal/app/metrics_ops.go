@@ -137,7 +137,7 @@ func (m *Metrics) registerOps(a *App) {
 }
 
 // jobTasks are the background jobs' names (startJobs).
-var jobTasks = []string{"audit checkpoint", "risk acceptance expiry", "community clocks", "community findings sync", "session sweep"}
+var jobTasks = []string{"audit checkpoint", "risk acceptance expiry", "community clocks", "community findings sync", "posture snapshot", "session sweep"}
 
 // jobFailed counts a failed run of job.
 func (m *Metrics) jobFailed(job string) {

@@ -233,6 +233,13 @@ func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 		_, err := a.Incidents.Tick(ctx)
 		return err
 	})
+	every(time.Hour, "posture snapshot", func(ctx context.Context) error {
+		n, err := a.Posture.Snapshot(ctx)
+		if n > 0 {
+			a.Log.Info("posture snapshot taken", "rows", n)
+		}
+		return err
+	})
 	every(time.Hour, "session sweep", func(ctx context.Context) error {
 		return a.Sessions.Store.(interface{ Sweep(context.Context) error }).Sweep(ctx)
 	})

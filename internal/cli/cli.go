@@ -45,6 +45,7 @@ func commands() []command {
 		{"intake-token create", "create an intake token for an agency's log shippers and print it", intakeTokenCreate},
 		{"feed-token create", "create a feed token for a firewall reading the block lists and print it", feedTokenCreate},
 		{"intel import", "import threat indicators from a STIX bundle, a MISP event or feed folder, or a CSV/freetext list", intelImport},
+		{"import", "import an agency's test results (SARIF, Trivy, Nuclei, ZAP, CycloneDX VEX, XCCDF) into a system's findings", importResults},
 		{"audit verify", "check the whole tamper-evident audit log (--checkpoint FILE: and that it extends a checkpoint kept elsewhere)", auditVerify},
 		{"audit checkpoint", "sign and print a checkpoint of the audit log, to be kept elsewhere", auditCheckpoint},
 		{"backup", "write a backup archive (database snapshot, key, evidence; --events: the event log) while kubu serves", runBackup},

@@ -35,6 +35,7 @@ func (u *ui) funcs() template.FuncMap {
 			return fmt.Sprintf("%d %s", n, many)
 		},
 		"title":    humanise,
+		"score":    scoreText,
 		"source":   sourceLabel,
 		"lines":    func(list []string) string { return strings.Join(list, "\n") },
 		"contacts": formatContacts,

@@ -56,6 +56,7 @@ var navSections = []struct {
 		{"/systems", "Systems", authz.SystemRead},
 		{"/findings", "Findings", authz.FindingRead},
 		{"/scans", "Scans", authz.ScanRead},
+		{"/posture", "Posture", authz.PostureRead},
 		{"/policies", "Policies", authz.PolicyRead},
 	}},
 	{"Operations", []navEntry{

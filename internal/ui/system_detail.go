@@ -16,7 +16,10 @@ type systemData struct {
 	CanEdit   bool
 	CanReport bool
 	CanScan   bool // external scan pages exist and the caller may read them
-	CanPlan   bool // the security plan pages exist and the caller may read the plan
+	// CanImports: the import page exists (the caller sees it as a reader
+	// of the system; the form is for those who may import).
+	CanImports bool
+	CanPlan    bool // the security plan pages exist and the caller may read the plan
 }
 
 func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
@@ -32,9 +35,10 @@ func (u *ui) systemDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := systemData{System: s, Findings: open,
-		CanEdit:   authz.Check(a, authz.SystemUpdate, authz.Record(s.AgencyID)) == nil,
-		CanReport: authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil,
-		CanScan:   u.Scanning != nil && authz.Check(a, authz.ScanRead, authz.Record(s.AgencyID)) == nil,
-		CanPlan:   u.Policy != nil && authz.Check(a, authz.PlanRead, authz.Record(s.AgencyID)) == nil}
+		CanEdit:    authz.Check(a, authz.SystemUpdate, authz.Record(s.AgencyID)) == nil,
+		CanReport:  authz.Check(a, authz.FindingCreate, authz.Record(s.AgencyID)) == nil,
+		CanScan:    u.Scanning != nil && authz.Check(a, authz.ScanRead, authz.Record(s.AgencyID)) == nil,
+		CanPlan:    u.Policy != nil && authz.Check(a, authz.PlanRead, authz.Record(s.AgencyID)) == nil,
+		CanImports: u.Imports != nil}
 	u.render(w, r, http.StatusOK, "system.html", page{Title: s.Name, Data: d})
 }

@@ -17,9 +17,11 @@ import (
 	"github.com/kubu-gov/kubu/internal/authz"
 	"github.com/kubu-gov/kubu/internal/evidence"
 	"github.com/kubu-gov/kubu/internal/findings"
+	"github.com/kubu-gov/kubu/internal/importing"
 	"github.com/kubu-gov/kubu/internal/incident"
 	"github.com/kubu-gov/kubu/internal/markdown"
 	"github.com/kubu-gov/kubu/internal/policy"
+	"github.com/kubu-gov/kubu/internal/posture"
 	"github.com/kubu-gov/kubu/internal/ratelimit"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/scanning"
@@ -59,7 +61,9 @@ type Deps struct {
 	Intel     *IntelDeps        // containment queue and threat intelligence (nil: absent)
 	OIDC      *OIDCDeps         // staff single sign-on (nil: off)
 
-	Policy *policy.Service // policies, security plans and deviations pages (nil: absent)
+	Imports *importing.Service // the import page of a system (nil: absent)
+	Posture *posture.Service   // posture pages (nil: absent)
+	Policy  *policy.Service    // policies, security plans and deviations pages (nil: absent)
 }
 
 type ui struct {
@@ -107,5 +111,6 @@ func Register(rt *web.Router, d Deps) {
 	u.registerIncidents(rt)
 	u.registerIntel(rt)
 	u.registerScans(rt)
+	u.registerReadiness(rt)
 	u.registerPolicy(rt)
 }
