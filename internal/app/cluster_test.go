@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -225,28 +226,47 @@ func TestClusterSurvivesFailures(t *testing.T) {
 	settled := time.Since(start)
 
 	// Stored: every acknowledged event once.
-	elog, err := eventlog.Open(context.Background(), eventlog.Config{URL: natsURLs[0] + "," + natsURLs[1], Stream: stream, Replicas: 3, MaxBytes: 268435456, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[int]int{}
-	copies := 0
-	err = elog.Range(context.Background(), time.Time{}, time.Time{}, func(m eventlog.Msg) error {
-		for _, line := range strings.Split(strings.TrimSuffix(string(m.Data), "\n"), "\n") {
-			var ev struct {
-				N   *int   `json:"n"`
-				Ack string `json:"ack"`
-			}
-			if err := json.Unmarshal([]byte(line), &ev); err != nil {
-				return err
-			}
-			if ev.N != nil {
-				seen[*ev.N]++
-				copies++
-			}
+	// The two servers left may still be electing a meta leader after the
+	// kill (slow on a loaded machine): opening is retried for a minute.
+	var elog *eventlog.Log
+	for openBy := time.Now().Add(time.Minute); ; {
+		elog, err = eventlog.Open(context.Background(), eventlog.Config{URL: natsURLs[0] + "," + natsURLs[1], Stream: stream, Replicas: 3, MaxBytes: 268435456, Logger: quietLogger()})
+		if err == nil {
+			break
 		}
-		return nil
-	})
+		if time.Now().After(openBy) {
+			t.Fatalf("open the event log on the two servers left: %v", err)
+		}
+		time.Sleep(time.Second)
+	}
+	// Reading the whole stream back, again from the start when the
+	// cluster (still settling after the kill) times a read out, for a
+	// minute at most.
+	var seen map[int]int
+	copies := 0
+	for readBy := time.Now().Add(time.Minute); ; {
+		seen, copies = map[int]int{}, 0
+		err = elog.Range(context.Background(), time.Time{}, time.Time{}, func(m eventlog.Msg) error {
+			for _, line := range strings.Split(strings.TrimSuffix(string(m.Data), "\n"), "\n") {
+				var ev struct {
+					N   *int   `json:"n"`
+					Ack string `json:"ack"`
+				}
+				if err := json.Unmarshal([]byte(line), &ev); err != nil {
+					return err
+				}
+				if ev.N != nil {
+					seen[*ev.N]++
+					copies++
+				}
+			}
+			return nil
+		})
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || time.Now().After(readBy) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
 	elog.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -227,7 +227,11 @@ func TestHuntMatchesLiveDetection(t *testing.T) {
 				continue
 			}
 			_, end, _ := event.Split(line)
-			event.WithBody(line, end, func(body []byte) { keys[fmt.Sprintf("%d-%d", m.Seq, i)] = eventKey(body) })
+			id := fmt.Sprintf("%d-%d", m.Seq, i) // detection's event id: "<stream id>-<seq>-<index>"
+			if m.StreamID != "" {
+				id = m.StreamID + "-" + id
+			}
+			event.WithBody(line, end, func(body []byte) { keys[id] = eventKey(body) })
 			i++
 		}
 		return nil

@@ -140,7 +140,7 @@ func (s *Service) store(ctx context.Context, a authz.Actor, doc Document, body [
 		if err != nil {
 			return err
 		}
-		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: code, Actor: a.AuditActor(), TargetType: "policy_" + doc.Kind,
+		_, err = s.audit.Append(ctx, tx, audit.Entry{Code: code, Actor: a.AuditActor(), TargetType: doc.Kind, // "catalog" or "profile" (authz.auditTargets)
 			TargetID: doc.ID, After: doc})
 		return err
 	})
