@@ -3,7 +3,6 @@ package disclosure
 import (
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"errors"
 	"io"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/csvsafe"
 	"github.com/kubu-gov/kubu/internal/id"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/validate"
@@ -278,7 +278,7 @@ func (s *Service) ExportCSV(ctx context.Context, a authz.Actor, programmeID stri
 		return err
 	}
 	defer rows.Close()
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	cw.Write([]string{"reward_id", "approved_at", "programme", "report_tracking_id", "researcher_handle", "researcher_email",
 		"currency", "base_amount", "bonus_amount", "amount", "exceptional", "table_version", "proposed_by", "approved_by"})
 	count := 0
@@ -295,9 +295,6 @@ func (s *Service) ExportCSV(ctx context.Context, a authz.Actor, programmeID stri
 		cells := []string{rw.ID, approved, rw.Programme, rw.ReportID, rw.Researcher, email, rw.Currency, strconv.Itoa(rw.BaseAmount),
 			strconv.Itoa(rw.BonusAmount), strconv.Itoa(rw.Amount), strconv.FormatBool(rw.Exceptional), strconv.Itoa(rw.TableVersion),
 			rw.ProposedBy, rw.DecidedBy}
-		for i, c := range cells {
-			cells[i] = csvSafe(c)
-		}
 		cw.Write(cells)
 		count++
 	}
@@ -313,11 +310,4 @@ func (s *Service) ExportCSV(ctx context.Context, a authz.Actor, programmeID stri
 			TargetID: "ledger", After: map[string]any{"programme_id": programmeID, "rows": count}})
 		return err
 	})
-}
-
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

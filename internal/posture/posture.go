@@ -23,6 +23,7 @@ import (
 
 	"github.com/kubu-gov/kubu/internal/audit"
 	"github.com/kubu-gov/kubu/internal/authz"
+	"github.com/kubu-gov/kubu/internal/csvsafe"
 	"github.com/kubu-gov/kubu/internal/registry"
 	"github.com/kubu-gov/kubu/internal/store"
 )
@@ -410,7 +411,7 @@ func CSVRows(rows []Posture) [][]string {
 	itoa := func(n int) string { return fmt.Sprint(n) }
 	for _, p := range rows {
 		o := p.Findings.OpenBySeverity
-		out = append(out, []string{csvSafe(p.Agency), csvSafe(p.Name), f(p.Score), itoa(p.Systems), itoa(p.Controls.Met), itoa(p.Controls.NotMet),
+		out = append(out, []string{csvsafe.Cell(p.Agency), csvsafe.Cell(p.Name), f(p.Score), itoa(p.Systems), itoa(p.Controls.Met), itoa(p.Controls.NotMet),
 			itoa(p.Controls.NotAssessed), itoa(p.Findings.Open), itoa(p.Findings.Overdue), itoa(o["critical"]), itoa(o["high"]),
 			itoa(o["medium"]), itoa(o["low"]), itoa(p.Scans.Names), itoa(p.Scans.Scanned), itoa(p.Scans.Pass), itoa(p.Scans.Fail), f(p.Scans.Score)})
 	}
@@ -421,12 +422,4 @@ func CSVRows(rows []Posture) [][]string {
 func WriteCSV(w io.Writer, rows []Posture) error {
 	cw := csv.NewWriter(w)
 	return cw.WriteAll(CSVRows(rows))
-}
-
-// csvSafe keeps a spreadsheet from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

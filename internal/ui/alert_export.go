@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,32 +31,12 @@ func (m *monitoring) alertExport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="alerts-`+time.Now().UTC().Format("2006-01-02")+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
-	cw.Write(alertCSVHeader)
-	rows := 0
-	for {
-		for _, al := range res.Items {
-			row := []string{al.ID, al.RuleID, al.RuleTitle, al.Level, al.Agency, al.System, al.Group["host"], al.Kind, al.Status, al.AssigneeID,
-				strconv.FormatInt(al.EventCount, 10), al.FirstSeen.UTC().Format(time.RFC3339), al.LastSeen.UTC().Format(time.RFC3339),
-				strings.Join(al.Attack, " "), "/alerts/" + al.ID}
-			for i := range row {
-				row[i] = csvCell(row[i])
-			}
-			cw.Write(row)
-			rows++
-		}
-		if res.NextCursor == "" || rows >= maxExportRows {
-			break
-		}
-		f.Cursor = res.NextCursor
-		var err error
-		if res, err = m.Detect.ListAlerts(ctx, a, f); err != nil {
-			m.Log.Error("alerts export", "err", err)
-			break
-		}
-	}
-	cw.Flush()
+	writeCSVExport(w, m.Log, "alerts", alertCSVHeader, res, func(cursor string) (store.Page[detect.Alert], error) {
+		f.Cursor = cursor
+		return m.Detect.ListAlerts(ctx, a, f)
+	}, func(al detect.Alert) []string {
+		return []string{al.ID, al.RuleID, al.RuleTitle, al.Level, al.Agency, al.System, al.Group["host"], al.Kind, al.Status, al.AssigneeID,
+			strconv.FormatInt(al.EventCount, 10), al.FirstSeen.UTC().Format(time.RFC3339), al.LastSeen.UTC().Format(time.RFC3339),
+			strings.Join(al.Attack, " "), "/alerts/" + al.ID}
+	})
 }

@@ -1,19 +1,14 @@
 package ui
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kubu-gov/kubu/internal/findings"
 	"github.com/kubu-gov/kubu/internal/store"
 	"github.com/kubu-gov/kubu/internal/web"
 )
-
-// maxExportRows bounds a CSV export.
-const maxExportRows = 100_000
 
 var findingCSVHeader = []string{"id", "title", "agency", "system", "source", "source_ref", "severity", "cvss_score", "cwe",
 	"status", "due_at", "overdue", "created_at", "closed_at", "url"}
@@ -37,28 +32,10 @@ func (u *ui) findingExport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="findings-`+time.Now().UTC().Format("2006-01-02")+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
-	cw.Write(findingCSVHeader)
-	rows := 0
-	for {
-		for _, x := range res.Items {
-			cw.Write(findingCSVRow(x))
-			rows++
-		}
-		if res.NextCursor == "" || rows >= maxExportRows {
-			break
-		}
-		f.Cursor = res.NextCursor
-		var err error
-		if res, err = u.Findings.List(ctx, a, f); err != nil {
-			u.Log.Error("findings export", "err", err)
-			break // the answer has started: a short file, logged
-		}
-	}
-	cw.Flush()
+	writeCSVExport(w, u.Log, "findings", findingCSVHeader, res, func(cursor string) (store.Page[findings.Finding], error) {
+		f.Cursor = cursor
+		return u.Findings.List(ctx, a, f)
+	}, findingCSVRow)
 }
 
 func findingCSVRow(x findings.Finding) []string {
@@ -75,20 +52,6 @@ func findingCSVRow(x findings.Finding) []string {
 	if x.CWE != nil {
 		cwe = "CWE-" + strconv.Itoa(*x.CWE)
 	}
-	row := []string{x.ID, x.Title, x.Agency, x.System, x.Source, x.SourceRef, x.Severity, score, cwe, x.Status, opt(x.DueAt),
+	return []string{x.ID, x.Title, x.Agency, x.System, x.Source, x.SourceRef, x.Severity, score, cwe, x.Status, opt(x.DueAt),
 		strconv.FormatBool(x.Overdue), x.CreatedAt.UTC().Format(time.RFC3339), opt(x.ClosedAt), "/findings/" + x.ID}
-	for i := range row {
-		row[i] = csvCell(row[i])
-	}
-	return row
-}
-
-// csvCell keeps a spreadsheet from reading a stranger's text as a formula
-// (OWASP "CSV injection"): a cell starting with = + - @ or a tab or
-// carriage return is prefixed with a quote.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
